@@ -1,0 +1,153 @@
+/**
+ * Reading and writing citrate.toml. The file is shared with the rest of Citrate,
+ * so only the `[ipfs]` section is ours: other sections are left untouched, byte
+ * for byte, when we write.
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { parse, stringify, TomlError } from 'smol-toml'
+import { ConfigError } from '../errors.ts'
+import { defaultCitrateHome } from '../platform.ts'
+import { writeFileAtomic } from '../util/atomic-write.ts'
+import { citratePaths, type CitratePaths } from './paths.ts'
+import { defaultIpfsConfig, IPFS_KEYS, isIpfsKey, validateValue, validateWhole, type IpfsConfig } from './schema.ts'
+
+export interface LoadConfigOptions {
+  /** CITRATE_HOME; defaults to $CITRATE_HOME or ~/.citrate. */
+  home?: string
+  /** Another config file than $CITRATE_HOME/citrate.toml (the CLI's --config). */
+  configFile?: string
+  env?: NodeJS.ProcessEnv
+}
+
+export interface LoadedConfig {
+  ipfs: IpfsConfig
+  paths: CitratePaths
+  /** Whether the file existed (defaults apply when it did not). */
+  fileExists: boolean
+  /** Keys that were set explicitly in the file. */
+  explicitKeys: Array<keyof IpfsConfig>
+  /** Non-fatal findings, e.g. unknown keys, for the caller to show. */
+  warnings: string[]
+}
+
+export async function loadConfig (opts: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const home = opts.home ?? defaultCitrateHome(opts.env)
+  const configFile = opts.configFile ?? citratePaths(home).configFile
+  const ipfs = defaultIpfsConfig(home)
+  const warnings: string[] = []
+  const explicitKeys: Array<keyof IpfsConfig> = []
+  let text: string | undefined
+  try {
+    text = await readFile(configFile, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError(`cannot read ${configFile}: ${(err as Error).message}`, undefined, { cause: err })
+    }
+  }
+  if (text !== undefined) {
+    const section = parseIpfsSection(text, configFile)
+    const baseDir = dirname(configFile)
+    for (const [key, value] of Object.entries(section)) {
+      if (!isIpfsKey(key)) {
+        warnings.push(`${configFile}: unknown key ipfs.${key} (ignored)`)
+        continue
+      }
+      try {
+        (ipfs as unknown as Record<string, unknown>)[key] = validateValue(key, value, baseDir)
+      } catch (err) {
+        if (err instanceof ConfigError) throw new ConfigError(`${configFile}: ${err.message}`, key)
+        throw err
+      }
+      explicitKeys.push(key)
+    }
+    try {
+      validateWhole(ipfs)
+    } catch (err) {
+      throw new ConfigError(`${configFile}: ${(err as Error).message}`, (err as ConfigError).key)
+    }
+  }
+  return {
+    ipfs,
+    paths: citratePaths(home, { configFile, modelsPath: ipfs.models_path }),
+    fileExists: text !== undefined,
+    explicitKeys,
+    warnings
+  }
+}
+
+function parseIpfsSection (text: string, file: string): Record<string, unknown> {
+  let doc: Record<string, unknown>
+  try {
+    doc = parse(text) as Record<string, unknown>
+  } catch (err) {
+    if (err instanceof TomlError) {
+      throw new ConfigError(`${file} is not valid TOML (line ${err.line}, column ${err.column}): ${err.message.split('\n')[0] ?? ''}`, undefined, { cause: err })
+    }
+    throw err
+  }
+  const section = doc.ipfs
+  if (section === undefined) return {}
+  if (section === null || typeof section !== 'object' || Array.isArray(section)) {
+    throw new ConfigError(`${file}: ipfs must be a table ([ipfs])`, undefined)
+  }
+  return section as Record<string, unknown>
+}
+
+/**
+ * Sets keys of the `[ipfs]` section, validating each, and writes the file
+ * atomically. Other sections of the file are preserved as they are.
+ */
+export async function updateIpfsConfig (configFile: string, updates: Partial<Record<keyof IpfsConfig, unknown>>): Promise<void> {
+  let text = ''
+  try {
+    text = await readFile(configFile, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const current = text === '' ? {} : parseIpfsSection(text, configFile)
+  const baseDir = dirname(configFile)
+  const next: Record<string, unknown> = { ...current }
+  for (const [key, value] of Object.entries(updates)) {
+    if (!isIpfsKey(key)) throw new ConfigError(`unknown key ipfs.${key}; known keys: ${IPFS_KEYS.join(', ')}`, key)
+    const normalized = validateValue(key, value, baseDir)
+    // Gateway URLs are stored normalised; paths keep their `~` so the file stays portable.
+    next[key] = key === 'external_gateway' || key === 'fallback_gateway' ? normalized : value
+  }
+  const merged = defaultIpfsConfig(baseDir)
+  for (const [k, v] of Object.entries(next)) {
+    if (isIpfsKey(k)) (merged as unknown as Record<string, unknown>)[k] = validateValue(k, v, baseDir)
+  }
+  validateWhole(merged)
+  await writeFileAtomic(configFile, replaceIpfsSection(text, stringify({ ipfs: next })))
+}
+
+/** Replaces the `[ipfs]` table in a TOML text (or appends one), keeping all else. */
+export function replaceIpfsSection (text: string, ipfsToml: string): string {
+  const lines = text.split(/\r?\n/)
+  const isHeader = (l: string): boolean => /^\s*\[/.test(l)
+  const isOurs = (l: string): boolean => /^\s*\[\s*ipfs\s*\]/.test(l) || /^\s*\[\s*ipfs\./.test(l)
+  const out: string[] = []
+  let inside = false
+  let placed = false
+  for (const line of lines) {
+    if (isHeader(line)) {
+      if (isOurs(line)) {
+        inside = true
+        if (!placed) {
+          out.push(ipfsToml.trimEnd(), '')
+          placed = true
+        }
+        continue
+      }
+      inside = false
+    }
+    if (!inside) out.push(line)
+  }
+  if (!placed) {
+    while (out.length > 0 && out[out.length - 1] === '') out.pop()
+    if (out.length > 0) out.push('')
+    out.push(ipfsToml.trimEnd())
+  }
+  return out.join('\n').replace(/\n*$/, '\n')
+}

@@ -1,0 +1,51 @@
+/**
+ * The layout of CITRATE_HOME (the seed's): every piece of state lives below it.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { kuboBinaryName } from '../platform.ts'
+
+export interface CitratePaths {
+  home: string
+  configFile: string
+  /** kubo's repo (`IPFS_PATH`). */
+  ipfsRepo: string
+  /** Where `install` puts kubo. */
+  bin: string
+  installedKubo: string
+  logs: string
+  daemonLog: string
+  /** Runtime state: the record of the daemon we started. */
+  run: string
+  daemonState: string
+  models: string
+  datasets: string
+  checkpoints: string
+}
+
+export function citratePaths (home: string, opts: { configFile?: string, modelsPath?: string } = {}): CitratePaths {
+  const logs = join(home, 'logs')
+  const run = join(home, 'run')
+  const bin = join(home, 'bin')
+  return {
+    home,
+    configFile: opts.configFile ?? join(home, 'citrate.toml'),
+    ipfsRepo: join(home, 'ipfs'),
+    bin,
+    installedKubo: join(bin, kuboBinaryName()),
+    logs,
+    daemonLog: join(logs, 'kubo.log'),
+    run,
+    daemonState: join(run, 'kubo-daemon.json'),
+    models: opts.modelsPath ?? join(home, 'models'),
+    datasets: join(home, 'training', 'datasets'),
+    checkpoints: join(home, 'training', 'checkpoints')
+  }
+}
+
+/** Creates the directories of the layout (idempotent). */
+export async function ensureLayout (paths: CitratePaths): Promise<void> {
+  for (const dir of [paths.home, paths.ipfsRepo, paths.bin, paths.logs, paths.run, paths.models, paths.datasets, paths.checkpoints]) {
+    await mkdir(dir, { recursive: true })
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The `[ipfs]` section of citrate.toml: its keys, defaults and validation.
+ * Key names are the seed's snake_case names, so a citrate.toml written for the
+ * Rust seed keeps working.
+ */
+import { isAbsolute, join, resolve } from 'node:path'
+import { ConfigError } from '../errors.ts'
+import { expandHome } from '../platform.ts'
+
+export interface IpfsConfig {
+  /** Use (and start) a local kubo daemon. With false, retrieval is gateway-only. */
+  daemon_enabled: boolean
+  /** kubo binary: a name looked up on PATH, or a path. */
+  daemon_path: string
+  api_port: number
+  gateway_port: number
+  /** A gateway of your own (tried after the local daemon). Empty: none. */
+  external_gateway: string
+  fallback_gateway: string
+  use_external_by_default: boolean
+  models_path: string
+  max_model_size_gb: number
+  chunk_size_mb: number
+  auto_pin: boolean
+  pin_timeout_seconds: number
+  /** kubo init profiles applied when the repo is created, e.g. ["lowpower"]. */
+  init_profiles: string[]
+  /** Run kubo with no network routing (`--offline`): air-gapped machines and tests. */
+  offline: boolean
+  /** Seconds to wait for a starting daemon to answer on its API. */
+  start_timeout_seconds: number
+  /** Seconds to wait for a graceful stop before signals are sent. */
+  stop_timeout_seconds: number
+  /** kubo release `install` fetches when no version is given. */
+  kubo_version: string
+  /** Base URL of the kubo distribution site (a mirror can be named here). */
+  dist_url: string
+}
+
+export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
+  daemon_enabled: 'use (and start) a local kubo daemon; false means gateway-only retrieval',
+  daemon_path: 'kubo binary: a name looked up on PATH, or a path',
+  api_port: 'kubo RPC API port, bound to 127.0.0.1',
+  gateway_port: 'kubo gateway port, bound to 127.0.0.1',
+  external_gateway: 'a gateway of your own, tried after the local daemon (empty: none)',
+  fallback_gateway: 'gateway tried after external_gateway',
+  use_external_by_default: 'prefer gateways over the local daemon',
+  models_path: 'where models are stored',
+  max_model_size_gb: 'largest model a pull accepts',
+  chunk_size_mb: 'size of the byte ranges a download is split into',
+  auto_pin: 'pin downloaded models in the local daemon',
+  pin_timeout_seconds: 'how long a pin may take',
+  init_profiles: 'kubo init profiles applied when the repo is created',
+  offline: 'run kubo with no network routing (air-gapped machines, tests)',
+  start_timeout_seconds: 'how long to wait for a starting daemon',
+  stop_timeout_seconds: 'how long to wait for a graceful stop before signals',
+  kubo_version: 'kubo release that `install` fetches',
+  dist_url: 'base URL of the kubo distribution site'
+}
+
+export const PINNED_KUBO_VERSION = 'v0.43.0'
+export const DEFAULT_DIST_URL = 'https://dist.ipfs.tech'
+
+export function defaultIpfsConfig (citrateHome: string): IpfsConfig {
+  return {
+    daemon_enabled: true,
+    daemon_path: 'ipfs',
+    api_port: 5001,
+    gateway_port: 8080,
+    external_gateway: '',
+    fallback_gateway: 'https://ipfs.io',
+    use_external_by_default: false,
+    models_path: join(citrateHome, 'models'),
+    max_model_size_gb: 20,
+    chunk_size_mb: 256,
+    auto_pin: true,
+    pin_timeout_seconds: 300,
+    init_profiles: [],
+    offline: false,
+    start_timeout_seconds: 60,
+    stop_timeout_seconds: 15,
+    kubo_version: PINNED_KUBO_VERSION,
+    dist_url: DEFAULT_DIST_URL
+  }
+}
+
+type Kind = 'boolean' | 'string' | 'port' | 'positive' | 'string[]' | 'gateway' | 'url' | 'path' | 'version'
+const KINDS: Record<keyof IpfsConfig, Kind> = {
+  daemon_enabled: 'boolean',
+  daemon_path: 'string',
+  api_port: 'port',
+  gateway_port: 'port',
+  external_gateway: 'gateway',
+  fallback_gateway: 'gateway',
+  use_external_by_default: 'boolean',
+  models_path: 'path',
+  max_model_size_gb: 'positive',
+  chunk_size_mb: 'positive',
+  auto_pin: 'boolean',
+  pin_timeout_seconds: 'positive',
+  init_profiles: 'string[]',
+  offline: 'boolean',
+  start_timeout_seconds: 'positive',
+  stop_timeout_seconds: 'positive',
+  kubo_version: 'version',
+  dist_url: 'url'
+}
+
+export const IPFS_KEYS = Object.keys(KINDS) as Array<keyof IpfsConfig>
+
+export function isIpfsKey (key: string): key is keyof IpfsConfig {
+  return Object.hasOwn(KINDS, key)
+}
+
+/**
+ * Checks one value against its key's rules and returns it normalised
+ * (`~` expanded, trailing slashes trimmed). The error names key and value.
+ */
+export function validateValue<K extends keyof IpfsConfig> (key: K, value: unknown, baseDir: string): IpfsConfig[K] {
+  const kind = KINDS[key]
+  const bad = (why: string): never => {
+    throw new ConfigError(`ipfs.${key} = ${JSON.stringify(value)} is invalid: ${why}`, key)
+  }
+  switch (kind) {
+    case 'boolean':
+      if (typeof value !== 'boolean') bad('expected true or false')
+      return value as IpfsConfig[K]
+    case 'string':
+      if (typeof value !== 'string' || value.trim() === '') bad('expected a non-empty string')
+      return expandHome(value as string) as IpfsConfig[K]
+    case 'path': {
+      if (typeof value !== 'string' || value.trim() === '') bad('expected a path')
+      const p = expandHome(value as string)
+      return (isAbsolute(p) ? p : resolve(baseDir, p)) as IpfsConfig[K]
+    }
+    case 'port': {
+      const n = typeof value === 'bigint' ? Number(value) : value
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) bad('expected a port number from 1 to 65535')
+      return n as IpfsConfig[K]
+    }
+    case 'positive': {
+      const n = typeof value === 'bigint' ? Number(value) : value
+      if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) bad('expected a number greater than 0')
+      return n as IpfsConfig[K]
+    }
+    case 'string[]':
+      if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && /^[a-z0-9-]+$/.test(v))) {
+        bad('expected a list of kubo profile names, e.g. ["lowpower"]')
+      }
+      return value as IpfsConfig[K]
+    case 'gateway':
+      if (typeof value !== 'string') bad('expected a URL string')
+      if (key === 'external_gateway' && value === '') return '' as IpfsConfig[K]
+      try {
+        return normalizeGatewayUrl(value as string) as IpfsConfig[K]
+      } catch (err) {
+        return bad((err as Error).message)
+      }
+    case 'url':
+      if (typeof value !== 'string') bad('expected a URL string')
+      try {
+        const u = new URL(value as string)
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') bad('expected an http(s) URL')
+      } catch {
+        bad('not a valid URL')
+      }
+      return (value as string).replace(/\/+$/, '') as IpfsConfig[K]
+    case 'version':
+      if (typeof value !== 'string' || !/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(value)) bad('expected a kubo version such as "v0.43.0"')
+      return ((value as string).startsWith('v') ? value : `v${value as string}`) as IpfsConfig[K]
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
+
+export function isLoopbackHost (hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname.toLowerCase().endsWith('.localhost')
+}
+
+/**
+ * A gateway URL: http(s) only, https required except on loopback (a gateway
+ * is untrusted, but its traffic should still not be readable on the wire),
+ * no credentials, query or fragment. Returns the URL without a trailing slash.
+ */
+export function normalizeGatewayUrl (input: string): string {
+  let url: URL
+  try {
+    url = new URL(input.trim())
+  } catch {
+    throw new Error(`"${input}" is not a valid URL`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`gateway URL must use https (got ${url.protocol.replace(':', '')})`)
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) throw new Error('gateway URL must use https unless it is on this machine (localhost / 127.0.0.1)')
+  if (url.username !== '' || url.password !== '') throw new Error('gateway URL must not contain credentials')
+  if (url.search !== '' || url.hash !== '') throw new Error('gateway URL must not contain a query or fragment')
+  return url.toString().replace(/\/+$/, '')
+}
+
+export function validateWhole (cfg: IpfsConfig): void {
+  if (cfg.api_port === cfg.gateway_port) {
+    throw new ConfigError(`ipfs.api_port and ipfs.gateway_port are both ${cfg.api_port}; they must differ`, 'gateway_port')
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Finding kubo and checking its version: `daemon_path` first, then
+ * `$CITRATE_HOME/bin`, then PATH.
+ */
+import { execFile } from 'node:child_process'
+import { access, constants } from 'node:fs/promises'
+import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { KuboBinaryError, KuboNotInstalledError, KuboTooOldError } from '../errors.ts'
+import { executableCandidates } from '../platform.ts'
+
+const execFileAsync = promisify(execFile)
+
+/**
+ * The oldest kubo we drive. 0.36 brought the `--migrate` behaviour, AutoConf
+ * opt-out keys and trustless gateway responses we rely on; older releases are
+ * refused with the version found and this one.
+ */
+export const MIN_KUBO_VERSION = '0.36.0'
+
+export interface KuboBinary {
+  path: string
+  version: string
+  /** Where it was found. */
+  source: 'daemon_path' | 'citrate_home' | 'path'
+}
+
+export interface FindKuboOptions {
+  daemonPath: string
+  installedPath: string
+  env?: NodeJS.ProcessEnv
+  minVersion?: string
+}
+
+/** Locates kubo without running it; undefined when there is none. */
+export async function locateKubo (opts: FindKuboOptions): Promise<{ path: string, source: KuboBinary['source'] } | undefined> {
+  const env = opts.env ?? process.env
+  const dp = opts.daemonPath
+  // A daemon_path with a directory part is a path; a bare name is looked up on PATH last.
+  if (isAbsolute(dp) || dp.includes('/') || dp.includes('\\')) {
+    const p = resolve(dp)
+    if (await isExecutable(p)) return { path: p, source: 'daemon_path' }
+  }
+  if (await isExecutable(opts.installedPath)) return { path: opts.installedPath, source: 'citrate_home' }
+  const name = isAbsolute(dp) || dp.includes('/') || dp.includes('\\') ? 'ipfs' : dp
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue
+    for (const candidate of executableCandidates(name)) {
+      const p = join(dir, candidate)
+      if (await isExecutable(p)) return { path: p, source: 'path' }
+    }
+  }
+  return undefined
+}
+
+/** Finds kubo, reads its version and refuses one older than the minimum. */
+export async function findKubo (opts: FindKuboOptions): Promise<KuboBinary> {
+  const found = await locateKubo(opts)
+  if (found == null) {
+    throw new KuboNotInstalledError(`kubo (ipfs) was not found at daemon_path "${opts.daemonPath}", in ${opts.installedPath} or on PATH; run \`citrate-ipfs install\``)
+  }
+  const version = await kuboVersion(found.path)
+  const min = opts.minVersion ?? MIN_KUBO_VERSION
+  if (compareVersions(version, min) < 0) throw new KuboTooOldError(found.path, version, min)
+  return { ...found, version }
+}
+
+export async function kuboVersion (binary: string): Promise<string> {
+  let stdout: string
+  try {
+    ({ stdout } = await execFileAsync(binary, ['version', '--number'], { timeout: 15_000, env: { ...process.env, IPFS_TELEMETRY: 'off' } }))
+  } catch (err) {
+    throw new KuboBinaryError(`could not run ${binary} version: ${(err as Error).message.split('\n')[0] ?? ''}`, { cause: err })
+  }
+  const version = stdout.trim().replace(/^v/, '')
+  if (!/^\d+\.\d+\.\d+/.test(version)) throw new KuboBinaryError(`${binary} printed an unexpected version "${stdout.trim()}"; is it kubo?`)
+  return version
+}
+
+/** Compares dotted versions (a pre-release sorts before its release). */
+export function compareVersions (a: string, b: string): number {
+  const parse = (v: string): { nums: number[], pre: string } => {
+    const [main = '', pre = ''] = v.replace(/^v/, '').split('-', 2)
+    return { nums: main.split('.').map(n => Number.parseInt(n, 10) || 0), pre }
+  }
+  const pa = parse(a)
+  const pb = parse(b)
+  for (let i = 0; i < 3; i++) {
+    const d = (pa.nums[i] ?? 0) - (pb.nums[i] ?? 0)
+    if (d !== 0) return Math.sign(d)
+  }
+  if (pa.pre === pb.pre) return 0
+  if (pa.pre === '') return 1
+  if (pb.pre === '') return -1
+  return pa.pre < pb.pre ? -1 : 1
+}
+
+async function isExecutable (p: string): Promise<boolean> {
+  try {
+    await access(p, process.platform === 'win32' ? constants.F_OK : constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * @packageDocumentation
+ *
+ * The citrate-ipfs core library: configuration, the kubo daemon manager and its
+ * installer. It never prints and never serves HTTP: long operations take
+ * `{ signal, onProgress }` and report through typed events; failures are
+ * `CitrateError`s with a stable `code`.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, DaemonManager } from '@citrate-ipfs/core'
+ *
+ * const config = await loadConfig()            // $CITRATE_HOME/citrate.toml
+ * const daemon = new DaemonManager({ config })
+ * const { status, adopted } = await daemon.start({ onProgress: e => console.log(e.type) })
+ * console.log(status.peerId, adopted)
+ * await daemon.stop()
+ * ```
+ */
+export * from './errors.ts'
+export { loadConfig, updateIpfsConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
+export { citratePaths, ensureLayout, type CitratePaths } from './config/paths.ts'
+export {
+  defaultIpfsConfig, normalizeGatewayUrl, isLoopbackHost, IPFS_KEYS, KEY_DOCS, PINNED_KUBO_VERSION, DEFAULT_DIST_URL,
+  type IpfsConfig
+} from './config/schema.ts'
+export { DaemonManager, isKuboInstalled, type DaemonManagerOptions, type StartOptions } from './daemon/manager.ts'
+export { findKubo, kuboVersion, compareVersions, MIN_KUBO_VERSION, type KuboBinary } from './daemon/binary.ts'
+export { KuboRpc, multiaddrToHttpUrl, type RpcCallOptions } from './daemon/rpc.ts'
+export { KuboRepoConfigError } from './daemon/repo.ts'
+export { toStatusView, type DaemonStatus, type DaemonState, type DaemonProgressEvent, type DaemonStartResult, type DaemonStopResult, type IpfsStatusView } from './daemon/types.ts'
+export { installKubo, type InstallOptions, type InstallProgressEvent, type InstallResult } from './install/installer.ts'
+export {
+  distTarget, kuboArchiveName, kuboBinaryName, archiveFormat, terminationSignals, executableCandidates,
+  defaultCitrateHome, expandHome, currentPlatform, type PlatformInfo
+} from './platform.ts'
