@@ -56,6 +56,8 @@ gateway.command('unset').description('remove external_gateway').action(run(gatew
 const config = program.command('config').description('show the configuration')
 config.command('show').description('print the effective [ipfs] configuration').action(run(configShow))
 
+// -- commands from other areas register below (pull, add, models, pins, …) --
+
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')
   program.configureOutput({

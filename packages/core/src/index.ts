@@ -34,3 +34,4 @@ export {
   distTarget, kuboArchiveName, kuboBinaryName, archiveFormat, terminationSignals, executableCandidates,
   defaultCitrateHome, expandHome, currentPlatform, type PlatformInfo
 } from './platform.ts'
+// -- further areas export below (fetch, publish, registry, pins, verify) --

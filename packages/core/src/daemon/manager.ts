@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { LoadedConfig } from '../config/load.ts'
 import { ensureLayout } from '../config/paths.ts'
 import {
-  CitrateError, DaemonNotRunningError, DaemonPortInUseError, DaemonStartError, DaemonStartTimeoutError,
+  type CitrateError, DaemonNotRunningError, DaemonPortInUseError, DaemonStartError, DaemonStartTimeoutError,
   DaemonStopError, RepoLockedError, toCitrateError
 } from '../errors.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'

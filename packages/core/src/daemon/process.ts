@@ -45,10 +45,10 @@ export async function terminate (pid: number, graceMs: number): Promise<NodeJS.S
   const { graceful, force } = terminationSignals()
   if (!(await isKuboProcess(pid))) return null
   if (graceful != null) {
-    try { process.kill(pid, graceful) } catch {}
+    try { process.kill(pid, graceful) } catch { /* already gone */ }
     if (await waitForExit(pid, graceMs)) return graceful
   }
-  try { process.kill(pid, force) } catch {}
+  try { process.kill(pid, force) } catch { /* already gone */ }
   await waitForExit(pid, 5000)
   return force
 }

@@ -54,7 +54,7 @@ export class KuboRpc {
       try {
         const j = JSON.parse(text) as { Message?: string }
         if (typeof j.Message === 'string') message = j.Message
-      } catch {}
+      } catch { /* not kubo's JSON error shape: keep the text */ }
       throw new KuboRpcError(`kubo RPC ${command}: ${message !== '' ? message : `HTTP ${res.status}`}`, res.status)
     }
     return res

@@ -10,6 +10,7 @@ import { createWriteStream } from 'node:fs'
 import { chmod, lstat, mkdir, rename, rm } from 'node:fs/promises'
 import { isAbsolute, join, normalize, sep } from 'node:path'
 import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import * as tar from 'tar'
@@ -134,7 +135,7 @@ async function download (url: string, dest: string, opts: InstallOptions): Promi
   let bytes = 0
   let lastReport = 0
   let timer = setTimeout(() => stall.abort(), stallMs)
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)
+  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)
   body.on('data', (chunk: Buffer) => {
     hash.update(chunk)
     bytes += chunk.length

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The whole test suite: node's test runner over every packages/*/test/**/*.spec.ts
+// (Node 24 runs the TypeScript directly), against the pinned real kubo.
+import { spawn } from 'node:child_process'
+import { globSync } from 'node:fs'
+import { ensureKubo } from './kubo/build-kubo.mjs'
+
+const kubo = ensureKubo({ log: (m) => process.stderr.write(m + '\n') })
+const filter = process.argv.slice(2)
+const files = globSync('packages/*/test/**/*.spec.ts').filter(f => filter.length === 0 || filter.some(x => f.includes(x))).sort()
+const args = [
+  '--test',
+  '--test-concurrency=2',
+  '--test-timeout=300000',
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  '--test-reporter=./tools/summary-reporter.mjs', '--test-reporter-destination=stdout',
+  ...files
+]
+const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, CITRATE_TEST_KUBO: kubo, IPFS_TELEMETRY: 'off' } })
+child.on('exit', (code, signal) => { process.exitCode = code ?? (signal != null ? 1 : 0) })
