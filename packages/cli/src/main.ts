@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander'
 import { CitrateError, InvalidArgumentError } from '@citrate-ipfs/core'
-import { makeContext, type GlobalOptions } from './context.ts'
+import { makeContext, type Context, type GlobalOptions } from './context.ts'
 import { Output } from './output.ts'
 import { statusCommand } from './commands/status.ts'
 import { daemonLogs, daemonStart, daemonStop } from './commands/daemon.ts'
@@ -17,44 +17,63 @@ const program = new Command()
 program
   .name('citrate-ipfs')
   .description('IPFS for Citrate: manage kubo, fetch and publish models by CID')
-  .version('0.1.0')
+  .version('0.1.0', '-V, --version', 'print the citrate-ipfs version')
   .option('--json', 'machine-readable JSON output')
   .option('--config <file>', 'config file (default: $CITRATE_HOME/citrate.toml)')
+  // Program options are read before the subcommand only, so a subcommand may
+  // have its own --version (install); every command also takes --json/--config.
+  .enablePositionalOptions()
   .exitOverride()
 
-const globals = (): GlobalOptions => program.opts<GlobalOptions>()
-const run = (fn: (ctx: Awaited<ReturnType<typeof makeContext>>) => Promise<void>) => async () => {
-  await fn(await makeContext(globals()))
+/** A subcommand that also accepts the global options after its name. */
+function command (parent: Command, nameAndArgs: string, description: string): Command {
+  return parent.command(nameAndArgs).description(description)
+    .option('--json', 'machine-readable JSON output')
+    .option('--config <file>', 'config file (default: $CITRATE_HOME/citrate.toml)')
 }
 
-program.command('status').description('show whether kubo is installed and running').action(run(statusCommand))
+/** Wraps an action: builds the context from the merged global and local options. */
+function action<A extends unknown[]> (fn: (ctx: Context, ...args: A) => Promise<void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args.at(-1) as Command
+    const positional = args.slice(0, -2) as A
+    await fn(await makeContext(cmd.optsWithGlobals<GlobalOptions>()), ...positional)
+  }
+}
+/** Like action, passing the command's own options object first. */
+function actionWithOptions<O, A extends unknown[]> (fn: (ctx: Context, opts: O, ...args: A) => Promise<void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args.at(-1) as Command
+    const positional = args.slice(0, -2) as A
+    await fn(await makeContext(cmd.optsWithGlobals<GlobalOptions>()), cmd.opts() as O, ...positional)
+  }
+}
 
-program.command('install')
-  .description('download, verify and install kubo into $CITRATE_HOME/bin')
+command(program, 'status', 'show whether kubo is installed and running').action(action(statusCommand))
+
+command(program, 'install', 'download, verify and install kubo into $CITRATE_HOME/bin')
   .option('--version <version>', 'kubo version, e.g. v0.43.0, or "latest"')
   .option('--dist-url <url>', 'kubo distribution site or mirror')
-  .action(async (opts: { version?: string, distUrl?: string }) => { await installCommand(await makeContext(globals()), opts) })
+  .action(actionWithOptions(installCommand))
 
 const daemon = program.command('daemon').description('start, stop and inspect the kubo daemon')
-daemon.command('start').description('start kubo (or use the one already running on this repo)').action(run(daemonStart))
-daemon.command('stop').description('stop kubo gracefully (signals after a timeout)').action(run(daemonStop))
-daemon.command('status').description('same as `citrate-ipfs status`').action(run(statusCommand))
-daemon.command('logs')
-  .description("show the end of kubo's log")
+command(daemon, 'start', 'start kubo (or use the one already running on this repo)').action(action(daemonStart))
+command(daemon, 'stop', 'stop kubo gracefully (signals after a timeout)').action(action(daemonStop))
+command(daemon, 'status', 'same as `citrate-ipfs status`').action(action(statusCommand))
+command(daemon, 'logs', "show the end of kubo's log")
   .addOption(new Option('-n, --lines <n>', 'number of lines').default('50'))
-  .action(async (opts: { lines: string }) => {
+  .action(actionWithOptions(async (ctx: Context, opts: { lines: string }) => {
     const n = Number.parseInt(opts.lines, 10)
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--lines must be a positive integer (got "${opts.lines}")`)
-    await daemonLogs(await makeContext(globals()), n)
-  })
+    await daemonLogs(ctx, n)
+  }))
 
 const gateway = program.command('gateway').description('configure the external gateway')
-gateway.command('set <url>').description('use <url> as external_gateway (https, or http on loopback)')
-  .action(async (url: string) => { await gatewaySet(await makeContext(globals()), url) })
-gateway.command('unset').description('remove external_gateway').action(run(gatewayUnset))
+command(gateway, 'set <url>', 'use <url> as external_gateway (https, or http on loopback)').action(action(gatewaySet))
+command(gateway, 'unset', 'remove external_gateway').action(action(gatewayUnset))
 
 const config = program.command('config').description('show the configuration')
-config.command('show').description('print the effective [ipfs] configuration').action(run(configShow))
+command(config, 'show', 'print the effective [ipfs] configuration').action(action(configShow))
 
 // -- commands from other areas register below (pull, add, models, pins, …) --
 

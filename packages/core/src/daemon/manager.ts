@@ -18,7 +18,7 @@ import { isPortFree, suggestFreePort } from '../util/ports.ts'
 import { sleep } from '../util/signals.ts'
 import { findKubo, locateKubo, type KuboBinary } from './binary.ts'
 import { isKuboProcess, isProcessAlive, terminate, waitForExit } from './process.ts'
-import { applyRepoSettings, initRepo, kuboEnv, repoExists, repoPeerId } from './repo.ts'
+import { applyRepoSettings, initRepo, kuboEnv, readRepoConfig, repoExists, repoPeerId } from './repo.ts'
 import { KuboRpc, multiaddrToHttpUrl } from './rpc.ts'
 import type { DaemonProgressEvent, DaemonRecord, DaemonStartResult, DaemonStatus, DaemonStopResult } from './types.ts'
 
@@ -66,6 +66,7 @@ export class DaemonManager {
     }
     try {
       const bin = await this.findBinary()
+      if (await repoExists(this.repo)) await readRepoConfig(this.repo)
       return { state: 'Stopped', kuboVersion: bin.version, kuboPath: bin.path }
     } catch (err) {
       const e = toCitrateError(err)

@@ -1,0 +1,148 @@
+/**
+ * The citrate-ipfs binary end to end, against the real kubo: readable output by
+ * default, --json for scripts, one-line errors and non-zero exit codes.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { startDistMirror, type DistMirror } from '../../core/test/helpers/dist-mirror.ts'
+
+const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+interface Run { code: number, stdout: string, stderr: string }
+function cli (h: TestHome, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise(resolve => {
+    execFile(process.execPath, [cliMain, ...args], { env: { ...h.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
+    })
+  })
+}
+const json = (r: Run): Record<string, unknown> => JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '')
+
+const homes: TestHome[] = []
+async function home (extra = '', opts: { daemonPath?: string } = {}): Promise<TestHome> {
+  const h = await makeTestHome(extra, opts)
+  homes.push(h)
+  return h
+}
+let mirror: DistMirror
+before(async () => { mirror = await startDistMirror() })
+after(async () => {
+  for (const h of homes) await h.cleanup()
+  await mirror.close()
+})
+
+describe('citrate-ipfs CLI', () => {
+  test('daemon start → status --json running with a peer id → start adopts → stop → status stopped', async () => {
+    const h = await home()
+    let r = await cli(h, ['status', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(json(r).state, 'Stopped')
+
+    r = await cli(h, ['daemon', 'start'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^kubo started\n/)
+    assert.match(r.stdout, /peer id: 12D3Koo/)
+
+    // The daemon outlived the command that started it; a later command sees it.
+    r = await cli(h, ['status', '--json'])
+    const s = json(r)
+    assert.equal(s.state, 'Running')
+    assert.equal(s.running, true)
+    assert.equal(s.installed, true)
+    assert.equal(s.connected, true, 'the Citrate app reads {connected, peerId}')
+    assert.match(String(s.peerId), /^12D3Koo/)
+
+    r = await cli(h, ['daemon', 'start', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const adopted = json(r)
+    assert.equal(adopted.adopted, true)
+    assert.equal(adopted.peerId, s.peerId)
+    assert.equal(adopted.pid, s.pid)
+
+    r = await cli(h, ['daemon', 'logs', '-n', '5'])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /Daemon is ready/)
+
+    r = await cli(h, ['daemon', 'stop'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), 'kubo stopped')
+    r = await cli(h, ['status'])
+    assert.match(r.stdout, /^kubo: stopped/)
+    r = await cli(h, ['daemon', 'stop'])
+    assert.equal(r.stdout.trim(), 'kubo was not running')
+  })
+
+  test('errors: one line on stderr and a non-zero exit; with --json an {error:{code,message}} object', async () => {
+    const h = await home()
+    let r = await cli(h, ['no-such-command'])
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr.trim().split('\n').length, 1)
+    assert.match(r.stderr, /^citrate-ipfs: error: unknown command 'no-such-command'/)
+
+    r = await cli(h, ['gateway', 'set', 'http://gateway.example.com'])
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr, 'citrate-ipfs: error: gateway: gateway URL must use https unless it is on this machine (localhost / 127.0.0.1)\n')
+
+    r = await cli(h, ['--json', 'gateway', 'set', 'nonsense'])
+    assert.equal(r.code, 2)
+    assert.deepEqual(json(r), { error: { code: 'INVALID_ARGUMENT', message: 'gateway: "nonsense" is not a valid URL' } })
+
+    await writeFile(join(h.home, 'citrate.toml'), '[ipfs]\napi_port = "many"\n')
+    r = await cli(h, ['status', '--json'])
+    assert.equal(r.code, 2)
+    const e = json(r).error as { code: string, message: string }
+    assert.equal(e.code, 'CONFIG_INVALID')
+    assert.match(e.message, /ipfs\.api_port = "many" is invalid/)
+  })
+
+  test('gateway set validates and saves; config show reports it', async () => {
+    const h = await home('[network]\nport = 1\n')
+    let r = await cli(h, ['gateway', 'set', 'https://gw.example.com/'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(await readFile(join(h.home, 'citrate.toml'), 'utf8'), /external_gateway = "https:\/\/gw\.example\.com"/)
+    r = await cli(h, ['config', 'show', '--json'])
+    const shown = json(r) as { ipfs: Record<string, unknown>, explicitKeys: string[] }
+    assert.equal(shown.ipfs.external_gateway, 'https://gw.example.com')
+    assert.ok(shown.explicitKeys.includes('external_gateway'))
+    r = await cli(h, ['config', 'show'])
+    assert.match(r.stdout, /external_gateway = "https:\/\/gw\.example\.com"/)
+    assert.match(r.stdout, /pin_timeout_seconds = 300 {2}# default/)
+    r = await cli(h, ['gateway', 'set', 'http://127.0.0.1:8081'])
+    assert.equal(r.code, 0, 'http is allowed on loopback')
+  })
+
+  test('unknown config keys are warned about on stderr', async () => {
+    const h = await home('gatway_port = 1')
+    const r = await cli(h, ['status'])
+    assert.equal(r.code, 0)
+    assert.match(r.stderr, /warning: .*unknown key ipfs\.gatway_port/)
+  })
+
+  test('not installed → install from a mirror (JSON progress events) → status finds it', async () => {
+    const h = await home('', { daemonPath: 'ipfs-citrate-test-absent' })
+    const env = { PATH: '/nonexistent' }
+    let r = await cli(h, ['status'], env)
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^kubo: not installed/)
+    r = await cli(h, ['daemon', 'start'], env)
+    assert.equal(r.code, 3)
+    assert.match(r.stderr, /citrate-ipfs install/)
+
+    r = await cli(h, ['install', '--json', '--version', mirror.version, '--dist-url', mirror.url], env)
+    assert.equal(r.code, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l) as { type?: string, installed?: boolean, version?: string })
+    assert.equal(lines[0]?.type, 'citrate:install:resolve')
+    assert.ok(lines.some(l => l.type === 'citrate:install:download'))
+    assert.equal(lines.at(-1)?.installed, true)
+    assert.equal(lines.at(-1)?.version, mirror.version)
+
+    r = await cli(h, ['status', '--json'], env)
+    assert.equal(json(r).state, 'Stopped')
+    assert.equal(json(r).installed, true)
+  })
+})

@@ -1,0 +1,89 @@
+/**
+ * A kubo dist mirror on 127.0.0.1 in the official layout, built from the
+ * Go-built test kubo: `kubo/versions`, `kubo/vX.Y.Z/kubo_vX.Y.Z_linux-amd64.tar.gz`
+ * and its `.sha512`.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as tar from 'tar'
+import { kuboArchiveName, kuboVersion } from '../../src/index.ts'
+import { testKuboBinary } from './kubo.ts'
+
+export interface DistMirror {
+  url: string
+  version: string
+  archiveName: string
+  /** Files served, by URL path; tests may replace them. */
+  files: Map<string, string | Buffer>
+  /** URL paths whose response stalls after the first bytes. */
+  stall: Set<string>
+  requests: string[]
+  close: () => Promise<void>
+  dir: string
+}
+
+export async function startDistMirror (): Promise<DistMirror> {
+  const dir = await mkdtemp(join(tmpdir(), 'citrate-dist-'))
+  const version = `v${await kuboVersion(testKuboBinary())}`
+  const archiveName = kuboArchiveName(version)
+  await mkdir(join(dir, 'pkg', 'kubo'), { recursive: true })
+  await copyFile(testKuboBinary(), join(dir, 'pkg', 'kubo', 'ipfs'))
+  const archive = join(dir, archiveName)
+  await tar.c({ gzip: { level: 1 }, file: archive, cwd: join(dir, 'pkg'), portable: true }, ['kubo'])
+  const files = new Map<string, string | Buffer>()
+  files.set('/kubo/versions', `v0.40.0\nv0.41.0-rc1\n${version}\n`)
+  files.set(`/kubo/${version}/${archiveName}`, archive)
+  files.set(`/kubo/${version}/${archiveName}.sha512`, `${await sha512File(archive)}  ${archiveName}\n`)
+  const stall = new Set<string>()
+  const requests: string[] = []
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    requests.push(path)
+    const body = files.get(path)
+    if (body == null) { res.writeHead(404).end('not found'); return }
+    if (typeof body === 'string' && body.startsWith(dir)) {
+      void stat(body).then(st => {
+        res.writeHead(200, { 'content-length': st.size, 'content-type': 'application/gzip' })
+        if (stall.has(path)) {
+          // Send a little, then nothing more: the client must notice.
+          createReadStream(body, { start: 0, end: 65535 }).on('data', c => res.write(c))
+          return
+        }
+        createReadStream(body).pipe(res)
+      })
+      return
+    }
+    res.writeHead(200).end(body)
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const addr = server.address()
+  const port = typeof addr === 'object' && addr != null ? addr.port : 0
+  return {
+    url: `http://127.0.0.1:${port}`,
+    version,
+    archiveName,
+    files,
+    stall,
+    requests,
+    dir,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise(resolve => server.close(resolve))
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+export async function sha512File (path: string): Promise<string> {
+  return createHash('sha512').update(await readFile(path)).digest('hex')
+}
+
+export async function writeVariant (dir: string, name: string, data: Buffer): Promise<string> {
+  const p = join(dir, name)
+  await writeFile(p, data)
+  return p
+}
