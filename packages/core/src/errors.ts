@@ -80,6 +80,12 @@ export class DaemonNotRunningError extends CitrateError {
   }
 }
 
+export class DaemonDisabledError extends CitrateError {
+  constructor (configFile: string) {
+    super('DAEMON_DISABLED', `the local daemon is disabled (daemon_enabled = false in ${configFile}); set it to true to start kubo`)
+  }
+}
+
 export class DaemonStopError extends CitrateError {
   constructor (message: string) { super('DAEMON_STOP_FAILED', message) }
 }
@@ -114,6 +120,82 @@ export class InvalidArgumentError extends CitrateError {
   constructor (message: string) { super('INVALID_ARGUMENT', message) }
 }
 
+// -- fetch (verified download by CID) --
+
+/** Content we cannot download correctly (an unknown hash function, codec or UnixFS type): refused, never guessed. */
+export class UnsupportedContentError extends CitrateError {
+  readonly what: string
+  constructor (what: string) {
+    super('UNSUPPORTED', `unsupported content: ${what}`)
+    this.what = what
+  }
+}
+
+export class InvalidCidError extends CitrateError {
+  constructor (input: string, reason: string) { super('INVALID_CID', `"${input}" is not a valid CID: ${reason}`) }
+}
+
+/** A block whose bytes do not hash to its CID (or an oversized / malformed block) from a source. */
+export class BlockVerificationError extends CitrateError {
+  readonly cid: string
+  readonly expected: string
+  readonly actual: string
+  constructor (cid: string, expected: string, actual: string) {
+    super('BLOCK_MISMATCH', `block ${cid} failed verification: expected ${expected}, got ${actual}`)
+    this.cid = cid
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/** The DAG itself is inconsistent (sizes that do not add up, a directory where a file was expected, …). */
+export class InvalidDagError extends CitrateError {
+  constructor (message: string) { super('INVALID_DAG', message) }
+}
+
+/** A directory entry name that could escape its folder or is not portable. */
+export class UnsafeNameError extends CitrateError {
+  readonly entryName: string
+  constructor (entryName: string, why: string) {
+    super('UNSAFE_NAME', `refusing entry name ${JSON.stringify(entryName)}: ${why}`)
+    this.entryName = entryName
+  }
+}
+
+/** One source's failure during a pull; kept so the user can see why each source was dropped. */
+export interface SourceFailure { source: string, reason: string }
+
+export class AllSourcesFailedError extends CitrateError {
+  readonly failures: SourceFailure[]
+  constructor (cid: string, failures: SourceFailure[]) {
+    super('ALL_SOURCES_FAILED', `no source could provide ${cid}` +
+      (failures.length > 0 ? `: ${failures.map(f => `${f.source}: ${f.reason}`).join('; ')}` : ' (no sources configured)'))
+    this.failures = failures
+  }
+}
+
+export class SizeLimitError extends CitrateError {
+  readonly size: number
+  readonly limit: number
+  constructor (size: number, limit: number, declared: boolean) {
+    super('SIZE_LIMIT_EXCEEDED', `${declared ? 'declared size' : 'downloaded size'} ${size} bytes exceeds max_model_size_gb (${limit} bytes)`)
+    this.size = size
+    this.limit = limit
+  }
+}
+
+export class TargetExistsError extends CitrateError {
+  readonly path: string
+  constructor (path: string) {
+    super('TARGET_EXISTS', `${path} already exists; choose another --name or remove it first`)
+    this.path = path
+  }
+}
+
+export class TooManyPullsError extends CitrateError {
+  constructor (limit: number) { super('TOO_MANY_PULLS', `${limit} pulls are already running; wait for one to finish`) }
+}
+
 function formatMs (ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`
 }
@@ -129,4 +211,95 @@ export function toCitrateError (err: unknown): CitrateError {
     return new CitrateError('INTERNAL', err.message, { cause: err })
   }
   return new CitrateError('INTERNAL', String(err))
+}
+
+// -- registry, publish, pins, verify (issue 4) --
+
+export class InvalidModelIdError extends CitrateError {
+  readonly id: string
+  constructor (id: string, reason: string) {
+    super('INVALID_MODEL_ID', `invalid model id ${JSON.stringify(id)}: ${reason}`)
+    this.id = id
+  }
+}
+
+export class ModelNotFoundError extends CitrateError {
+  readonly id: string
+  constructor (id: string) {
+    super('MODEL_NOT_FOUND', `no model with id ${JSON.stringify(id)} in the registry`)
+    this.id = id
+  }
+}
+
+/** registry.json does not parse or breaks the schema; a copy of the bad file is kept at `backupPath`. */
+export class RegistryCorruptError extends CitrateError {
+  readonly file: string
+  /** The JSON path of the first field at fault, e.g. `models[2].cid`; `(file)` when it does not parse. */
+  readonly field: string
+  readonly backupPath: string | undefined
+  constructor (file: string, field: string, problem: string, backupPath: string | undefined, options?: ErrorOptions) {
+    super('REGISTRY_CORRUPT', `model registry ${file} is invalid at ${field}: ${problem}` +
+      (backupPath != null ? `; a copy is kept at ${backupPath} (fix or remove ${file} to continue)` : ''), options)
+    this.file = file
+    this.field = field
+    this.backupPath = backupPath
+  }
+}
+
+export class RegistryVersionError extends CitrateError {
+  readonly version: string
+  constructor (file: string, version: string, supported: string) {
+    super('REGISTRY_VERSION_UNSUPPORTED', `model registry ${file} has schema version ${version}, newer than this citrate-ipfs understands (${supported}); upgrade citrate-ipfs`)
+    this.version = version
+  }
+}
+
+export class RegistryLockError extends CitrateError {
+  constructor (file: string, options?: ErrorOptions) {
+    super('REGISTRY_LOCKED', `could not lock the model registry ${file}: another process holds it`, options)
+  }
+}
+
+/** What kubo stored differs from what we computed locally for the same options. */
+export class CidMismatchError extends CitrateError {
+  readonly expected: string
+  readonly actual: string
+  constructor (what: string, expected: string, actual: string) {
+    super('CID_MISMATCH', `${what}: expected CID ${expected} but got ${actual}`)
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+export class PinTimeoutError extends CitrateError {
+  readonly cid: string
+  constructor (cid: string, seconds: number) {
+    super('PIN_TIMEOUT', `pinning ${cid} did not finish within ${seconds} s (pin_timeout_seconds); nothing was left pinned`)
+    this.cid = cid
+  }
+}
+
+/** Unpinning would expose registry models to garbage collection. */
+export class PinInUseError extends CitrateError {
+  readonly cid: string
+  readonly models: string[]
+  constructor (cid: string, models: string[]) {
+    super('PIN_IN_USE', `${cid} backs registry model(s) ${models.join(', ')}; pass --force to unpin anyway`)
+    this.cid = cid
+    this.models = models
+  }
+}
+
+/** Stored bytes no longer hash to the recorded CID (bit rot, truncation, edits). */
+export class ContentCorruptError extends CitrateError {
+  readonly id: string
+  /** Offset of the first byte of the first block that fails, within the file named by `path`. */
+  readonly offset: number
+  readonly path: string
+  constructor (id: string, path: string, offset: number, detail: string) {
+    super('CONTENT_CORRUPT', `model ${id}: ${path} does not match its CID from byte offset ${offset}: ${detail}`)
+    this.id = id
+    this.offset = offset
+    this.path = path
+  }
 }

@@ -231,6 +231,12 @@ describe('daemon manager (real kubo)', () => {
     await b.manager.stop()
   })
 
+  test('daemon_enabled = false: start refuses, naming the key and the file', async () => {
+    const h = await home('daemon_enabled = false')
+    await assert.rejects(h.manager.start(), (err: Error & { code?: string }) => err.code === 'DAEMON_DISABLED' && err.message.includes(join(h.home, 'citrate.toml')))
+    assert.equal((await h.manager.status()).state, 'Stopped')
+  })
+
   test('logs show the end of kubo\'s output', async () => {
     const h = await home()
     await h.manager.start()

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { LoadedConfig } from '../config/load.ts'
 import { ensureLayout } from '../config/paths.ts'
 import {
-  type CitrateError, DaemonNotRunningError, DaemonPortInUseError, DaemonStartError, DaemonStartTimeoutError,
+  type CitrateError, DaemonDisabledError, DaemonNotRunningError, DaemonPortInUseError, DaemonStartError, DaemonStartTimeoutError,
   DaemonStopError, RepoLockedError, toCitrateError
 } from '../errors.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
@@ -91,6 +91,7 @@ export class DaemonManager {
       opts.onProgress?.({ type: 'citrate:daemon:adopted', apiUrl: already.apiUrl })
       return { status: already, adopted: true }
     }
+    if (!this.cfg.ipfs.daemon_enabled) throw new DaemonDisabledError(this.cfg.paths.configFile)
     await ensureLayout(this.cfg.paths)
     const release = await this.acquireStartLock(opts.signal)
     try {

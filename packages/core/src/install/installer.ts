@@ -110,15 +110,21 @@ async function fetchText (url: string, signal?: AbortSignal): Promise<string> {
   return await res.text()
 }
 
+/** GET with a time limit on the response headers only; the body is bounded by the caller's stall watchdog. */
 async function get (url: string, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<Response> {
-  const timeout = AbortSignal.timeout(headersTimeoutMs)
+  const headersTimeout = new AbortController()
+  const timer = setTimeout(() => headersTimeout.abort(), headersTimeoutMs)
   let res: Response
   try {
-    res = await fetch(url, { signal: signal == null ? timeout : AbortSignal.any([signal, timeout]) })
+    res = await fetch(url, { signal: signal == null ? headersTimeout.signal : AbortSignal.any([signal, headersTimeout.signal]) })
   } catch (err) {
     if (signal?.aborted === true) throw new AbortedError('kubo install')
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message
+    const cause = headersTimeout.signal.aborted
+      ? `no response within ${headersTimeoutMs / 1000} s`
+      : (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message
     throw new InstallError('INSTALL_DOWNLOAD_FAILED', `could not download ${url}: ${cause}`, { cause: err })
+  } finally {
+    clearTimeout(timer)
   }
   if (!res.ok) throw new InstallError('INSTALL_DOWNLOAD_FAILED', `could not download ${url}: HTTP ${res.status}`)
   return res
