@@ -12,6 +12,7 @@ import { statusCommand } from './commands/status.ts'
 import { daemonLogs, daemonStart, daemonStop } from './commands/daemon.ts'
 import { installCommand } from './commands/install.ts'
 import { configShow, gatewaySet, gatewayUnset } from './commands/config.ts'
+import { serveCommand } from './commands/serve.ts'
 
 const program = new Command()
 program
@@ -74,6 +75,11 @@ command(gateway, 'unset', 'remove external_gateway').action(action(gatewayUnset)
 
 const config = program.command('config').description('show the configuration')
 command(config, 'show', 'print the effective [ipfs] configuration').action(action(configShow))
+
+command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
+  .addOption(new Option('--port <n>', 'port (0: any free port)').default('5050'))
+  .option('--open', 'open the setup UI in a browser')
+  .action(actionWithOptions(serveCommand))
 
 // -- commands from other areas register below (pull, add, models, pins, …) --
 

@@ -18,6 +18,7 @@
  * ```
  */
 export * from './errors.ts'
+export { writeFileAtomic } from './util/atomic-write.ts'
 export { loadConfig, updateIpfsConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
 export { citratePaths, ensureLayout, type CitratePaths } from './config/paths.ts'
 export {
@@ -35,3 +36,6 @@ export {
   defaultCitrateHome, expandHome, currentPlatform, type PlatformInfo
 } from './platform.ts'
 // -- further areas export below (fetch, publish, registry, pins, verify) --
+export * from './fetch/index.ts'
+export * from './registry/index.ts'
+export * from './publish/index.ts'

@@ -1,0 +1,46 @@
+/** The OpenAPI 3.1 description, generated from the same schemas the service validates with. */
+import { COMMANDS } from './commands.ts'
+
+export function openApiDocument (): Record<string, unknown> {
+  const errorRef = { $ref: '#/components/schemas/Error' }
+  const errorResponse = (description: string): Record<string, unknown> => ({ description, content: { 'application/json': { schema: errorRef } } })
+  const paths: Record<string, unknown> = {
+    '/health': {
+      get: { operationId: 'health', summary: 'Liveness (no token needed)', security: [], responses: { 200: { description: 'alive', content: { 'application/json': { schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } } } } } } }
+    },
+    '/api/events': {
+      get: { operationId: 'events', summary: 'Server-Sent Events: install-progress, daemon-progress, status', responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: errorResponse('missing or wrong token') } }
+    },
+    '/api/openapi.json': {
+      get: { operationId: 'openapi', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } }
+    }
+  }
+  for (const [name, spec] of Object.entries(COMMANDS)) {
+    paths[`/api/commands/${name}`] = {
+      post: {
+        operationId: name,
+        summary: spec.summary,
+        requestBody: { required: false, content: { 'application/json': { schema: spec.args } } },
+        responses: {
+          200: { description: 'the result', content: { 'application/json': { schema: spec.result } } },
+          400: errorResponse('invalid arguments'),
+          401: errorResponse('missing or wrong token'),
+          403: errorResponse('foreign Host or Origin'),
+          409: errorResponse('the request conflicts with the current state (e.g. kubo not installed, port in use)'),
+          500: errorResponse('the command failed')
+        }
+      }
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'citrate-ipfs service', version: '0.1.0', description: "The Citrate app's IPFS commands over a loopback API. Every request but /health carries `Authorization: Bearer <token>` (the token is in $CITRATE_HOME/run/service-token)." },
+    servers: [{ url: 'http://127.0.0.1' }],
+    security: [{ token: [] }],
+    components: {
+      securitySchemes: { token: { type: 'http', scheme: 'bearer' } },
+      schemas: { Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } } }
+    },
+    paths
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * `citrate-ipfs serve`: the loopback HTTP service. Routes:
+ *   GET  /health                  liveness, no token
+ *   POST /api/commands/<name>     a seed command, JSON args → JSON result or {error:{code,message}}
+ *   GET  /api/events              Server-Sent Events (progress, status)
+ *   GET  /api/openapi.json        the API description
+ *   GET  /*                       the UI (index.html carries the token for its own origin)
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { readFile, stat } from 'node:fs/promises'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import { Ajv, type ValidateFunction } from 'ajv'
+import { toCitrateError } from '@citrate-ipfs/core'
+import type { ServiceEvent } from '@citrate-ipfs/client'
+import { COMMANDS, configLoader, isCommandName, type CommandContext } from './commands.ts'
+import { EventHub } from './events.ts'
+import { openApiDocument } from './openapi.ts'
+import { isAllowedHost, isTokenValid, loadOrCreateToken, ownOrigins, TAURI_ORIGINS } from './security.ts'
+
+export interface ServiceOptions {
+  /** CITRATE_HOME (default: $CITRATE_HOME or ~/.citrate). */
+  home?: string
+  configFile?: string
+  /** 0 picks a free port. */
+  port?: number
+  /** Built UI assets to serve; none: API only. */
+  uiDir?: string
+  /** Further origins allowed to call the API (the UI's own and Tauri's are always allowed). */
+  allowedOrigins?: string[]
+  env?: NodeJS.ProcessEnv
+}
+
+export interface RunningService {
+  url: string
+  port: number
+  token: string
+  tokenFile: string
+  server: Server
+  /** Broadcast an event to connected clients. */
+  emit: (event: ServiceEvent) => void
+  close: () => Promise<void>
+}
+
+const MAX_BODY = 64 * 1024
+
+export async function startService (opts: ServiceOptions = {}): Promise<RunningService> {
+  const env = opts.env ?? process.env
+  const config = configLoader({ home: opts.home, configFile: opts.configFile, env })
+  const home = (await config()).paths.home
+  const token = await loadOrCreateToken(home)
+  const hub = new EventHub()
+  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env }
+  const ajv = new Ajv({ allErrors: false, strict: false })
+  const validators = new Map<string, ValidateFunction>()
+  for (const [name, spec] of Object.entries(COMMANDS)) validators.set(name, ajv.compile(spec.args))
+  const openapi = JSON.stringify(openApiDocument())
+  let port = opts.port ?? 0
+  let allowedOrigins = new Set<string>()
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => sendError(res, 500, toCitrateError(err).code, toCitrateError(err).message))
+  })
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('x-content-type-options', 'nosniff')
+    if (!isAllowedHost(req.headers.host, port)) {
+      sendError(res, 403, 'FORBIDDEN_HOST', `Host "${req.headers.host ?? ''}" is not this service; use http://127.0.0.1:${port}`)
+      return
+    }
+    const origin = req.headers.origin
+    if (origin != null && !allowedOrigins.has(origin)) {
+      sendError(res, 403, 'FORBIDDEN_ORIGIN', `origin ${origin} may not use this service`)
+      return
+    }
+    if (origin != null) {
+      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('vary', 'Origin')
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`)
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' }).end()
+      return
+    }
+    if (url.pathname === '/health' && req.method === 'GET') {
+      sendJson(res, 200, { ok: true })
+      return
+    }
+    if (url.pathname.startsWith('/api/')) {
+      if (!isTokenValid(req.headers.authorization, token)) {
+        sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong token (Authorization: Bearer <token from $CITRATE_HOME/run/service-token>)')
+        return
+      }
+      await handleApi(req, res, url)
+      return
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      await serveUi(req, res, url)
+      return
+    }
+    sendError(res, 404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
+  }
+
+  async function handleApi (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (url.pathname === '/api/openapi.json' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(openapi)
+      return
+    }
+    if (url.pathname === '/api/events' && req.method === 'GET') {
+      hub.attach(res)
+      return
+    }
+    const m = /^\/api\/commands\/([a-z_]+)$/.exec(url.pathname)
+    if (m?.[1] == null) {
+      sendError(res, 404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
+      return
+    }
+    const name = m[1]
+    if (req.method !== 'POST') {
+      sendError(res, 405, 'METHOD_NOT_ALLOWED', `${name} is called with POST`)
+      return
+    }
+    if (!isCommandName(name)) {
+      sendError(res, 404, 'UNKNOWN_COMMAND', `unknown command ${name}`)
+      return
+    }
+    const body = await readBody(req)
+    if (typeof body === 'string') {
+      sendError(res, body === 'too large' ? 413 : 400, body === 'too large' ? 'BODY_TOO_LARGE' : 'INVALID_JSON', `${name}: request body ${body}`)
+      return
+    }
+    const validate = validators.get(name)
+    if (validate != null && !validate(body)) {
+      const e = validate.errors?.[0]
+      const where = e?.instancePath === '' ? 'arguments' : `argument ${e?.instancePath.slice(1) ?? ''}`
+      const extra = e?.params != null && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''
+      sendError(res, 400, 'INVALID_ARGUMENT', `${name}: ${where} ${e?.message ?? 'invalid'}${extra}`)
+      return
+    }
+    try {
+      const spec = COMMANDS[name] as { run: (c: CommandContext, a: unknown) => Promise<unknown> }
+      sendJson(res, 200, await spec.run(ctx, body))
+    } catch (err) {
+      const e = toCitrateError(err)
+      sendError(res, httpStatusFor(e.code), e.code, e.message)
+    }
+  }
+
+  async function serveUi (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (opts.uiDir == null) {
+      sendError(res, 404, 'NO_UI', 'this service was started without a UI')
+      return
+    }
+    const root = resolve(opts.uiDir)
+    let rel = decodeURIComponent(url.pathname)
+    if (rel === '/' || !/\.[a-z0-9]+$/i.test(rel)) rel = '/index.html' // client-side routes
+    const file = normalize(join(root, rel))
+    if (!file.startsWith(root + sep)) {
+      sendError(res, 404, 'NOT_FOUND', 'not found')
+      return
+    }
+    const st = await stat(file).catch(() => undefined)
+    if (st == null || !st.isFile()) {
+      sendError(res, 404, 'NOT_FOUND', `${url.pathname} not found`)
+      return
+    }
+    let data: Buffer | string = await readFile(file)
+    const headers: Record<string, string> = { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }
+    if (file.endsWith('index.html')) {
+      // The token reaches only our own page: other origins cannot read this
+      // response (same-origin policy, no CORS grant), and a rebound Host is refused above.
+      data = data.toString('utf8').replace('</head>', `<meta name="citrate-token" content="${token}"></head>`)
+      headers['cache-control'] = 'no-store'
+      headers['content-security-policy'] = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+      headers['x-frame-options'] = 'DENY'
+    }
+    res.writeHead(200, headers)
+    res.end(req.method === 'HEAD' ? undefined : data)
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject)
+    // Loopback only: never reachable from another machine.
+    server.listen({ port, host: '127.0.0.1' }, () => resolveListen())
+  })
+  const addr = server.address()
+  port = typeof addr === 'object' && addr != null ? addr.port : port
+  allowedOrigins = new Set([...ownOrigins(port), ...TAURI_ORIGINS, ...(opts.allowedOrigins ?? [])])
+  const heartbeat = setInterval(() => hub.heartbeat(), 15_000)
+  heartbeat.unref()
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    token,
+    tokenFile: join(home, 'run', 'service-token'),
+    server,
+    emit: (e) => hub.emit(e),
+    close: async () => {
+      clearInterval(heartbeat)
+      hub.closeAll()
+      server.closeAllConnections()
+      await new Promise<void>(r => server.close(() => r()))
+    }
+  }
+}
+
+function readBody (req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolveBody) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let done = false
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY && !done) { done = true; resolveBody('too large'); req.destroy() }
+      chunks.push(c)
+    })
+    req.on('end', () => {
+      if (done) return
+      const text = Buffer.concat(chunks).toString('utf8')
+      if (text.trim() === '') { resolveBody({}); return }
+      const type = req.headers['content-type'] ?? ''
+      if (!/^application\/json\b/i.test(type)) { resolveBody('must be application/json'); return }
+      try {
+        const v = JSON.parse(text) as unknown
+        resolveBody(v != null && typeof v === 'object' && !Array.isArray(v) ? v : 'must be a JSON object')
+      } catch {
+        resolveBody('is not valid JSON')
+      }
+    })
+    req.on('error', () => { if (!done) { done = true; resolveBody('could not be read') } })
+  })
+}
+
+function sendJson (res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+}
+
+function sendError (res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) { res.end(); return }
+  sendJson(res, status, { error: { code, message } })
+}
+
+export function httpStatusFor (code: string): number {
+  switch (code) {
+    case 'INVALID_ARGUMENT': case 'CONFIG_INVALID': case 'INVALID_CID': case 'USAGE': return 400
+    case 'NOT_FOUND': case 'MODEL_NOT_FOUND': return 404
+    case 'KUBO_NOT_INSTALLED': case 'KUBO_TOO_OLD': case 'DAEMON_NOT_RUNNING': case 'DAEMON_PORT_IN_USE': case 'REPO_LOCKED': case 'DAEMON_DISABLED': return 409
+    default: return 500
+  }
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2'
+}
