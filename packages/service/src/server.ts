@@ -209,8 +209,9 @@ function readBody (req: IncomingMessage): Promise<unknown> {
     let size = 0
     let done = false
     req.on('data', (c: Buffer) => {
+      if (done) return // past the limit: drain and drop, then answer 413
       size += c.length
-      if (size > MAX_BODY && !done) { done = true; resolveBody('too large'); req.destroy() }
+      if (size > MAX_BODY) { done = true; chunks.length = 0; resolveBody('too large'); return }
       chunks.push(c)
     })
     req.on('end', () => {

@@ -33,7 +33,7 @@ export function explain (err: unknown): { title: string, hint: string, detail: s
     INSTALL_CHECKSUM_MISMATCH: ['The IPFS download was corrupted, so nothing was installed.', 'Try again; if it keeps failing, check your network or the download mirror.'],
     INSTALL_DOWNLOAD_FAILED: ['IPFS could not be downloaded.', 'Check your internet connection (or the dist_url setting) and try again.'],
     INSTALL_ARCHIVE_INVALID: ['The IPFS download was not a valid release, so nothing was installed.', 'Try again later or install kubo yourself and set daemon_path.'],
-    DAEMON_PORT_IN_USE: ['Another program is using a port IPFS needs.', 'Close that program, or change api_port / gateway_port in citrate.toml (the message names a free port).'],
+    DAEMON_PORT_IN_USE: ['Another program is using a port IPFS needs.', 'Close that program, or change api_port / gateway_port in citrate.toml to the free port named above.'],
     REPO_LOCKED: ['Another IPFS process is using your IPFS folder.', 'Stop the other IPFS process, then start again.'],
     DAEMON_START_FAILED: ['IPFS could not start.', 'See the log lines below; fixing the config or restarting usually helps.'],
     DAEMON_START_TIMEOUT: ['IPFS took too long to start.', 'Try again; a first start after an upgrade can take longer.'],

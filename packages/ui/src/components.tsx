@@ -6,8 +6,8 @@ export function ErrorPanel ({ error, onDismiss }: { error: unknown, onDismiss?: 
   return (
     <div className='error' role='alert'>
       <strong>{e.title}</strong>
-      <p>{e.hint}</p>
-      <details><summary>Details</summary><pre>{e.detail}</pre></details>
+      <p className='detail'>{e.detail}</p>
+      <p><span className='next'>What to do:</span> {e.hint}</p>
       {onDismiss != null && <button type='button' onClick={onDismiss}>Dismiss</button>}
     </div>
   )

@@ -21,6 +21,8 @@ export interface DistMirror {
   files: Map<string, string | Buffer>
   /** URL paths whose response stalls after the first bytes. */
   stall: Set<string>
+  /** Bytes per second to serve archives at (unset: as fast as possible), so progress is visible. */
+  throttle: { bytesPerSecond?: number }
   requests: string[]
   close: () => Promise<void>
   dir: string
@@ -39,6 +41,7 @@ export async function startDistMirror (): Promise<DistMirror> {
   files.set(`/kubo/${version}/${archiveName}`, archive)
   files.set(`/kubo/${version}/${archiveName}.sha512`, `${await sha512File(archive)}  ${archiveName}\n`)
   const stall = new Set<string>()
+  const throttle: { bytesPerSecond?: number } = {}
   const requests: string[] = []
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
@@ -53,7 +56,17 @@ export async function startDistMirror (): Promise<DistMirror> {
           createReadStream(body, { start: 0, end: 65535 }).on('data', c => res.write(c))
           return
         }
-        createReadStream(body).pipe(res)
+        const rate = throttle.bytesPerSecond
+        if (rate == null) { createReadStream(body).pipe(res); return }
+        const chunk = Math.max(16 * 1024, Math.floor(rate / 20))
+        const stream = createReadStream(body, { highWaterMark: chunk })
+        stream.on('data', c => {
+          stream.pause()
+          res.write(c)
+          setTimeout(() => stream.resume(), (c.length / rate) * 1000)
+        })
+        stream.on('end', () => res.end())
+        res.on('close', () => stream.destroy())
       })
       return
     }
@@ -68,6 +81,7 @@ export async function startDistMirror (): Promise<DistMirror> {
     archiveName,
     files,
     stall,
+    throttle,
     requests,
     dir,
     close: async () => {
