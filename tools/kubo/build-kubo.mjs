@@ -38,7 +38,7 @@ export function ensureKubo ({ log = () => {} } = {}) {
     execFileSync('go', ['build', '-trimpath', '-o', tmp, 'github.com/ipfs/kubo/cmd/ipfs'], {
       cwd: here,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: process.env.CGO_ENABLED ?? '0' }
+      env: { ...process.env, CGO_ENABLED: process.env.CGO_ENABLED ?? '0' }
     })
     renameSync(tmp, target)
   } finally {
