@@ -12,7 +12,11 @@ import { statusCommand } from './commands/status.ts'
 import { daemonLogs, daemonStart, daemonStop } from './commands/daemon.ts'
 import { installCommand } from './commands/install.ts'
 import { configShow, gatewaySet, gatewayUnset } from './commands/config.ts'
+import { addCommand } from './commands/add.ts'
+import { modelsList, modelsRm, modelsShow, modelsVerify } from './commands/models.ts'
+import { gcCommand, pinCommand, pinsCommand, unpinCommand } from './commands/pins.ts'
 import { serveCommand } from './commands/serve.ts'
+import { pullCommand } from './commands/pull.ts'
 
 const program = new Command()
 program
@@ -82,6 +86,49 @@ command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
   .action(actionWithOptions(serveCommand))
 
 // -- commands from other areas register below (pull, add, models, pins, …) --
+
+// pull (issue 3)
+command(program, 'pull <cid>', 'download a CID (file or folder) verifying every block; resumes if interrupted')
+  .option('--name <id>', 'registry id and folder name (default: from --filename, else the CID)')
+  .option('--filename <name>', 'name of the file or folder inside the model folder (default: the CID)')
+  .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
+  .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
+  .action(actionWithOptions(pullCommand))
+
+// models, add, pins (issue 4)
+const models = command(program, 'models', 'list the registered models, datasets and checkpoints').action(action(modelsList))
+command(models, 'list', 'list the registered models').action(action(modelsList))
+command(models, 'show <id>', 'show one registry entry with its metadata').action(action(modelsShow))
+command(models, 'rm <id>', 'remove a model from the registry (and unpin it)')
+  .option('--keep-pin', 'leave its content pinned in kubo')
+  .action(actionWithOptions(modelsRm))
+command(models, 'verify [id]', 'prove stored content still matches its CID (no daemon needed)')
+  .option('--all', 'verify every registered model')
+  .action(actionWithOptions(modelsVerify))
+
+command(program, 'add <path>', 'publish a file or folder: the same CID as `ipfs add`, added to kubo and pinned, or written as a CAR')
+  .option('--name <id>', 'registry id (default: derived from the file name)')
+  .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
+  .addOption(new Option('--cid-version <n>', 'CID version').choices(['0', '1']))
+  .addOption(new Option('--profile <profile>', 'UnixFS import profile').choices(['unixfs-v0-2015', 'unixfs-v1-2025']))
+  .option('--chunker <size-N>', 'fixed chunk size in bytes, as kubo: size-262144')
+  .option('--raw-leaves', 'store leaves as raw blocks')
+  .option('--no-raw-leaves', 'wrap leaves in UnixFS nodes')
+  .option('--only-hash', 'compute the CID only; store nothing')
+  .option('--car <file>', 'write the blocks to a CAR file (no daemon needed)')
+  .action(actionWithOptions(addCommand))
+
+command(program, 'pin <cid>', 'pin content in kubo, fetching what is missing (pin_timeout_seconds)')
+  .option('--timeout <seconds>', 'override pin_timeout_seconds')
+  .option('--name <name>', 'name stored with the pin')
+  .action(actionWithOptions(pinCommand))
+command(program, 'unpin <cid>', 'remove a pin (content used by registry models needs --force)')
+  .option('--force', 'unpin even if registry models rely on it')
+  .action(actionWithOptions(unpinCommand))
+command(program, 'pins', 'list pins with their names and the registry models they back').action(action(pinsCommand))
+command(program, 'gc', 'free unpinned blocks in kubo and stale partial downloads')
+  .option('--dry-run', 'only report stale partial files; run no kubo gc')
+  .action(actionWithOptions(gcCommand))
 
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')

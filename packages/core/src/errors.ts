@@ -303,3 +303,20 @@ export class ContentCorruptError extends CitrateError {
     this.path = path
   }
 }
+
+export class DagIndexError extends CitrateError {
+  constructor (code: 'DAG_INDEX_MISSING' | 'DAG_INDEX_CORRUPT', message: string, options?: ErrorOptions) { super(code, message, options) }
+}
+
+export class VerifyUnsupportedError extends CitrateError {
+  constructor (message: string) { super('VERIFY_UNSUPPORTED', message) }
+}
+
+/** No DAG index to locate damage, and re-hashing with kubo's standard shapes does not give the CID. */
+export class ContentMismatchError extends CitrateError {
+  readonly id: string
+  constructor (id: string, expected: string, tried: string[]) {
+    super('CONTENT_MISMATCH', `model ${id}: no DAG index was recorded, and re-hashing with kubo's standard import shapes gives ${tried.join(', ')}, not ${expected}: the content is damaged or was made with other options`)
+    this.id = id
+  }
+}

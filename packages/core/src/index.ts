@@ -39,3 +39,5 @@ export {
 export * from './fetch/index.ts'
 export * from './registry/index.ts'
 export * from './publish/index.ts'
+export * from './pins/index.ts'
+export * from './verify/index.ts'

@@ -1,0 +1,94 @@
+/** `add`: publish a file or folder, with the CID kubo would compute for the same options. */
+import { resolve, join } from 'node:path'
+import {
+  addToKubo, DAG_INDEX_FILE, DaemonManager, DaemonNotRunningError, DagIndexBuilder, hashPath, InvalidArgumentError, modelDir,
+  modelIdFromName, sanitizeModelId, writeCar, writeModelFiles, scanSource,
+  type ModelEntry, type ModelKind, type PublishOptions, type PublishProgressEvent, type PublishResult, type UnixfsProfile
+} from '@citrate-ipfs/core'
+import type { Context } from '../context.ts'
+import { formatBytes, ProgressBar } from '../output.ts'
+import { registryFor } from './models.ts'
+
+export interface AddCommandOptions {
+  name?: string
+  kind?: string
+  cidVersion?: string
+  profile?: string
+  chunker?: string
+  rawLeaves?: boolean
+  onlyHash?: boolean
+  car?: string
+}
+
+const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
+
+export async function addCommand (ctx: Context, opts: AddCommandOptions, path: string): Promise<void> {
+  const kind = (opts.kind ?? 'model') as ModelKind
+  if (!KINDS.includes(kind)) throw new InvalidArgumentError(`--kind must be one of ${KINDS.join(', ')} (got "${opts.kind ?? ''}")`)
+  let cidVersion: 0 | 1 | undefined
+  if (opts.cidVersion != null) {
+    if (opts.cidVersion !== '0' && opts.cidVersion !== '1') throw new InvalidArgumentError(`--cid-version must be 0 or 1 (got "${opts.cidVersion}")`)
+    cidVersion = opts.cidVersion === '1' ? 1 : 0
+  }
+  const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, opts.onlyHash === true ? 'hashing' : 'adding') : undefined
+  const index = new DagIndexBuilder()
+  const shared: PublishOptions = {
+    cidVersion,
+    profile: opts.profile as UnixfsProfile | undefined,
+    chunker: opts.chunker,
+    rawLeaves: opts.rawLeaves,
+    index,
+    onProgress: (e: PublishProgressEvent) => {
+      ctx.out.event(e)
+      if (e.type === 'citrate:publish:bytes') bar?.update(e.bytes, e.totalBytes)
+    }
+  }
+  const id = opts.name != null ? sanitizeModelId(opts.name) : modelIdFromName((await scanSource(path)).rootName)
+
+  let result: PublishResult
+  let stored: 'none' | 'car' | 'kubo'
+  if (opts.onlyHash === true) {
+    result = await hashPath(path, shared)
+    stored = 'none'
+  } else if (opts.car != null) {
+    result = await writeCar(path, opts.car, shared)
+    stored = 'car'
+  } else {
+    let rpc
+    try {
+      rpc = await new DaemonManager({ config: ctx.config }).rpc()
+    } catch (err) {
+      if (err instanceof DaemonNotRunningError) {
+        throw new DaemonNotRunningError('the kubo daemon is not running: start it (`citrate-ipfs daemon start`), or pass --car FILE to write a CAR, or --only-hash')
+      }
+      throw err
+    }
+    result = await addToKubo(rpc, path, { ...shared, pin: true, pinName: id })
+    stored = 'kubo'
+  }
+  bar?.done()
+
+  let entry: ModelEntry | undefined
+  if (stored !== 'none') {
+    entry = {
+      id,
+      name: opts.name ?? result.rootName,
+      cid: result.cid,
+      size_bytes: result.size,
+      quantization: null,
+      downloaded_at: new Date().toISOString(),
+      path: resolve(path),
+      source: 'local',
+      source_url: null,
+      verified: true,
+      kind
+    }
+    // The index first, the registry entry last: an entry always has its index.
+    await index.write(join(modelDir(ctx.config.paths.models, id), DAG_INDEX_FILE), result.cid)
+    await writeModelFiles(ctx.config.paths.models, entry, { metadata: { import_shape: result.shape, car: opts.car != null ? resolve(opts.car) : undefined } })
+    await registryFor(ctx).upsert(entry)
+  }
+  const where = stored === 'kubo' ? 'added to kubo and pinned' : stored === 'car' ? `written to ${opts.car ?? ''}` : 'hashed only (nothing stored)'
+  ctx.out.result({ cid: result.cid, size: result.size, stored, id: entry?.id ?? null, shape: result.shape, car: opts.car ?? null },
+    `${result.cid}  ${result.rootName} (${formatBytes(result.size)}) ${where}${entry != null ? `\nregistered as ${entry.id}` : ''}`)
+}

@@ -1,0 +1,101 @@
+/** `models`, `models show`, `models rm`, `models verify`: the local model registry. */
+import { readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  CitrateError, ContentCorruptError, ContentMismatchError, DaemonManager, DaemonNotRunningError, InvalidArgumentError, ModelNotFoundError, ModelRegistry,
+  modelDir, modelsBackedBy, pinRm, toCitrateError, verifyModel, type ModelEntry
+} from '@citrate-ipfs/core'
+import type { Context } from '../context.ts'
+import { formatBytes, ProgressBar } from '../output.ts'
+
+export function registryFor (ctx: Context): ModelRegistry {
+  return new ModelRegistry({ modelsDir: ctx.config.paths.models })
+}
+
+export async function modelsList (ctx: Context): Promise<void> {
+  const models = await registryFor(ctx).list()
+  const human = models.length === 0
+    ? `no models registered (${join(ctx.config.paths.models, 'registry.json')})`
+    : models.map(m => `${m.id}  ${m.kind}  ${formatBytes(m.size_bytes)}  ${m.verified ? 'verified' : 'UNVERIFIED'}  ${m.cid}\n  ${m.path}`).join('\n')
+  ctx.out.result({ models }, human)
+}
+
+export async function modelsShow (ctx: Context, id: string): Promise<void> {
+  const entry = await registryFor(ctx).get(id)
+  if (entry == null) throw new ModelNotFoundError(id)
+  const dir = modelDir(ctx.config.paths.models, entry.id)
+  const metadata = await readJson(join(dir, 'metadata.json'))
+  const config = await readJson(join(dir, 'config.json'))
+  const human = Object.entries(entry).map(([k, v]) => `${k}: ${v === null ? '-' : String(v)}`).join('\n') +
+    (config != null ? `\nconfig.json: ${JSON.stringify(config)}` : '')
+  ctx.out.result({ model: entry, metadata: metadata ?? null, config: config ?? null }, human)
+}
+
+export async function modelsRm (ctx: Context, opts: { keepPin?: boolean }, id: string): Promise<void> {
+  const registry = registryFor(ctx)
+  const entry = await registry.get(id)
+  if (entry == null) throw new ModelNotFoundError(id)
+  let unpinned = false
+  let pinNote = ''
+  if (opts.keepPin !== true) {
+    const others = modelsBackedBy(entry.cid, (await registry.list()).filter(m => m.id !== entry.id))
+    if (others.length > 0) {
+      pinNote = `pin kept: also used by ${others.map(m => m.id).join(', ')}`
+    } else {
+      try {
+        const rpc = await new DaemonManager({ config: ctx.config }).rpc()
+        await pinRm(rpc, entry.cid, { models: [], force: true })
+        unpinned = true
+      } catch (err) {
+        const e = toCitrateError(err)
+        pinNote = err instanceof DaemonNotRunningError ? 'pin kept: the daemon is not running' : `pin kept: ${e.message}`
+      }
+    }
+  }
+  await registry.remove(entry.id)
+  // Only our own folder is removed: content added from elsewhere stays where it was.
+  await rm(modelDir(ctx.config.paths.models, entry.id), { recursive: true, force: true })
+  if (pinNote !== '') ctx.out.warn(pinNote)
+  ctx.out.result({ removed: entry, unpinned }, `removed ${entry.id}${unpinned ? ` and unpinned ${entry.cid}` : ''}`)
+}
+
+export async function modelsVerify (ctx: Context, opts: { all?: boolean }, id: string | undefined): Promise<void> {
+  const registry = registryFor(ctx)
+  let targets: ModelEntry[]
+  if (opts.all === true) targets = await registry.list()
+  else {
+    if (id == null) throw new InvalidArgumentError('name a model id, or pass --all')
+    const entry = await registry.get(id)
+    if (entry == null) throw new ModelNotFoundError(id)
+    targets = [entry]
+  }
+  const results: Array<{ id: string, ok: boolean, bytes?: number, method?: string, error?: { code: string, message: string, offset?: number, path?: string } }> = []
+  for (const m of targets) {
+    const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, `verifying ${m.id}`) : undefined
+    try {
+      const r = await verifyModel(m, { modelsDir: ctx.config.paths.models, onProgress: e => bar?.update(e.bytes, m.size_bytes) })
+      bar?.done()
+      if (!m.verified) await registry.update(m.id, { verified: true })
+      results.push({ id: m.id, ok: true, bytes: r.bytes, method: r.method })
+      if (!ctx.out.json) ctx.out.stdout.write(`${m.id}: ok (${formatBytes(r.bytes)} ${r.method === 'dag-index' ? `checked block by block against its DAG index, ${r.blocks} blocks` : 're-hashed with kubo\'s standard shape'}, ${m.cid})\n`)
+    } catch (err) {
+      bar?.done()
+      const e = toCitrateError(err)
+      if (err instanceof ContentCorruptError || err instanceof ContentMismatchError) await registry.update(m.id, { verified: false })
+      results.push({ id: m.id, ok: false, error: { code: e.code, message: e.message, ...(err instanceof ContentCorruptError ? { offset: err.offset, path: err.path } : {}) } })
+      if (!ctx.out.json) ctx.out.stderr.write(`${m.id}: FAILED: ${e.message}\n`)
+    }
+  }
+  const failed = results.filter(r => !r.ok)
+  if (ctx.out.json) ctx.out.result({ results }, '')
+  else if (targets.length === 0) ctx.out.result({}, 'no models registered')
+  if (failed.length > 0) throw new CitrateError(failed.length === 1 ? (failed[0]?.error?.code ?? 'CONTENT_CORRUPT') : 'CONTENT_CORRUPT', `${failed.length} of ${results.length} model(s) failed verification`)
+}
+
+async function readJson (path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'))
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `citrate-ipfs pull` end to end against real kubo: --json gives one event
+ * per line and a final result; errors are one line with a code; the default
+ * output names the path. Public gateways are replaced by none (loopback only).
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+
+const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+interface Run { code: number, stdout: string, stderr: string }
+function cli (h: TestHome, args: string[]): Promise<Run> {
+  return new Promise(resolve => {
+    execFile(process.execPath, [cliMain, ...args], { env: { ...h.env, CITRATE_IPFS_PUBLIC_GATEWAYS: '' }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
+    })
+  })
+}
+
+let h: TestHome
+before(async () => {
+  h = await makeTestHome('auto_pin = false')
+  await h.manager.start()
+})
+after(async () => { await h?.cleanup() })
+
+describe('citrate-ipfs pull', () => {
+  test('--json: NDJSON progress events with the seed fields, then the result', async () => {
+    const data = Buffer.alloc(600 * 1024, 3)
+    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], data)).toString().trim()
+    const r = await cli(h, ['pull', cid, '--name', 'cli-model', '--filename', 'model.gguf', '--json'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+    const progress = lines.filter(l => l.type === 'citrate:pull:progress').map(l => l.progress as Record<string, unknown>)
+    assert.ok(progress.length >= 3)
+    for (const key of ['cid', 'total_bytes', 'downloaded_bytes', 'progress_percent', 'speed_mbps', 'eta_seconds', 'status', 'source']) {
+      assert.ok(key in (progress[0] ?? {}), `progress has ${key}`)
+    }
+    assert.equal(progress.at(-1)?.status, 'Complete')
+    const result = lines.at(-1) as { pulled: boolean, path: string, entry: { verified: boolean, id: string } }
+    assert.equal(result.pulled, true)
+    assert.equal(result.entry.verified, true)
+    assert.equal(result.entry.id, 'cli-model')
+    assert.ok((await readFile(result.path)).equals(data))
+  })
+
+  test('human output names the path; a bad CID is a one-line error with exit code 1', async () => {
+    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], Buffer.from('hello'))).toString().trim()
+    const ok = await cli(h, ['pull', cid, '--kind', 'dataset', '--name', 'ds'])
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.match(ok.stdout, /every block verified/)
+    assert.match(ok.stdout, /training\/datasets\/ds/)
+    const bad = await cli(h, ['pull', 'bafy-not-a-cid'])
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /^citrate-ipfs: error: .*not a valid CID/)
+    const badJson = await cli(h, ['pull', 'bafy-not-a-cid', '--json'])
+    assert.equal((JSON.parse(badJson.stdout.trim()) as { error: { code: string } }).error.code, 'INVALID_CID')
+    const badKind = await cli(h, ['pull', cid, '--kind', 'weights'])
+    assert.equal(badKind.code, 2)
+  })
+})

@@ -1,0 +1,122 @@
+/**
+ * The on-disk state of one pull, so a killed pull resumes where it stopped:
+ *
+ *   $CITRATE_HOME/tmp/pulls/v1/<root cid>/
+ *     content        the file, or the directory tree, being filled in place
+ *     blocks/<cid>   verified interior blocks (file-tree nodes, directories, HAMT shards)
+ *     leaves.log     one line per leaf whose bytes are written: offset, size, cid, path
+ *
+ * A leaf line is appended only after its bytes were written, so after a crash
+ * (SIGKILL: the page cache survives) every logged leaf is on disk and only the
+ * leaves that were in flight are fetched again. Interior blocks are re-verified
+ * when read back, so a torn or tampered cache file is just refetched.
+ * The `v1` in the path is the layout version: a new layout gets a new folder.
+ */
+import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import { verifyBlock } from './verify.ts'
+
+export function pullsRoot (home: string): string {
+  return join(home, 'tmp', 'pulls', 'v1')
+}
+
+export class PullJournal {
+  readonly dir: string
+  readonly contentPath: string
+  private readonly blocksDir: string
+  private readonly logPath: string
+  private readonly done = new Map<string, number>()
+  private log: FileHandle | undefined
+  /** Bytes of leaves already on disk when the pull (re)started. */
+  resumedBytes = 0
+
+  constructor (dir: string) {
+    this.dir = dir
+    this.contentPath = join(dir, 'content')
+    this.blocksDir = join(dir, 'blocks')
+    this.logPath = join(dir, 'leaves.log')
+  }
+
+  async open (): Promise<void> {
+    await mkdir(this.blocksDir, { recursive: true })
+    let text = ''
+    try {
+      text = await readFile(this.logPath, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+    const lines = text.split('\n')
+    // The last line may be torn by a crash: only complete lines count.
+    if (!text.endsWith('\n')) lines.pop()
+    for (const line of lines) {
+      const m = /^(\d+)\t(\d+)\t(\S+)\t(.*)$/.exec(line)
+      if (m == null) continue
+      const key = leafKey(m[4] ?? '', Number(m[1]), m[3] ?? '')
+      if (!this.done.has(key)) {
+        this.done.set(key, Number(m[2]))
+        this.resumedBytes += Number(m[2])
+      }
+    }
+    if (!text.endsWith('\n') && text !== '') {
+      // Drop the torn tail so new lines start clean.
+      await writeFile(this.logPath, lines.map(l => l + '\n').join(''))
+    }
+    this.log = await open(this.logPath, 'a')
+  }
+
+  /** Size of a leaf already written at (path, offset), or undefined. */
+  leafDone (rel: string, offset: number, cid: CID): number | undefined {
+    return this.done.get(leafKey(rel, offset, cid.toString()))
+  }
+
+  async markLeaf (rel: string, offset: number, size: number, cid: CID): Promise<void> {
+    const key = leafKey(rel, offset, cid.toString())
+    if (this.done.has(key)) return
+    this.done.set(key, size)
+    await this.log?.write(`${offset}\t${size}\t${cid.toString()}\t${rel}\n`)
+  }
+
+  async getBlock (cid: CID): Promise<Uint8Array | undefined> {
+    try {
+      const bytes = await readFile(join(this.blocksDir, cid.toString()))
+      verifyBlock(cid, bytes)
+      return bytes
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Every cached interior block, re-verified as it is read. */
+  async * interiorBlocks (): AsyncGenerator<{ cid: CID, bytes: Uint8Array }> {
+    for (const name of await readdir(this.blocksDir)) {
+      if (name.includes('.tmp-')) continue
+      let cid: CID
+      try { cid = CID.parse(name) } catch { continue }
+      const bytes = await this.getBlock(cid)
+      if (bytes != null) yield { cid, bytes }
+    }
+  }
+
+  async putBlock (cid: CID, bytes: Uint8Array): Promise<void> {
+    const path = join(this.blocksDir, cid.toString())
+    const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+    await writeFile(tmp, bytes)
+    await rename(tmp, path)
+  }
+
+  async close (): Promise<void> {
+    await this.log?.close()
+    this.log = undefined
+  }
+
+  /** Removes everything (after a commit, or a cancel). */
+  async destroy (): Promise<void> {
+    await this.close()
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+function leafKey (rel: string, offset: number, cid: string): string {
+  return `${offset}\t${cid}\t${rel}`
+}

@@ -1,0 +1,414 @@
+/**
+ * `pull`: a verified download of any UnixFS CID into the models (or training)
+ * folder, with resume, pause/cancel, shared identical downloads and the
+ * seed's commit order: write aside under $CITRATE_HOME/tmp, verify every block
+ * on arrival, move the finished folder into place, write the registry entry last.
+ */
+import { cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import lockfile from 'proper-lockfile'
+import type { CID } from 'multiformats/cid'
+import { KuboRpc } from '../daemon/rpc.ts'
+import { AbortedError, InvalidCidError, TargetExistsError, toCitrateError } from '../errors.ts'
+import { ModelRegistry } from '../registry/registry.ts'
+import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
+import type { ModelEntry, ModelKind } from '../registry/schema.ts'
+import { fsyncDir } from '../util/atomic-write.ts'
+import { sleep } from '../util/signals.ts'
+import { DagIndexBuilder, DAG_INDEX_FILE } from '../verify/dag-index.ts'
+import { BlockFetcher } from './fetcher.ts'
+import { GatewaySource, parseCid } from './gateway.ts'
+import { handToKubo } from './hand-to-kubo.ts'
+import { PullJournal, pullsRoot } from './journal.ts'
+import { resolveSources } from './sources.ts'
+import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
+import { checkEntryName } from './unixfs.ts'
+import { assertSupportedCid } from './verify.ts'
+import { walkDag } from './walker.ts'
+
+/** At most this many pulls download at once in this process; more wait as Queued. */
+export const MAX_CONCURRENT_PULLS = 3
+
+let running = 0
+const slotWaiters: Array<() => void> = []
+async function acquireSlot (signal: AbortSignal): Promise<() => void> {
+  while (running >= MAX_CONCURRENT_PULLS) {
+    if (signal.aborted) throw new AbortedError('pull')
+    await new Promise<void>(resolve => {
+      slotWaiters.push(resolve)
+      signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+  }
+  running++
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    running--
+    slotWaiters.shift()?.()
+  }
+}
+
+interface SharedPull {
+  listeners: Set<(e: PullEvent) => void>
+  result: Promise<PullResult>
+  control: PullControl
+  attached: number
+}
+const shared = new Map<string, SharedPull>()
+
+class PullControl {
+  readonly abort = new AbortController()
+  discard = false
+  paused = false
+  private resumeWaiters: Array<() => void> = []
+  progress: DownloadProgress
+
+  constructor (cid: string) {
+    this.progress = { cid, total_bytes: 0, downloaded_bytes: 0, progress_percent: 0, speed_mbps: 0, eta_seconds: null, status: 'Queued', source: null }
+  }
+
+  gate = async (): Promise<void> => {
+    while (this.paused && !this.abort.signal.aborted) {
+      await new Promise<void>(resolve => {
+        this.resumeWaiters.push(resolve)
+        this.abort.signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+    }
+  }
+
+  setPaused (paused: boolean): void {
+    this.paused = paused
+    if (!paused) { const w = this.resumeWaiters; this.resumeWaiters = []; for (const f of w) f() }
+  }
+}
+
+/** Starts a pull and returns its handle. Identical pulls (same home, CID and id) share one download. */
+export function startPull (opts: PullOptions): PullHandle {
+  const cidText = opts.cid.trim()
+  const key = `${opts.config.paths.home}\0${cidText}\0${opts.name ?? ''}\0${opts.filename ?? ''}\0${opts.kind ?? 'model'}`
+  let s = shared.get(key)
+  if (s == null) {
+    const control = new PullControl(cidText)
+    const listeners = new Set<(e: PullEvent) => void>()
+    const emit = (e: PullEvent): void => { for (const l of listeners) { try { l(e) } catch { /* a listener's bug must not break the pull */ } } }
+    const signal = opts.signal == null ? control.abort.signal : AbortSignal.any([opts.signal, control.abort.signal])
+    const result = runPull(opts, control, signal, emit).finally(() => { shared.delete(key) })
+    s = { listeners, result, control, attached: 0 }
+    shared.set(key, s)
+  }
+  const entry = s
+  entry.attached++
+  if (opts.onProgress != null) entry.listeners.add(opts.onProgress)
+  let detached = false
+  return {
+    cid: cidText,
+    result: entry.result,
+    get progress () { return { ...entry.control.progress } },
+    pause: () => { entry.control.setPaused(true) },
+    resume: () => { entry.control.setPaused(false) },
+    cancel: () => {
+      if (detached) return
+      detached = true
+      if (opts.onProgress != null) entry.listeners.delete(opts.onProgress)
+      // The shared download stops only when nobody else is waiting for it.
+      if (--entry.attached === 0) {
+        entry.control.discard = true
+        entry.control.abort.abort(new AbortedError('pull'))
+      }
+    }
+  }
+}
+
+/** Pulls a CID and resolves when it is verified, in place and registered. */
+export async function pull (opts: PullOptions): Promise<PullResult> {
+  return await startPull(opts).result
+}
+
+function targetDirFor (opts: PullOptions, kind: ModelKind, id: string): string {
+  const paths = opts.config.paths
+  const parent = kind === 'model' ? paths.models : kind === 'dataset' ? paths.datasets : paths.checkpoints
+  return join(parent, id)
+}
+
+async function exists (path: string): Promise<boolean> {
+  try { await lstat(path); return true } catch { return false }
+}
+
+async function runPull (opts: PullOptions, control: PullControl, signal: AbortSignal, emit: (e: PullEvent) => void): Promise<PullResult> {
+  const p = control.progress
+  const setStatus = (status: DownloadStatus): void => {
+    p.status = status
+    emit({ type: 'citrate:pull:progress', progress: { ...p } })
+  }
+  let cid: CID
+  try {
+    cid = parseCid(opts.cid)
+  } catch (err) {
+    throw new InvalidCidError(opts.cid, (err as Error).message)
+  }
+  assertSupportedCid(cid)
+  const cidText = cid.toString()
+  p.cid = cidText
+  const kind = opts.kind ?? 'model'
+  const filename = opts.filename != null ? checkEntryName(opts.filename) : cidText
+  const id = opts.name != null ? sanitizeModelId(opts.name) : modelIdFromName(opts.filename ?? cidText)
+  const targetDir = targetDirFor(opts, kind, id)
+  const registry = new ModelRegistry({ modelsDir: opts.config.paths.models })
+
+  const already = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
+  if (already != null) {
+    p.total_bytes = p.downloaded_bytes = already.size_bytes
+    p.progress_percent = 100
+    setStatus('Complete')
+    return await presentResult(already, targetDir)
+  }
+
+  setStatus('Queued')
+  const releaseSlot = await acquireSlot(signal)
+  const pullDir = join(pullsRoot(opts.config.paths.home), cidText)
+  await mkdir(pullDir, { recursive: true })
+  let releaseLock: (() => Promise<void>) | undefined
+  let journal: PullJournal | undefined
+  let timer: NodeJS.Timeout | undefined
+  try {
+    // Another process pulling the same CID holds this lock: wait (Queued), then resume from its progress.
+    releaseLock = await lockPullDir(pullDir, signal, (err) => { control.abort.abort(err) })
+    // Another process may have finished this very pull while we waited for the lock.
+    const finished = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
+    if (finished != null) {
+      p.total_bytes = p.downloaded_bytes = finished.size_bytes
+      p.progress_percent = 100
+      setStatus('Complete')
+      return await presentResult(finished, targetDir)
+    }
+
+    setStatus('Connecting')
+    const { sources, daemonApiUrl } = opts.sources != null
+      ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonApiUrl: undefined }
+      : await resolveSources({ config: opts.config, mode: opts.source, publicGateways: opts.publicGateways, stallMs: opts.stallMs, env: opts.env })
+    const fetcher = new BlockFetcher(sources, {
+      onSourceFailed: (f) => { emit({ type: 'citrate:pull:source-failed', ...f }) }
+    })
+
+    journal = new PullJournal(pullDir)
+    await journal.open()
+    const resumedBytes = journal.resumedBytes
+    if (resumedBytes > 0) emit({ type: 'citrate:pull:resumed', cid: cidText, bytes: journal.resumedBytes })
+
+    let placed = 0
+    let started = false
+    let lastSample = { at: Date.now(), bytes: 0 }
+    let newBytes = 0
+    const sample = (): void => {
+      const now = Date.now()
+      const dt = (now - lastSample.at) / 1000
+      if (dt > 0) {
+        const rate = (newBytes - lastSample.bytes) / dt
+        // Exponential smoothing keeps the figure readable without hiding a stall for long.
+        p.speed_mbps = control.paused ? 0 : Math.round((p.speed_mbps * 0.6 + (rate / 1e6) * 0.4) * 100) / 100
+        lastSample = { at: now, bytes: newBytes }
+      }
+      p.downloaded_bytes = placed
+      p.progress_percent = p.total_bytes > 0 ? Math.min(100, Math.round((placed / p.total_bytes) * 10000) / 100) : 0
+      p.eta_seconds = p.speed_mbps > 0 && p.total_bytes >= placed ? Math.round((p.total_bytes - placed) / (p.speed_mbps * 1e6)) : null
+      p.source = fetcher.currentSource
+      if (control.paused) p.status = 'Paused'
+      else if (started || p.status === 'Paused') p.status = started ? 'Downloading' : 'Connecting'
+      emit({ type: 'citrate:pull:progress', progress: { ...p } })
+    }
+    timer = setInterval(sample, opts.progressIntervalMs ?? 250)
+    timer.unref()
+
+    const maxBytes = Math.floor(opts.config.ipfs.max_model_size_gb * 1024 ** 3)
+    const walk = await walkDag({
+      root: cid,
+      journal,
+      fetcher,
+      concurrency: opts.concurrency ?? 8,
+      signal,
+      maxBytes,
+      gate: control.gate,
+      isPaused: () => control.paused,
+      rangeBytes: opts.rangeBytes ?? Math.min(opts.config.ipfs.chunk_size_mb * 1024 * 1024, 64 * 1024 * 1024),
+      onBytes: (n, resumed) => {
+        placed += n
+        if (!resumed) newBytes += n
+        if (!started) { started = true; setStatus('Downloading') }
+      },
+      onDeclared: (total) => { p.total_bytes = total }
+    })
+    clearInterval(timer)
+    timer = undefined
+    p.total_bytes = walk.totalBytes
+    sample()
+    setStatus('Verifying')
+
+    // Commit: stage the model folder inside the pull dir, then one rename puts it in place.
+    const sourcesUsed = fetcher.usedSources
+    const fromDaemonOnly = sourcesUsed.length > 0 && sourcesUsed.every(s => s.kind === 'daemon')
+    const entry: ModelEntry = {
+      id,
+      name: opts.filename ?? opts.name ?? cidText,
+      cid: cidText,
+      size_bytes: walk.totalBytes,
+      quantization: guessQuantization(filename),
+      downloaded_at: new Date().toISOString(),
+      path: join(targetDir, filename),
+      source: fromDaemonOnly || sourcesUsed.length === 0 ? 'ipfs' : 'gateway',
+      source_url: sourcesUsed.find(s => s.kind === 'gateway')?.name ?? null,
+      verified: true,
+      kind
+    }
+    const stage = join(pullDir, 'stage')
+    await rm(stage, { recursive: true, force: true })
+    await mkdir(stage)
+    await rename(journal.contentPath, join(stage, filename))
+    await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, type: walk.type, files: walk.files }, null, 2) + '\n')
+    // The interior blocks, kept as the DAG index `models verify` re-proves the bytes with later (no daemon needed).
+    const index = new DagIndexBuilder()
+    for await (const b of journal.interiorBlocks()) index.add(b.cid, b.bytes)
+    await index.write(join(stage, DAG_INDEX_FILE), cid)
+    await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind, format: guessFormat(filename) }, null, 2) + '\n')
+    await fsyncDir(stage)
+    await moveIntoPlace(stage, targetDir)
+    emit({ type: 'citrate:pull:committed', id, path: targetDir })
+    await registry.upsert(entry)
+
+    let pinned = false
+    if (opts.config.ipfs.auto_pin && daemonApiUrl != null) {
+      if (fromDaemonOnly) {
+        // The daemon served every block, so it holds them all: pinning fetches nothing.
+        try {
+          await new KuboRpc(daemonApiUrl).json('pin/add', { arg: cidText }, { timeoutMs: opts.config.ipfs.pin_timeout_seconds * 1000, signal })
+          pinned = true
+          emit({ type: 'citrate:pull:pinned', cid: cidText })
+        } catch (err) {
+          emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: toCitrateError(err).message })
+        }
+      } else {
+        // Gateways served (some of) it: hand kubo the verified blocks as a CAR so pinning fetches nothing.
+        try {
+          await handToKubo({ root: cid, contentPath: entry.path, journal, apiUrl: daemonApiUrl, timeoutMs: opts.config.ipfs.pin_timeout_seconds * 1000, signal })
+          pinned = true
+          emit({ type: 'citrate:pull:pinned', cid: cidText })
+        } catch (err) {
+          emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: toCitrateError(err).message })
+        }
+      }
+    }
+    await journal.destroy()
+    journal = undefined
+    p.downloaded_bytes = walk.totalBytes
+    p.progress_percent = 100
+    p.eta_seconds = 0
+    setStatus('Complete')
+    return {
+      entry,
+      dir: targetDir,
+      path: entry.path,
+      type: walk.type,
+      totalBytes: walk.totalBytes,
+      fetchedBytes: fetcher.fetchedBytes,
+      resumedBytes,
+      sources: sourcesUsed.map(s => s.name),
+      failures: fetcher.failures,
+      pinned,
+      alreadyPresent: false
+    }
+  } catch (err) {
+    const e = signal.aborted ? new AbortedError('pull') : toCitrateError(err)
+    p.status = { Failed: e.message }
+    emit({ type: 'citrate:pull:progress', progress: { ...p } })
+    if (control.discard && releaseLock != null) {
+      // Cancelled: drop the partial data (only while we hold the lock: otherwise it is another process's).
+      await journal?.close().catch(() => {})
+      await rm(pullDir, { recursive: true, force: true }).catch(() => {})
+    } else {
+      await journal?.close().catch(() => {})
+    }
+    throw e
+  } finally {
+    if (timer != null) clearInterval(timer)
+    await releaseLock?.().catch(() => {})
+    releaseSlot()
+  }
+}
+
+/**
+ * The per-CID lock shared with other processes. A lock whose holder died
+ * (SIGKILL) goes stale after 5 s and is taken over; waiting is abortable.
+ */
+async function lockPullDir (pullDir: string, signal: AbortSignal, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
+  while (true) {
+    try {
+      return await lockfile.lock(pullDir, { lockfilePath: `${pullDir}.lock`, realpath: false, stale: 5000, retries: 0, onCompromised })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
+      await sleep(250, signal)
+    }
+  }
+}
+
+/**
+ * An earlier pull of this CID under this id is complete: the registry says so,
+ * or (after a crash between the move and the registry write) the folder's own
+ * metadata.json does, in which case the registry entry is written now.
+ */
+async function alreadyInPlace (registry: ModelRegistry, id: string, cid: string, targetDir: string, filename: string, kind: ModelKind): Promise<ModelEntry | undefined> {
+  const existing = await registry.get(id)
+  const dirExists = await exists(targetDir)
+  if (existing != null) {
+    if (existing.cid === cid && existing.verified && await exists(existing.path)) return existing
+    throw new TargetExistsError(`model id "${id}" (registered for ${existing.cid})`)
+  }
+  if (!dirExists) return undefined
+  try {
+    const meta = JSON.parse(await readFile(join(targetDir, 'metadata.json'), 'utf8')) as ModelEntry
+    if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await exists(join(targetDir, filename))) {
+      const entry: ModelEntry = {
+        id: meta.id, name: meta.name, cid: meta.cid, size_bytes: meta.size_bytes, quantization: meta.quantization, downloaded_at: meta.downloaded_at,
+        path: meta.path, source: meta.source, source_url: meta.source_url, verified: true, kind: meta.kind
+      }
+      await registry.upsert(entry)
+      return entry
+    }
+  } catch { /* not ours */ }
+  throw new TargetExistsError(targetDir)
+}
+
+async function presentResult (entry: ModelEntry, dir: string): Promise<PullResult> {
+  const type = (await lstat(entry.path)).isDirectory() ? 'directory' : 'file'
+  return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], pinned: false, alreadyPresent: true }
+}
+
+/** Renames the staged folder into place; across filesystems, copies beside the target first so the last step is still a rename. */
+async function moveIntoPlace (stage: string, targetDir: string): Promise<void> {
+  await mkdir(dirname(targetDir), { recursive: true })
+  if (await exists(targetDir)) throw new TargetExistsError(targetDir)
+  try {
+    await rename(stage, targetDir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+    const beside = join(dirname(targetDir), `.${basename(targetDir)}.incoming-${randomBytes(4).toString('hex')}`)
+    try {
+      await cp(stage, beside, { recursive: true })
+      await rename(beside, targetDir)
+    } catch (err2) {
+      await rm(beside, { recursive: true, force: true })
+      throw err2
+    }
+  }
+  await fsyncDir(dirname(targetDir))
+}
+
+function guessQuantization (filename: string): string | null {
+  const m = /(?:^|[._-])((?:I?Q\d(?:_[A-Z0-9]+)*)|F16|F32|BF16)(?=[._-]|$)/i.exec(filename)
+  return m?.[1] != null ? m[1].toUpperCase() : null
+}
+
+function guessFormat (filename: string): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase()
+  return ext ?? 'unknown'
+}

@@ -1,0 +1,40 @@
+/** The block source abstraction every retrieval path goes through. */
+import type { CID } from 'multiformats/cid'
+import { CitrateError } from '../errors.ts'
+
+export interface VerifiedBlock { cid: CID, bytes: Uint8Array }
+
+export interface BlockRequestOptions {
+  signal?: AbortSignal
+}
+
+export interface CarRequestOptions extends BlockRequestOptions {
+  /** `entity-bytes=from:to` (inclusive; `to` omitted = to the end). */
+  entityBytes?: { from: number, to?: number }
+  /** Called with the bytes of every chunk read off the wire (for counting). */
+  onWireBytes?: (n: number) => void
+}
+
+/** Where verified blocks come from. Implementations must verify before returning. */
+export interface BlockSource {
+  /** Human name shown in progress and errors, e.g. `daemon` or a gateway URL. */
+  readonly name: string
+  readonly kind: 'daemon' | 'gateway'
+  getBlock: (cid: CID, opts?: BlockRequestOptions) => Promise<Uint8Array>
+  /** Every block of a CAR response for `cid` (dag-scope=entity), each verified; unrequested blocks included, the caller filters. */
+  carBlocks: (cid: CID, opts?: CarRequestOptions) => AsyncIterable<VerifiedBlock>
+}
+
+/**
+ * A source failure. `permanent` ones (a bad block, a non-trustless answer, 404)
+ * drop the source for the rest of the pull; transient ones (5xx, a stall, a
+ * reset connection) get a retry elsewhere and a strike.
+ */
+export class SourceRequestError extends CitrateError {
+  readonly permanent: boolean
+  constructor (message: string, permanent: boolean, options?: ErrorOptions) {
+    super('SOURCE_FAILED', message, options)
+    this.permanent = permanent
+  }
+}
+

@@ -1,0 +1,62 @@
+/**
+ * The ordered source list of a pull, per the seed: the local daemon's gateway
+ * when it is running (last instead of first with use_external_by_default),
+ * then external_gateway, then fallback_gateway, then public gateways that serve
+ * trustless responses. Duplicates are removed; every one is spoken to the
+ * trustless way, the local daemon included.
+ */
+import type { LoadedConfig } from '../config/load.ts'
+import { DaemonManager } from '../daemon/manager.ts'
+import { DaemonNotRunningError } from '../errors.ts'
+import { GatewaySource } from './gateway.ts'
+import type { BlockSource } from './source.ts'
+
+/** Public gateways known to answer `application/vnd.ipld.raw` and `.car` requests. */
+export const PUBLIC_TRUSTLESS_GATEWAYS: readonly string[] = ['https://trustless-gateway.link', 'https://ipfs.io', 'https://dweb.link']
+
+export type SourceMode = 'auto' | 'daemon' | 'gateway'
+
+export interface ResolveSourcesOptions {
+  config: LoadedConfig
+  mode?: SourceMode
+  /** Replaces the built-in public list ([] for none, as tests do). */
+  publicGateways?: readonly string[]
+  stallMs?: number
+  env?: NodeJS.ProcessEnv
+}
+
+export interface ResolvedSources {
+  sources: BlockSource[]
+  /** The daemon's RPC URL when a daemon is running (for pinning). */
+  daemonApiUrl: string | undefined
+}
+
+export async function resolveSources (opts: ResolveSourcesOptions): Promise<ResolvedSources> {
+  const mode = opts.mode ?? 'auto'
+  const ipfs = opts.config.ipfs
+  let daemon: GatewaySource | undefined
+  let daemonApiUrl: string | undefined
+  if (mode !== 'gateway' && ipfs.daemon_enabled) {
+    const status = await new DaemonManager({ config: opts.config, env: opts.env }).status().catch(() => undefined)
+    if (status?.state === 'Running') {
+      daemon = new GatewaySource(status.gatewayUrl, { name: `daemon (${status.gatewayUrl})`, kind: 'daemon', stallMs: opts.stallMs })
+      daemonApiUrl = status.apiUrl
+    }
+  }
+  if (mode === 'daemon') {
+    if (daemon == null) throw new DaemonNotRunningError('--source daemon needs a running kubo daemon (start it with `citrate-ipfs daemon start`)')
+    return { sources: [daemon], daemonApiUrl }
+  }
+  const urls = [ipfs.external_gateway, ipfs.fallback_gateway, ...(opts.publicGateways ?? PUBLIC_TRUSTLESS_GATEWAYS)]
+    .filter(u => u !== '')
+    .map(u => u.replace(/\/+$/, ''))
+  const seen = new Set<string>(daemon != null ? [daemon.baseUrl] : [])
+  const gateways: BlockSource[] = []
+  for (const u of urls) {
+    if (seen.has(u)) continue
+    seen.add(u)
+    gateways.push(new GatewaySource(u, { stallMs: opts.stallMs }))
+  }
+  const sources = daemon == null ? gateways : ipfs.use_external_by_default ? [...gateways, daemon] : [daemon, ...gateways]
+  return { sources, daemonApiUrl }
+}

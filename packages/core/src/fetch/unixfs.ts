@@ -1,0 +1,149 @@
+/**
+ * Decoding one verified block into what the DAG walker needs: file bytes and
+ * child offsets, directory entries, or HAMT shard entries. Anything the walker
+ * could get wrong (unknown types, sizes that do not add up, unsafe names) is
+ * refused here with a typed error.
+ */
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
+import type { CID } from 'multiformats/cid'
+import { InvalidDagError, UnsafeNameError, UnsupportedContentError } from '../errors.ts'
+import { CODEC_DAG_PB, CODEC_RAW, verifyBlock } from './verify.ts'
+
+/** murmur3-x64-64, the only HAMT hash function UnixFS uses. */
+const HAMT_HASH_MURMUR3 = 0x22n
+
+export type DecodedNode =
+  | { type: 'file', data: Uint8Array, children: Array<{ cid: CID, size: number }>, fileSize: number }
+  | { type: 'directory', entries: Array<{ name: string, cid: CID }> }
+  | { type: 'hamt', entries: Array<{ name: string, cid: CID }>, shards: CID[] }
+
+export function decodeNode (cid: CID, bytes: Uint8Array): DecodedNode {
+  if (cid.code === CODEC_RAW) return { type: 'file', data: bytes, children: [], fileSize: bytes.byteLength }
+  if (cid.code !== CODEC_DAG_PB) throw new UnsupportedContentError(`codec 0x${cid.code.toString(16)} (${cid.toString()})`)
+  let pb: dagPb.PBNode
+  let fs: UnixFS
+  try {
+    pb = dagPb.decode(bytes)
+    if (pb.Data == null) throw new Error('no UnixFS data')
+    fs = UnixFS.unmarshal(pb.Data)
+  } catch (err) {
+    throw new UnsupportedContentError(`a dag-pb node that is not UnixFS (${cid.toString()}: ${(err as Error).message})`)
+  }
+  switch (fs.type) {
+    case 'file':
+    case 'raw': {
+      const data = fs.data ?? new Uint8Array(0)
+      if (pb.Links.length !== fs.blockSizes.length) {
+        throw new InvalidDagError(`file node ${cid.toString()} has ${pb.Links.length} links but ${fs.blockSizes.length} block sizes`)
+      }
+      const children = pb.Links.map((l, i) => ({ cid: l.Hash, size: toSafeNumber(fs.blockSizes[i] ?? 0n, cid) }))
+      return { type: 'file', data, children, fileSize: toSafeNumber(fs.fileSize(), cid) }
+    }
+    case 'directory': {
+      const entries = pb.Links.map(l => ({ name: checkEntryName(l.Name ?? ''), cid: l.Hash }))
+      return { type: 'directory', entries }
+    }
+    case 'hamt-sharded-directory': {
+      const hashType = readHashType(pb.Data ?? new Uint8Array(0))
+      if (hashType !== HAMT_HASH_MURMUR3) throw new UnsupportedContentError(`HAMT hash function ${hashType == null ? '(none)' : `0x${hashType.toString(16)}`} in ${cid.toString()}`)
+      const fanout = Number(fs.fanout ?? 0n)
+      if (fanout < 2 || fanout > 4096 || (fanout & (fanout - 1)) !== 0) throw new InvalidDagError(`HAMT node ${cid.toString()} has fanout ${fanout}`)
+      const pad = (fanout - 1).toString(16).length
+      const entries: Array<{ name: string, cid: CID }> = []
+      const shards: CID[] = []
+      for (const l of pb.Links) {
+        const name = l.Name ?? ''
+        if (name.length < pad || !/^[0-9A-F]+$/i.test(name.slice(0, pad))) throw new InvalidDagError(`HAMT node ${cid.toString()} has a malformed link name ${JSON.stringify(name)}`)
+        if (name.length === pad) shards.push(l.Hash)
+        else entries.push({ name: checkEntryName(name.slice(pad)), cid: l.Hash })
+      }
+      return { type: 'hamt', entries, shards }
+    }
+    default:
+      throw new UnsupportedContentError(`UnixFS ${fs.type} node (${cid.toString()})`)
+  }
+}
+
+/**
+ * The UnixFS `hashType` field (5). ipfs-unixfs's unmarshal drops it, so it is
+ * read straight from the protobuf: a HAMT hashed with anything but murmur3
+ * would put entries in buckets we do not expect.
+ */
+function readHashType (data: Uint8Array): bigint | undefined {
+  let i = 0
+  const varint = (): bigint => {
+    let v = 0n
+    for (let shift = 0n; i < data.length; shift += 7n) {
+      const b = data[i++] as number
+      v |= BigInt(b & 0x7f) << shift
+      if ((b & 0x80) === 0) return v
+    }
+    throw new InvalidDagError('truncated UnixFS protobuf')
+  }
+  let found: bigint | undefined
+  while (i < data.length) {
+    const tag = varint()
+    const field = tag >> 3n
+    const wire = tag & 7n
+    if (wire === 0n) {
+      const v = varint()
+      if (field === 5n) found = v
+    } else if (wire === 2n) {
+      const length = Number(varint()) // read before adding: `i += varint()` would add to the stale i
+      i += length
+    } else {
+      throw new InvalidDagError(`unexpected protobuf wire type ${wire} in UnixFS data`)
+    }
+  }
+  return found
+}
+
+/**
+ * The block of a leaf rebuilt from its file bytes, if it hashes to `cid`: raw
+ * leaves are the bytes themselves, dag-pb leaves are re-encoded the two ways
+ * kubo writes them (UnixFS File, or legacy Raw). Undefined when no encoding matches.
+ */
+export function leafBlockFromData (cid: CID, data: Uint8Array): Uint8Array | undefined {
+  const candidates = cid.code === CODEC_RAW
+    ? [data]
+    : (['file', 'raw'] as const).map(type => dagPb.encode({ Data: new UnixFS({ type, data }).marshal(), Links: [] }))
+  for (const bytes of candidates) {
+    try {
+      verifyBlock(cid, bytes)
+      return bytes
+    } catch { /* try the next encoding */ }
+  }
+  return undefined
+}
+
+function toSafeNumber (n: bigint, cid: CID): number {
+  if (n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidDagError(`node ${cid.toString()} declares an impossible size ${n}`)
+  return Number(n)
+}
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i
+
+/**
+ * A directory entry name must name exactly one entry inside its folder on
+ * every OS we ship to: no separators, no `.`/`..`, no NUL or control
+ * characters, nothing Windows would reinterpret. Anything else is refused.
+ */
+export function checkEntryName (name: string): string {
+  if (name === '') throw new UnsafeNameError(name, 'empty name')
+  if (name === '.' || name === '..') throw new UnsafeNameError(name, 'a relative path component')
+  if (/[/\\]/.test(name)) throw new UnsafeNameError(name, 'contains a path separator')
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(name)) throw new UnsafeNameError(name, 'contains a control character')
+  if (/[<>:"|?*]/.test(name) || /[. ]$/.test(name) || WINDOWS_RESERVED.test(name)) throw new UnsafeNameError(name, 'not a portable file name')
+  if (Buffer.byteLength(name) > 255) throw new UnsafeNameError(name, 'longer than 255 bytes')
+  return name
+}
+
+/** Model / dataset ids become folder names: a stricter, predictable alphabet. */
+export function checkId (id: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id) || id.includes('..')) {
+    throw new UnsafeNameError(id, 'an id must be 1–128 characters of letters, digits, ".", "_" or "-", starting with a letter or digit')
+  }
+  return checkEntryName(id)
+}

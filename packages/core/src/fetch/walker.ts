@@ -1,0 +1,417 @@
+/**
+ * Walks a UnixFS DAG ourselves and writes each file's bytes at their offsets
+ * into the pull's `content` path. Work is a LIFO stack (depth-first, so writes
+ * are mostly sequential) drained by `concurrency` workers.
+ *
+ * Memory bound: at most `concurrency` blocks (≤ 2 MiB each) are held at once,
+ * plus the stack of pending CIDs, which depth-first order keeps at about
+ * depth × links-per-node for a file (≈ 3 × 174 for a 20 GB kubo file), plus,
+ * for directories, one pending entry per not-yet-visited name; plus the resume
+ * set (one short string per finished leaf). Never a whole file or DAG.
+ *
+ * Every size is cross-checked: a child's bytes must be exactly its parent's
+ * blocksize, so bytes can never land outside the file or at a wrong offset.
+ */
+import { mkdir, open, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { CID } from 'multiformats/cid'
+import { AbortedError, InvalidDagError, SizeLimitError, UnsafeNameError } from '../errors.ts'
+import type { BlockFetcher } from './fetcher.ts'
+import type { PullJournal } from './journal.ts'
+import { decodeNode, leafBlockFromData, type DecodedNode } from './unixfs.ts'
+import { isIdentity } from './verify.ts'
+
+type Task =
+  | { t: 'entry', cid: CID, path: string, rel: string }
+  | { t: 'part', cid: CID, path: string, rel: string, offset: number, size: number }
+  | { t: 'shard', cid: CID, path: string, rel: string, names: Set<string> }
+  /** Positions of a file fetched as one CAR stream of the root's `entity-bytes` range [from, to). */
+  | { t: 'range', root: CID, path: string, rel: string, from: number, to: number, positions: Position[], attempt: number }
+
+/** A node expected at a byte offset of a file. */
+interface Position { cid: CID, offset: number, size: number }
+
+/** Files at least this large are fetched as CAR byte ranges (fewer, larger requests). */
+export const CAR_MIN_FILE_BYTES = 4 * 1024 * 1024
+const CAR_MAX_ATTEMPTS = 3
+/** Leaf writes a CAR stream may have pending while it reads on (≤ 2 MiB each). */
+const WRITES_IN_FLIGHT_PER_STREAM = 8
+
+export interface WalkOptions {
+  root: CID
+  journal: PullJournal
+  fetcher: BlockFetcher
+  concurrency: number
+  signal: AbortSignal
+  /** Largest total of file sizes accepted (max_model_size_gb). */
+  maxBytes: number
+  /** File bytes placed on disk (fetched, or found done on resume). */
+  onBytes: (n: number, resumed: boolean) => void
+  /** Total declared file bytes discovered so far (exact once the walk ends). */
+  onDeclared: (total: number) => void
+  /** Awaited before each fetch; the pause gate. */
+  gate: () => Promise<void>
+  /** True while paused: open CAR streams stop and resume later. */
+  isPaused: () => boolean
+  /** Bytes per CAR range request (0 disables CAR streaming: one raw-block request per block). */
+  rangeBytes: number
+}
+
+export interface WalkResult {
+  type: 'file' | 'directory'
+  totalBytes: number
+  files: number
+}
+
+export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
+  const { journal, fetcher, signal } = opts
+  const stack: Task[] = [{ t: 'entry', cid: opts.root, path: journal.contentPath, rel: '' }]
+  const files: string[] = []
+  const writer = new FileWriter()
+  let rootType: 'file' | 'directory' = 'file'
+  let declared = 0
+  let active = 0
+  let failure: unknown
+  let waiters: Array<() => void> = []
+  const wake = (): void => { const w = waiters; waiters = []; for (const f of w) f() }
+
+  const fetchNode = async (cid: CID): Promise<{ bytes: Uint8Array, cached: boolean }> => {
+    const cached = await journal.getBlock(cid)
+    if (cached != null) return { bytes: cached, cached: true }
+    await opts.gate()
+    if (signal.aborted) throw new AbortedError('pull')
+    return { bytes: await fetcher.get(cid, signal), cached: false }
+  }
+
+  /**
+   * A leaf the journal says is written, re-proved from the bytes on disk before
+   * it is trusted: a journal line can outlive its data (power loss) or the
+   * partial file can be damaged. A leaf that does not verify is fetched again.
+   */
+  const leafOnDisk = async (path: string, rel: string, offset: number, cid: CID): Promise<number | undefined> => {
+    const size = journal.leafDone(rel, offset, cid)
+    if (size === undefined) return undefined
+    try {
+      const data = Buffer.alloc(size)
+      const fh = await open(path, 'r')
+      try {
+        let got = 0
+        while (got < size) {
+          const { bytesRead } = await fh.read(data, got, size - got, offset + got)
+          if (bytesRead === 0) return undefined
+          got += bytesRead
+        }
+      } finally {
+        await fh.close()
+      }
+      return leafBlockFromData(cid, data) != null ? size : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  const declare = (n: number): void => {
+    declared += n
+    if (declared > opts.maxBytes) throw new SizeLimitError(declared, opts.maxBytes, true)
+    opts.onDeclared(declared)
+  }
+
+  const writeFilePart = async (task: { cid: CID, path: string, rel: string }, node: Extract<DecodedNode, { type: 'file' }>, offset: number, bytes: Uint8Array, cached: boolean, isRoot: boolean): Promise<void> => {
+    if (node.data.byteLength > 0) await writer.write(task.path, node.data, offset)
+    if (node.children.length === 0) {
+      await journal.markLeaf(task.rel, offset, node.data.byteLength, task.cid)
+      opts.onBytes(node.data.byteLength, false)
+      return
+    }
+    if (node.data.byteLength > 0) opts.onBytes(node.data.byteLength, cached)
+    if (!cached) await journal.putBlock(task.cid, bytes)
+    let at = offset + node.data.byteLength
+    const positions: Position[] = []
+    for (const child of node.children) {
+      positions.push({ cid: child.cid, offset: at, size: child.size })
+      at += child.size
+    }
+    if (isRoot && opts.rangeBytes > 0 && node.fileSize >= CAR_MIN_FILE_BYTES) {
+      // Split the file into byte ranges, each one CAR request of the file's root; positions go to the range they start in.
+      const span = Math.max(opts.rangeBytes, 1024 * 1024)
+      const ranges: Task[] = []
+      for (let from = offset + node.data.byteLength; from < offset + node.fileSize; from += span) {
+        const to = Math.min(from + span, offset + node.fileSize)
+        const inRange = positions.filter(p => p.offset < to && p.offset + p.size > from)
+        if (inRange.length > 0) ranges.push({ t: 'range', root: task.cid, path: task.path, rel: task.rel, from, to, positions: inRange, attempt: 0 })
+      }
+      push(ranges)
+      return
+    }
+    push(positions.map(p => ({ t: 'part', cid: p.cid, path: task.path, rel: task.rel, offset: p.offset, size: p.size })))
+  }
+
+  /**
+   * One CAR stream for a byte range. Interior nodes already cached and leaves
+   * already written are expanded or skipped locally first, so a resumed range
+   * asks only for what is missing. Blocks arrive verified; one is used only if
+   * a parent we hold expects it (order is not trusted, unrequested blocks are
+   * ignored). Whatever is still missing when the stream ends, fails or is
+   * paused is retried as a narrower range, and finally block by block.
+   */
+  const handleRange = async (task: Extract<Task, { t: 'range' }>): Promise<void> => {
+    const expected = new Map<string, { cid: CID, at: Position[] }>()
+    const local: Position[] = [...task.positions]
+    const expect = (p: Position): void => {
+      if (p.offset >= task.to || p.offset + p.size <= task.from) return
+      const key = p.cid.toString()
+      const e = expected.get(key)
+      if (e != null) e.at.push(p)
+      else expected.set(key, { cid: p.cid, at: [p] })
+    }
+    const place = async (cid: CID, bytes: Uint8Array, p: Position, cached: boolean): Promise<void> => {
+      const node = decodeNode(cid, bytes)
+      if (node.type !== 'file') throw new InvalidDagError(`${cid.toString()} is a ${node.type} inside a file (${task.rel || 'root'})`)
+      if (node.fileSize !== p.size) throw new InvalidDagError(`${cid.toString()} holds ${node.fileSize} bytes where its parent declares ${p.size} (${task.rel || 'root'})`)
+      // A node straddling two ranges belongs to the range its first byte is in; the other only walks through it.
+      const mine = p.offset >= task.from
+      if (node.children.length === 0) {
+        if (!mine) return
+        // Writes overlap the next blocks' arrival (bounded); the leaf is logged only once its bytes are written.
+        await writes.add(async () => {
+          if (node.data.byteLength > 0) await writer.write(task.path, node.data, p.offset)
+          await journal.markLeaf(task.rel, p.offset, node.data.byteLength, cid)
+          opts.onBytes(node.data.byteLength, false)
+        })
+        return
+      }
+      if (node.data.byteLength > 0 && mine) {
+        await writer.write(task.path, node.data, p.offset)
+        opts.onBytes(node.data.byteLength, cached)
+      }
+      if (!cached) await journal.putBlock(cid, bytes)
+      let at = p.offset + node.data.byteLength
+      for (const child of node.children) {
+        local.push({ cid: child.cid, offset: at, size: child.size })
+        at += child.size
+      }
+    }
+    // Expand locally what is already on disk (resume), queue the rest.
+    while (local.length > 0) {
+      const p = local.pop() as Position
+      if (p.offset >= task.to || p.offset + p.size <= task.from) continue
+      const done = await leafOnDisk(task.path, task.rel, p.offset, p.cid)
+      if (done !== undefined) { if (p.offset >= task.from) opts.onBytes(done, true); continue }
+      const cachedBlock = await journal.getBlock(p.cid)
+      if (cachedBlock != null) { await place(p.cid, cachedBlock, p, true); continue }
+      if (isIdentity(p.cid)) { await place(p.cid, p.cid.multihash.digest, p, false); continue }
+      expect(p)
+    }
+    if (expected.size === 0) return
+    await opts.gate()
+    const writes = new BoundedWrites(WRITES_IN_FLIGHT_PER_STREAM)
+    const from = Math.max(task.from, Math.min(...[...expected.values()].flatMap(e => e.at.map(p => p.offset))))
+    const outcome = await fetcher.stream(task.root, { from, to: task.to - 1 }, signal, async (block) => {
+      const e = expected.get(block.cid.toString())
+      if (e == null) return !opts.isPaused()
+      expected.delete(block.cid.toString())
+      for (const p of e.at) {
+        await place(block.cid, block.bytes, p, false)
+        // Children of an interior node are expected next in this same stream.
+        while (local.length > 0) {
+          const c = local.pop() as Position
+          if (isIdentity(c.cid)) await place(c.cid, c.cid.multihash.digest, c, false)
+          else expect(c)
+        }
+      }
+      return expected.size > 0 && !opts.isPaused()
+    }, () => expected.size).finally(async () => { await writes.drain() })
+    if (expected.size === 0) return
+    const rest = [...expected.values()].flatMap(e => e.at)
+    if (outcome === 'failed' && task.attempt + 1 >= CAR_MAX_ATTEMPTS) {
+      push(rest.map(p => ({ t: 'part', cid: p.cid, path: task.path, rel: task.rel, offset: p.offset, size: p.size })))
+    } else {
+      push([{ ...task, positions: rest, attempt: outcome === 'failed' ? task.attempt + 1 : task.attempt }])
+    }
+  }
+
+  const push = (tasks: Task[]): void => {
+    for (let i = tasks.length - 1; i >= 0; i--) stack.push(tasks[i] as Task)
+    wake()
+  }
+
+  const addEntries = (task: { path: string, rel: string }, entries: Array<{ name: string, cid: CID }>, names: Set<string>): void => {
+    const tasks: Task[] = []
+    for (const e of entries) {
+      // Names are unique per folder; on case-insensitive disks two names differing in case would collide too.
+      const key = e.name.toLowerCase()
+      if (names.has(key)) throw new UnsafeNameError(e.name, `a second entry with this name in ${task.rel === '' ? 'the root folder' : task.rel}`)
+      names.add(key)
+      tasks.push({ t: 'entry', cid: e.cid, path: join(task.path, e.name), rel: task.rel === '' ? e.name : `${task.rel}/${e.name}` })
+    }
+    push(tasks)
+  }
+
+  const handle = async (task: Task): Promise<void> => {
+    if (task.t === 'range') { await handleRange(task); return }
+    if (task.t !== 'shard') {
+      const offset = task.t === 'part' ? task.offset : 0
+      const doneSize = await leafOnDisk(task.path, task.rel, offset, task.cid)
+      if (doneSize !== undefined) {
+        if (task.t === 'entry') { declare(doneSize); files.push(task.path) }
+        opts.onBytes(doneSize, true)
+        return
+      }
+    }
+    const { bytes, cached } = await fetchNode(task.cid)
+    const node = decodeNode(task.cid, bytes)
+    switch (task.t) {
+      case 'entry':
+        if (node.type === 'file') {
+          if (task.rel === '') rootType = 'file'
+          declare(node.fileSize)
+          await createSized(task.path, node.fileSize)
+          if (node.fileSize >= CAR_MIN_FILE_BYTES) writer.keepOpen(task.path)
+          files.push(task.path)
+          await writeFilePart(task, node, 0, bytes, cached, true)
+        } else {
+          if (task.rel === '') rootType = 'directory'
+          await mkdir(task.path, { recursive: true })
+          if (!cached) await journal.putBlock(task.cid, bytes)
+          const names = new Set<string>()
+          if (node.type === 'directory') addEntries(task, node.entries, names)
+          else {
+            addEntries(task, node.entries, names)
+            push(node.shards.map(cid => ({ t: 'shard', cid, path: task.path, rel: task.rel, names })))
+          }
+        }
+        return
+      case 'part':
+        if (node.type !== 'file') throw new InvalidDagError(`${task.cid.toString()} is a ${node.type} inside a file (${task.rel || 'root'})`)
+        if (node.fileSize !== task.size) {
+          throw new InvalidDagError(`${task.cid.toString()} holds ${node.fileSize} bytes where its parent declares ${task.size} (${task.rel || 'root'})`)
+        }
+        await writeFilePart(task, node, task.offset, bytes, cached, false)
+        return
+      case 'shard':
+        if (node.type !== 'hamt') throw new InvalidDagError(`${task.cid.toString()} is a ${node.type} where a HAMT shard was expected (${task.rel || 'root'})`)
+        if (!cached) await journal.putBlock(task.cid, bytes)
+        addEntries(task, node.entries, task.names)
+        push(node.shards.map(cid => ({ t: 'shard', cid, path: task.path, rel: task.rel, names: task.names })))
+    }
+  }
+
+  const worker = async (): Promise<void> => {
+    while (failure === undefined) {
+      const task = stack.pop()
+      if (task == null) {
+        if (active === 0) { wake(); return }
+        await new Promise<void>(resolve => waiters.push(resolve))
+        continue
+      }
+      active++
+      try {
+        await handle(task)
+      } catch (err) {
+        failure ??= err
+      } finally {
+        active--
+        wake()
+      }
+    }
+    wake()
+  }
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker))
+    if (failure !== undefined) throw failure
+    // Durability before commit: everything written must be on disk before it is moved into place.
+    await writer.syncAll(files)
+  } finally {
+    await writer.closeAll()
+  }
+  return { type: rootType, totalBytes: declared, files: files.length }
+}
+
+/** At most `limit` async jobs at once; `add` waits for a free slot, `drain` for all. The first failure is rethrown. */
+class BoundedWrites {
+  private readonly limit: number
+  private readonly pending = new Set<Promise<void>>()
+  private failure: unknown
+
+  constructor (limit: number) { this.limit = limit }
+
+  async add (job: () => Promise<void>): Promise<void> {
+    if (this.failure !== undefined) throw this.failure
+    while (this.pending.size >= this.limit) await Promise.race(this.pending)
+    const p: Promise<void> = job().catch((err: unknown) => { this.failure ??= err }).finally(() => { this.pending.delete(p) })
+    this.pending.add(p)
+  }
+
+  async drain (): Promise<void> {
+    while (this.pending.size > 0) await Promise.race(this.pending)
+    if (this.failure !== undefined) throw this.failure
+  }
+}
+
+/**
+ * Positional writes. Big files (fetched as CAR ranges, thousands of leaves)
+ * keep one handle open for the whole walk; small files open per write, so a
+ * directory of many files never holds many descriptors.
+ */
+const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024
+
+class FileWriter {
+  private readonly handles = new Map<string, Promise<FileHandle>>()
+  private readonly unsynced = new Map<string, number>()
+  private readonly syncing = new Set<string>()
+
+  keepOpen (path: string): void {
+    if (!this.handles.has(path)) this.handles.set(path, open(path, 'r+'))
+  }
+
+  async write (path: string, data: Uint8Array, offset: number): Promise<void> {
+    const kept = this.handles.get(path)
+    if (kept != null) {
+      const fh = await kept
+      let done = 0
+      while (done < data.byteLength) done += (await fh.write(data, done, data.byteLength - done, offset + done)).bytesWritten
+      // Flush in the background as we go, so the final fdatasync before the commit has little left to do.
+      const pending = (this.unsynced.get(path) ?? 0) + data.byteLength
+      this.unsynced.set(path, pending)
+      if (pending >= BACKGROUND_SYNC_BYTES && !this.syncing.has(path)) {
+        this.unsynced.set(path, 0)
+        this.syncing.add(path)
+        fh.datasync().catch(() => {}).finally(() => this.syncing.delete(path))
+      }
+      return
+    }
+    const fh = await open(path, 'r+')
+    try {
+      await fh.write(data, 0, data.byteLength, offset)
+    } finally {
+      await fh.close()
+    }
+  }
+
+  /** fdatasync every file written (durability before the commit rename). */
+  async syncAll (paths: string[]): Promise<void> {
+    for (const p of paths) {
+      const kept = this.handles.get(p)
+      if (kept != null) { await (await kept).datasync(); continue }
+      const fh = await open(p, 'r+')
+      try { await fh.datasync() } finally { await fh.close() }
+    }
+  }
+
+  async closeAll (): Promise<void> {
+    for (const h of this.handles.values()) await (await h.catch(() => undefined))?.close().catch(() => {})
+    this.handles.clear()
+  }
+}
+
+async function createSized (path: string, size: number): Promise<void> {
+  // 'a' creates without truncating: on resume the file keeps the bytes already written.
+  const fh = await open(path, 'a')
+  try {
+    const st = await fh.stat()
+    if (st.size !== size) await fh.truncate(size)
+  } finally {
+    await fh.close()
+  }
+}

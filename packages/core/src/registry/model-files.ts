@@ -1,0 +1,32 @@
+/**
+ * Per-model files beside the content: `metadata.json` (the registry entry plus
+ * anything the producer knows: source, license, shape record) and `config.json`
+ * (runtime settings for the model). Both are written atomically.
+ */
+import { join } from 'node:path'
+import { writeFileAtomic } from '../util/atomic-write.ts'
+import { sanitizeModelId } from './model-id.ts'
+import type { ModelEntry } from './schema.ts'
+
+export interface ModelFilesOptions {
+  /** Extra metadata fields merged over the entry's. */
+  metadata?: Record<string, unknown>
+  /** Model runtime config; config.json is written only when given. */
+  config?: Record<string, unknown>
+}
+
+/** The folder holding a model's content and its metadata.json/config.json. */
+export function modelDir (modelsDir: string, id: string): string {
+  return join(modelsDir, sanitizeModelId(id))
+}
+
+/** Writes `<modelsDir>/<id>/metadata.json` (and config.json if given); returns the paths written. */
+export async function writeModelFiles (modelsDir: string, entry: ModelEntry, opts: ModelFilesOptions = {}): Promise<{ metadataPath: string, configPath?: string }> {
+  const dir = modelDir(modelsDir, entry.id)
+  const metadataPath = join(dir, 'metadata.json')
+  await writeFileAtomic(metadataPath, JSON.stringify({ ...entry, ...opts.metadata }, null, 2) + '\n')
+  if (opts.config == null) return { metadataPath }
+  const configPath = join(dir, 'config.json')
+  await writeFileAtomic(configPath, JSON.stringify(opts.config, null, 2) + '\n')
+  return { metadataPath, configPath }
+}

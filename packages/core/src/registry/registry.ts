@@ -1,0 +1,183 @@
+/**
+ * The model registry: `models/registry.json`, shared by every citrate-ipfs
+ * process (CLI, service, the desktop app).
+ *
+ * Writers take a cross-process lock (proper-lockfile: an mkdir'd lock folder
+ * whose mtime is refreshed while held, taken over when stale, so a SIGKILLed
+ * holder blocks others for at most `stale` ms), re-read the file under the lock,
+ * and replace it atomically (write aside, fsync, rename, fsync dir). Readers
+ * need no lock: they always see a whole old or whole new file.
+ *
+ * A file that does not parse or breaks the schema is never overwritten: it is
+ * copied aside and reported with the field at fault.
+ */
+import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { constants as fsConstants } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
+import lockfile from 'proper-lockfile'
+import { ModelNotFoundError, RegistryCorruptError, RegistryLockError, RegistryVersionError, InvalidArgumentError } from '../errors.ts'
+import { writeFileAtomic } from '../util/atomic-write.ts'
+import { sanitizeModelId } from './model-id.ts'
+import {
+  parseRegistryDocument, validateEntry, SchemaViolation, REGISTRY_VERSION, SUPPORTED_REGISTRY_VERSIONS,
+  type ModelEntry, type RegistryDocument
+} from './schema.ts'
+
+export interface ModelRegistryOptions {
+  /** The models folder (config `models_path`); the registry is `registry.json` inside it. */
+  modelsDir: string
+  /** A lock older than this is taken over (its holder died). Default 5000 ms, minimum 2000. */
+  staleLockMs?: number
+  /** How long to wait for the lock before failing with RegistryLockError. Default 30 s. */
+  lockWaitMs?: number
+}
+
+export type ModelEntryPatch = Partial<Omit<ModelEntry, 'id'>>
+
+export class ModelRegistry {
+  readonly modelsDir: string
+  readonly file: string
+  private readonly staleLockMs: number
+  private readonly lockWaitMs: number
+
+  constructor (opts: ModelRegistryOptions) {
+    this.modelsDir = opts.modelsDir
+    this.file = join(opts.modelsDir, 'registry.json')
+    this.staleLockMs = Math.max(2000, opts.staleLockMs ?? 5000)
+    this.lockWaitMs = opts.lockWaitMs ?? 30_000
+  }
+
+  /** Every entry, in insertion order. A missing registry is an empty one. */
+  async list (): Promise<ModelEntry[]> {
+    return (await this.read()).models
+  }
+
+  async get (id: string): Promise<ModelEntry | undefined> {
+    return (await this.list()).find(m => m.id === id)
+  }
+
+  /** Entries whose content is `cid` (several ids may share one CID). */
+  async byCid (cid: string): Promise<ModelEntry[]> {
+    return (await this.list()).filter(m => m.cid === cid)
+  }
+
+  /** Adds the entry, or replaces the one with the same id. */
+  async upsert (entry: ModelEntry): Promise<void> {
+    const id = sanitizeModelId(entry.id)
+    const checked = validateEntry({ ...entry, id })
+    if (checked instanceof SchemaViolation) throw new InvalidArgumentError(`model entry field ${checked.field}: ${checked.problem}`)
+    await this.mutate(models => {
+      const i = models.findIndex(m => m.id === id)
+      if (i >= 0) models[i] = checked
+      else models.push(checked)
+    })
+  }
+
+  /** Changes some fields of an entry; throws ModelNotFoundError when there is none. */
+  async update (id: string, patch: ModelEntryPatch): Promise<ModelEntry> {
+    return await this.mutate(models => {
+      const i = models.findIndex(m => m.id === id)
+      const current = models[i]
+      if (current == null) throw new ModelNotFoundError(id)
+      const next = validateEntry({ ...current, ...patch, id })
+      if (next instanceof SchemaViolation) throw new InvalidArgumentError(`model entry field ${next.field}: ${next.problem}`)
+      models[i] = next
+      return next
+    })
+  }
+
+  /** Removes the entry (not its files); returns it, or undefined when there was none. */
+  async remove (id: string): Promise<ModelEntry | undefined> {
+    return await this.mutate(models => {
+      const i = models.findIndex(m => m.id === id)
+      if (i < 0) return undefined
+      return models.splice(i, 1)[0]
+    })
+  }
+
+  /** Reads and validates the registry (migrating older versions in memory). */
+  async read (): Promise<RegistryDocument> {
+    let text: string
+    try {
+      text = await readFile(this.file, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: REGISTRY_VERSION, models: [] }
+      throw err
+    }
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (err) {
+      throw new RegistryCorruptError(this.file, '(file)', `not valid JSON (${(err as Error).message})`, await this.keepAside(text), { cause: err })
+    }
+    const parsed = parseRegistryDocument(raw)
+    if (parsed instanceof SchemaViolation) throw new RegistryCorruptError(this.file, parsed.field, parsed.problem, await this.keepAside(text))
+    if ('newer' in parsed) throw new RegistryVersionError(this.file, parsed.newer, SUPPORTED_REGISTRY_VERSIONS.join(', '))
+    return parsed
+  }
+
+  /**
+   * Runs `fn` on the current entries under the cross-process lock and writes
+   * the result atomically. `fn` may throw to abort without writing.
+   */
+  async mutate<T> (fn: (models: ModelEntry[]) => T): Promise<T> {
+    await mkdir(this.modelsDir, { recursive: true })
+    let compromised: Error | undefined
+    let release: () => Promise<void>
+    try {
+      release = await lockfile.lock(this.file, {
+        realpath: false,
+        lockfilePath: `${this.file}.lock`,
+        stale: this.staleLockMs,
+        retries: { retries: Math.ceil(this.lockWaitMs / 50), factor: 1, minTimeout: 25, maxTimeout: 75, randomize: true },
+        onCompromised: (err) => { compromised = err }
+      })
+    } catch (err) {
+      throw new RegistryLockError(this.file, { cause: err })
+    }
+    try {
+      const doc = await this.read()
+      const result = fn(doc.models)
+      await this.removeOrphanTempFiles()
+      if (compromised != null) throw new RegistryLockError(this.file, { cause: compromised })
+      await writeFileAtomic(this.file, JSON.stringify({ version: REGISTRY_VERSION, models: doc.models }, null, 2) + '\n')
+      return result
+    } finally {
+      await release().catch(() => { /* lock already gone (compromised): nothing to release */ })
+    }
+  }
+
+  /** Copies a bad registry aside, once per distinct content; returns the copy's path. */
+  private async keepAside (text: string): Promise<string | undefined> {
+    const digest = createHash('sha256').update(text).digest('hex').slice(0, 12)
+    const backup = `${this.file}.corrupt-${digest}.bak`
+    try {
+      await copyFile(this.file, backup, fsConstants.COPYFILE_EXCL)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return undefined
+    }
+    return backup
+  }
+
+  /** Temp files of writers killed mid-write (`.registry.json.<pid>.<rand>.tmp`) whose process is gone. */
+  private async removeOrphanTempFiles (): Promise<void> {
+    const prefix = `.${basename(this.file)}.`
+    for (const name of await readdir(dirname(this.file)).catch(() => [] as string[])) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue
+      const pid = Number.parseInt(name.slice(prefix.length).split('.')[0] ?? '', 10)
+      if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
+        await rm(join(dirname(this.file), name), { force: true })
+      }
+    }
+  }
+}
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The registry.json schema (the seed's, plus `kind`), its validation and the
+ * migration from older versions. Validation names the first field at fault so a
+ * broken file can be fixed by hand.
+ */
+
+export type ModelSource = 'ipfs' | 'gateway' | 'local'
+export type ModelKind = 'model' | 'dataset' | 'checkpoint'
+
+export interface ModelEntry {
+  /** A safe folder name, see sanitizeModelId. */
+  id: string
+  name: string
+  cid: string
+  size_bytes: number
+  quantization: string | null
+  /** ISO 8601 time of download or publish. */
+  downloaded_at: string
+  /** Where the content lives on disk (a file, or a folder for directory CIDs). */
+  path: string
+  source: ModelSource
+  source_url: string | null
+  verified: boolean
+  kind: ModelKind
+}
+
+export interface RegistryDocument {
+  version: string
+  models: ModelEntry[]
+}
+
+/**
+ * "1.0" is the seed's schema; "1.1" adds `kind` (additive, so a reader of 1.0
+ * that ignores unknown fields still reads it).
+ */
+export const REGISTRY_VERSION = '1.1'
+export const SUPPORTED_REGISTRY_VERSIONS = ['1.0', '1.1'] as const
+
+export const MODEL_SOURCES: readonly ModelSource[] = ['ipfs', 'gateway', 'local']
+export const MODEL_KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
+
+/** A schema violation: the JSON path of the field and what is wrong with it. */
+export class SchemaViolation {
+  readonly field: string
+  readonly problem: string
+  constructor (field: string, problem: string) {
+    this.field = field
+    this.problem = problem
+  }
+}
+
+/**
+ * Validates (after migrating) a parsed registry. Returns the document in the
+ * current version, a SchemaViolation, or `{ newer }` when the file is from a
+ * future version we must not rewrite.
+ */
+export function parseRegistryDocument (raw: unknown): RegistryDocument | SchemaViolation | { newer: string } {
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) return new SchemaViolation('(root)', 'expected a JSON object')
+  const doc = raw as Record<string, unknown>
+  const version = doc.version
+  if (typeof version !== 'string') return new SchemaViolation('version', 'expected a string such as "1.1"')
+  if (!(SUPPORTED_REGISTRY_VERSIONS as readonly string[]).includes(version)) {
+    if (/^\d+\.\d+$/.test(version) && compareSchemaVersions(version, REGISTRY_VERSION) > 0) return { newer: version }
+    return new SchemaViolation('version', `unknown schema version ${JSON.stringify(version)}`)
+  }
+  if (!Array.isArray(doc.models)) return new SchemaViolation('models', 'expected an array')
+  const models: ModelEntry[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < doc.models.length; i++) {
+    const migrated = version === '1.0' ? migrateEntryFrom10(doc.models[i]) : doc.models[i]
+    const entry = validateEntry(migrated, `models[${i}]`)
+    if (entry instanceof SchemaViolation) return entry
+    if (seen.has(entry.id)) return new SchemaViolation(`models[${i}].id`, `duplicate id ${JSON.stringify(entry.id)}`)
+    seen.add(entry.id)
+    models.push(entry)
+  }
+  return { version: REGISTRY_VERSION, models }
+}
+
+/** 1.0 → 1.1: entries gain `kind` (everything the seed registered is a model). */
+function migrateEntryFrom10 (raw: unknown): unknown {
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) return raw
+  const e = raw as Record<string, unknown>
+  return { ...e, kind: e.kind ?? 'model' }
+}
+
+export function validateEntry (raw: unknown, at = 'entry'): ModelEntry | SchemaViolation {
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) return new SchemaViolation(at, 'expected an object')
+  const e = raw as Record<string, unknown>
+  const str = (k: string): SchemaViolation | undefined =>
+    typeof e[k] === 'string' && e[k] !== '' ? undefined : new SchemaViolation(`${at}.${k}`, 'expected a non-empty string')
+  const strOrNull = (k: string): SchemaViolation | undefined =>
+    e[k] === null || typeof e[k] === 'string' ? undefined : new SchemaViolation(`${at}.${k}`, 'expected a string or null')
+  const problem =
+    str('id') ?? str('name') ?? str('cid') ??
+    (typeof e.size_bytes === 'number' && Number.isSafeInteger(e.size_bytes) && e.size_bytes >= 0 ? undefined : new SchemaViolation(`${at}.size_bytes`, 'expected a non-negative integer')) ??
+    strOrNull('quantization') ??
+    (typeof e.downloaded_at === 'string' && !Number.isNaN(Date.parse(e.downloaded_at)) ? undefined : new SchemaViolation(`${at}.downloaded_at`, 'expected an ISO 8601 date')) ??
+    str('path') ??
+    (MODEL_SOURCES.includes(e.source as ModelSource) ? undefined : new SchemaViolation(`${at}.source`, `expected one of ${MODEL_SOURCES.join(', ')}`)) ??
+    strOrNull('source_url') ??
+    (typeof e.verified === 'boolean' ? undefined : new SchemaViolation(`${at}.verified`, 'expected true or false')) ??
+    (MODEL_KINDS.includes(e.kind as ModelKind) ? undefined : new SchemaViolation(`${at}.kind`, `expected one of ${MODEL_KINDS.join(', ')}`))
+  if (problem != null) return problem
+  // Unknown fields are kept, so a newer writer's additions survive our rewrite.
+  return e as unknown as ModelEntry
+}
+
+function compareSchemaVersions (a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('.').map(Number)
+  const [bm = 0, bn = 0] = b.split('.').map(Number)
+  return am !== bm ? am - bm : an - bn
+}

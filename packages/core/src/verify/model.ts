@@ -1,0 +1,60 @@
+/**
+ * Verifying a registry entry: with its DAG index when one was recorded (any
+ * DAG shape, damage located to the block), else by re-hashing with kubo's
+ * standard import shapes (the common case of content made by `ipfs add`
+ * defaults; a mismatch cannot be located then).
+ */
+import { access } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import { ContentMismatchError, DagIndexError } from '../errors.ts'
+import { sameCid } from '../pins/pins.ts'
+import { hashPath } from '../publish/publish.ts'
+import type { ImportShapeOptions } from '../publish/options.ts'
+import { modelDir } from '../registry/model-files.ts'
+import type { ModelEntry } from '../registry/schema.ts'
+import { DAG_INDEX_FILE, readDagIndex } from './dag-index.ts'
+import { verifyContent, type VerifyOptions, type VerifyResult } from './verify.ts'
+
+export interface VerifyModelOptions extends VerifyOptions {
+  /** models_path: where `<id>/dag-index.car` is looked for. */
+  modelsDir: string
+}
+
+export interface ModelVerifyResult extends VerifyResult {
+  method: 'dag-index' | 'rehash'
+}
+
+export async function verifyModel (entry: ModelEntry, opts: VerifyModelOptions): Promise<ModelVerifyResult> {
+  const indexFile = join(modelDir(opts.modelsDir, entry.id), DAG_INDEX_FILE)
+  const hasIndex = await access(indexFile).then(() => true, () => false)
+  if (hasIndex) {
+    const index = await readDagIndex(indexFile).catch((err: unknown) => {
+      throw new DagIndexError('DAG_INDEX_CORRUPT', `the DAG index of ${entry.id} (${indexFile}) is unreadable; re-add or re-pull to rebuild it`, { cause: err })
+    })
+    if (!sameCid(index.root.toString(), entry.cid)) {
+      throw new DagIndexError('DAG_INDEX_CORRUPT', `the DAG index of ${entry.id} is for ${index.root.toString()}, not ${entry.cid}`)
+    }
+    return { ...await verifyContent(entry.id, entry.path, index, opts), method: 'dag-index' }
+  }
+  const tried: string[] = []
+  for (const shape of standardShapesFor(entry.cid)) {
+    const r = await hashPath(entry.path, { ...shape, signal: opts.signal, onProgress: e => { if (e.type === 'citrate:publish:bytes') opts.onProgress?.({ type: 'citrate:verify:bytes', bytes: e.bytes }) } })
+    if (sameCid(r.cid, entry.cid)) return { cid: entry.cid, bytes: r.size, blocks: r.blocks, files: r.isDirectory ? 0 : 1, method: 'rehash' }
+    tried.push(r.cid)
+  }
+  throw new ContentMismatchError(entry.id, entry.cid, tried)
+}
+
+/** kubo's standard shapes that can produce a CID of this version. */
+function standardShapesFor (cid: string): ImportShapeOptions[] {
+  let version: number
+  try {
+    version = CID.parse(cid).version
+  } catch {
+    return [{}]
+  }
+  return version === 0
+    ? [{}]
+    : [{ cidVersion: 1 }, { profile: 'unixfs-v1-2025' }, { cidVersion: 1, rawLeaves: false }]
+}
