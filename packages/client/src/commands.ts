@@ -40,6 +40,57 @@ export interface ConfigView {
   ipfs: Record<string, unknown>
 }
 
+/** The seed's DownloadProgress (serde form: `Failed(reason)` is `{ Failed: reason }`), plus the source answering. */
+export type DownloadStatus = 'Queued' | 'Connecting' | 'Downloading' | 'Verifying' | 'Complete' | 'Paused' | { Failed: string }
+export interface DownloadProgress {
+  cid: string
+  total_bytes: number
+  downloaded_bytes: number
+  progress_percent: number
+  speed_mbps: number
+  eta_seconds: number | null
+  status: DownloadStatus
+  source: string | null
+}
+
+/** A download the service runs, by registry id. */
+export interface DownloadView {
+  id: string
+  cid: string
+  progress: DownloadProgress
+  /** The registry entry once Complete. */
+  model?: ModelEntry
+  error?: { code: string, message: string }
+}
+
+export type ModelKind = 'model' | 'dataset' | 'checkpoint'
+
+/** A registry entry (`models/registry.json`, the seed's schema). */
+export interface ModelEntry {
+  id: string
+  name: string
+  cid: string
+  size_bytes: number
+  quantization: string | null
+  downloaded_at: string
+  path: string
+  source: 'ipfs' | 'gateway' | 'local'
+  source_url: string | null
+  verified: boolean
+  kind: ModelKind
+}
+
+export interface VerifyOutcome {
+  id: string
+  ok: boolean
+  bytes?: number
+  method?: string
+  error?: { code: string, message: string, offset?: number, path?: string }
+}
+
+export interface PinView { cid: string, type: string, name?: string, models: string[] }
+export interface PinResult { cid: string, alreadyPinned: boolean, blocks: number, bytes?: number }
+
 export interface CommandMap {
   ipfs_check_status: { args: Record<string, never>, result: IpfsStatus }
   ipfs_install: { args: { version?: string }, result: InstallResult }
@@ -47,6 +98,17 @@ export interface CommandMap {
   ipfs_stop_daemon: { args: Record<string, never>, result: StopDaemonResult }
   ipfs_configure_gateway: { args: { url: string }, result: GatewayConfig }
   ipfs_get_config: { args: Record<string, never>, result: ConfigView }
+  ipfs_download_model: { args: { cid: string, name?: string, filename?: string, kind?: ModelKind, source?: 'auto' | 'daemon' | 'gateway' }, result: DownloadView }
+  ipfs_list_downloads: { args: Record<string, never>, result: { downloads: DownloadView[] } }
+  ipfs_pause_download: { args: { id: string }, result: DownloadView }
+  ipfs_resume_download: { args: { id: string }, result: DownloadView }
+  ipfs_cancel_download: { args: { id: string }, result: DownloadView }
+  ipfs_list_models: { args: Record<string, never>, result: { models: ModelEntry[] } }
+  ipfs_verify_model: { args: { id: string }, result: VerifyOutcome }
+  ipfs_remove_model: { args: { id: string, keepPin?: boolean }, result: { removed: ModelEntry, unpinned: boolean, pinNote?: string } }
+  ipfs_pin: { args: { cid: string, name?: string }, result: PinResult }
+  ipfs_unpin: { args: { cid: string, force?: boolean }, result: { cid: string, models: string[] } }
+  ipfs_get_pins: { args: Record<string, never>, result: { pins: PinView[] } }
 }
 
 export type CommandName = keyof CommandMap
@@ -58,6 +120,8 @@ export type ServiceEvent =
   | { event: 'install-progress', data: InstallProgress }
   | { event: 'daemon-progress', data: { type: string, [key: string]: unknown } }
   | { event: 'status', data: IpfsStatus }
+  | { event: 'download-progress', data: DownloadView }
+  | { event: 'pin-progress', data: { cid: string, blocks: number, bytes?: number, done: boolean } }
 
 export type InstallProgress =
   | { type: 'citrate:install:resolve', version: string, url: string }

@@ -6,8 +6,10 @@
  */
 import {
   DaemonManager, installKubo, loadConfig, normalizeGatewayUrl, toStatusView, updateIpfsConfig, InvalidArgumentError,
-  type LoadedConfig
+  ContentCorruptError, ModelNotFoundError, pinAdd, pinList, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
+  type LoadedConfig, type PinListEntry
 } from '@citrate-ipfs/core'
+import type { Downloads } from './downloads.ts'
 import type { CommandArgs, CommandName, CommandResult, ServiceEvent } from '@citrate-ipfs/client'
 
 export interface CommandContext {
@@ -15,6 +17,7 @@ export interface CommandContext {
   config: () => Promise<LoadedConfig>
   emit: (event: ServiceEvent) => void
   env: NodeJS.ProcessEnv
+  downloads: Downloads
 }
 
 export interface JsonSchema { [key: string]: unknown }
@@ -52,6 +55,45 @@ const gatewaySchema: JsonSchema = {
   required: ['external_gateway', 'fallback_gateway', 'use_external_by_default'],
   properties: { external_gateway: { type: 'string' }, fallback_gateway: { type: 'string' }, use_external_by_default: { type: 'boolean' } }
 }
+
+const modelSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'name', 'cid', 'size_bytes', 'quantization', 'downloaded_at', 'path', 'source', 'source_url', 'verified', 'kind'],
+  properties: {
+    id: { type: 'string' }, name: { type: 'string' }, cid: { type: 'string' }, size_bytes: { type: 'integer', minimum: 0 },
+    quantization: { type: ['string', 'null'] }, downloaded_at: { type: 'string' }, path: { type: 'string' },
+    source: { enum: ['ipfs', 'gateway', 'local'] }, source_url: { type: ['string', 'null'] }, verified: { type: 'boolean' },
+    kind: { enum: ['model', 'dataset', 'checkpoint'] }
+  }
+}
+
+const downloadSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'cid', 'progress'],
+  properties: {
+    id: { type: 'string' },
+    cid: { type: 'string' },
+    model: modelSchema,
+    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    progress: {
+      type: 'object',
+      required: ['cid', 'total_bytes', 'downloaded_bytes', 'progress_percent', 'speed_mbps', 'eta_seconds', 'status', 'source'],
+      properties: {
+        cid: { type: 'string' },
+        total_bytes: { type: 'number' },
+        downloaded_bytes: { type: 'number' },
+        progress_percent: { type: 'number' },
+        speed_mbps: { type: 'number' },
+        eta_seconds: { type: ['number', 'null'] },
+        status: { oneOf: [{ enum: ['Queued', 'Connecting', 'Downloading', 'Verifying', 'Complete', 'Paused'] }, { type: 'object', required: ['Failed'], properties: { Failed: { type: 'string' } } }] },
+        source: { type: ['string', 'null'] }
+      }
+    }
+  }
+}
+
+const idArgs: JsonSchema = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } }
+const cidString: JsonSchema = { type: 'string', minLength: 1, maxLength: 200 }
 
 const manager = async (ctx: CommandContext): Promise<DaemonManager> => new DaemonManager({ config: await ctx.config(), env: ctx.env })
 
@@ -130,6 +172,130 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     run: async (ctx) => {
       const cfg = await ctx.config()
       return { configFile: cfg.paths.configFile, home: cfg.paths.home, ipfs: { ...cfg.ipfs } }
+    }
+  },
+  ipfs_download_model: {
+    summary: 'Start a verified download by CID (daemon, then gateways); returns at once, progress as download-progress events',
+    args: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cid'],
+      properties: {
+        cid: cidString,
+        name: { type: 'string', minLength: 1, maxLength: 200 },
+        filename: { type: 'string', minLength: 1, maxLength: 255 },
+        kind: { enum: ['model', 'dataset', 'checkpoint'] },
+        source: { enum: ['auto', 'daemon', 'gateway'] }
+      }
+    },
+    result: downloadSchema,
+    run: async (ctx, args) => ctx.downloads.start(await ctx.config(), args, ctx.env)
+  },
+  ipfs_list_downloads: {
+    summary: 'Downloads started by this service, with their latest progress',
+    args: noArgs,
+    result: { type: 'object', required: ['downloads'], properties: { downloads: { type: 'array', items: downloadSchema } } },
+    run: async (ctx) => ({ downloads: ctx.downloads.list() })
+  },
+  ipfs_pause_download: {
+    summary: 'Pause a download (verified data is kept)',
+    args: idArgs,
+    result: downloadSchema,
+    run: async (ctx, args) => ctx.downloads.control(args.id, 'pause')
+  },
+  ipfs_resume_download: {
+    summary: 'Resume a paused download',
+    args: idArgs,
+    result: downloadSchema,
+    run: async (ctx, args) => ctx.downloads.control(args.id, 'resume')
+  },
+  ipfs_cancel_download: {
+    summary: 'Cancel a download and discard its partial data',
+    args: idArgs,
+    result: downloadSchema,
+    run: async (ctx, args) => ctx.downloads.control(args.id, 'cancel')
+  },
+  ipfs_list_models: {
+    summary: 'The local model registry (models/registry.json)',
+    args: noArgs,
+    result: { type: 'object', required: ['models'], properties: { models: { type: 'array', items: modelSchema } } },
+    run: async (ctx) => ({ models: await registryOf(await ctx.config()).list() })
+  },
+  ipfs_verify_model: {
+    summary: 'Re-verify a stored model against its CID without a daemon; marks it unverified on bit rot',
+    args: idArgs,
+    result: {
+      type: 'object',
+      required: ['id', 'ok'],
+      properties: {
+        id: { type: 'string' }, ok: { type: 'boolean' }, bytes: { type: 'integer' }, method: { type: 'string' },
+        error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, offset: { type: 'integer' }, path: { type: 'string' } } }
+      }
+    },
+    run: async (ctx, args) => {
+      const cfg = await ctx.config()
+      const entry = await registryOf(cfg).get(args.id)
+      if (entry == null) throw new ModelNotFoundError(args.id)
+      try {
+        const r = await verifyRegisteredModel(cfg, entry)
+        return { id: entry.id, ok: true, bytes: r.bytes, method: r.method }
+      } catch (err) {
+        const e = toCitrateError(err)
+        if (e.code === 'ABORTED' || e.code === 'INTERNAL') throw err
+        return { id: entry.id, ok: false, error: { code: e.code, message: e.message, ...(err instanceof ContentCorruptError ? { offset: err.offset, path: err.path } : {}) } }
+      }
+    }
+  },
+  ipfs_remove_model: {
+    summary: 'Remove a model: unpin it (unless keepPin), drop its registry entry, delete its folder',
+    args: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', minLength: 1 }, keepPin: { type: 'boolean' } } },
+    result: { type: 'object', required: ['removed', 'unpinned'], properties: { removed: modelSchema, unpinned: { type: 'boolean' }, pinNote: { type: 'string' } } },
+    run: async (ctx, args) => await removeModel(await ctx.config(), args.id, { keepPin: args.keepPin, env: ctx.env })
+  },
+  ipfs_pin: {
+    summary: 'Pin a CID in the local daemon (pin_timeout_seconds applies); progress as pin-progress events',
+    args: { type: 'object', additionalProperties: false, required: ['cid'], properties: { cid: cidString, name: { type: 'string', maxLength: 200 } } },
+    result: { type: 'object', required: ['cid', 'alreadyPinned', 'blocks'], properties: { cid: { type: 'string' }, alreadyPinned: { type: 'boolean' }, blocks: { type: 'integer' }, bytes: { type: 'integer' } } },
+    run: async (ctx, args) => {
+      const cfg = await ctx.config()
+      const rpc = await (await manager(ctx)).rpc()
+      const r = await pinAdd(rpc, args.cid, {
+        timeoutSeconds: cfg.ipfs.pin_timeout_seconds,
+        ...(args.name != null ? { name: args.name } : {}),
+        onProgress: (e) => {
+          if (e.type === 'citrate:pin:progress') ctx.emit({ event: 'pin-progress', data: { cid: args.cid, blocks: e.blocks, ...(e.bytes != null ? { bytes: e.bytes } : {}), done: false } })
+        }
+      })
+      ctx.emit({ event: 'pin-progress', data: { cid: r.cid, blocks: r.blocks, ...(r.bytes != null ? { bytes: r.bytes } : {}), done: true } })
+      return { cid: r.cid, alreadyPinned: r.alreadyPinned, blocks: r.blocks, ...(r.bytes != null ? { bytes: r.bytes } : {}) }
+    }
+  },
+  ipfs_unpin: {
+    summary: 'Unpin a CID; content a registry model relies on needs force',
+    args: { type: 'object', additionalProperties: false, required: ['cid'], properties: { cid: cidString, force: { type: 'boolean' } } },
+    result: { type: 'object', required: ['cid', 'models'], properties: { cid: { type: 'string' }, models: { type: 'array', items: { type: 'string' } } } },
+    run: async (ctx, args) => {
+      const cfg = await ctx.config()
+      const rpc = await (await manager(ctx)).rpc()
+      return await pinRm(rpc, args.cid, { models: await registryOf(cfg).list(), force: args.force === true })
+    }
+  },
+  ipfs_get_pins: {
+    summary: 'Recursive pins of the local daemon, with their names and the registry models each backs',
+    args: noArgs,
+    result: {
+      type: 'object',
+      required: ['pins'],
+      properties: { pins: { type: 'array', items: { type: 'object', required: ['cid', 'type', 'models'], properties: { cid: { type: 'string' }, type: { type: 'string' }, name: { type: 'string' }, models: { type: 'array', items: { type: 'string' } } } } } }
+    },
+    run: async (ctx) => {
+      const cfg = await ctx.config()
+      const rpc = await (await manager(ctx)).rpc()
+      const pins: Array<Omit<PinListEntry, 'name'> & { name?: string }> = []
+      for await (const p of pinList(rpc, { models: await registryOf(cfg).list() })) {
+        pins.push({ cid: p.cid, type: p.type, models: p.models, ...(p.name != null ? { name: p.name } : {}) })
+      }
+      return { pins }
     }
   }
 }

@@ -14,6 +14,7 @@ import { toCitrateError } from '@citrate-ipfs/core'
 import type { ServiceEvent } from '@citrate-ipfs/client'
 import { COMMANDS, configLoader, isCommandName, type CommandContext } from './commands.ts'
 import { EventHub } from './events.ts'
+import { Downloads } from './downloads.ts'
 import { openApiDocument } from './openapi.ts'
 import { isAllowedHost, isTokenValid, loadOrCreateToken, ownOrigins, TAURI_ORIGINS } from './security.ts'
 
@@ -49,7 +50,8 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   const home = (await config()).paths.home
   const token = await loadOrCreateToken(home)
   const hub = new EventHub()
-  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env }
+  const downloads = new Downloads((e) => hub.emit(e))
+  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads }
   const ajv = new Ajv({ allErrors: false, strict: false })
   const validators = new Map<string, ValidateFunction>()
   for (const [name, spec] of Object.entries(COMMANDS)) validators.set(name, ajv.compile(spec.args))
@@ -196,6 +198,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
     emit: (e) => hub.emit(e),
     close: async () => {
       clearInterval(heartbeat)
+      downloads.shutdown()
       hub.closeAll()
       server.closeAllConnections()
       await new Promise<void>(r => server.close(() => r()))
@@ -242,9 +245,12 @@ function sendError (res: ServerResponse, status: number, code: string, message: 
 
 export function httpStatusFor (code: string): number {
   switch (code) {
-    case 'INVALID_ARGUMENT': case 'CONFIG_INVALID': case 'INVALID_CID': case 'USAGE': return 400
+    case 'INVALID_ARGUMENT': case 'CONFIG_INVALID': case 'INVALID_CID': case 'INVALID_MODEL_ID': case 'UNSAFE_NAME': case 'USAGE': return 400
     case 'NOT_FOUND': case 'MODEL_NOT_FOUND': return 404
-    case 'KUBO_NOT_INSTALLED': case 'KUBO_TOO_OLD': case 'DAEMON_NOT_RUNNING': case 'DAEMON_PORT_IN_USE': case 'REPO_LOCKED': case 'DAEMON_DISABLED': return 409
+    case 'KUBO_NOT_INSTALLED': case 'KUBO_TOO_OLD': case 'DAEMON_NOT_RUNNING': case 'DAEMON_PORT_IN_USE': case 'REPO_LOCKED': case 'DAEMON_DISABLED':
+    case 'PIN_IN_USE': case 'TARGET_EXISTS': case 'TOO_MANY_PULLS': case 'SIZE_LIMIT_EXCEEDED': return 409
+    case 'PIN_TIMEOUT': case 'TIMEOUT': return 504
+    case 'ALL_SOURCES_FAILED': return 502
     default: return 500
   }
 }

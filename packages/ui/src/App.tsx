@@ -1,8 +1,12 @@
 import { useEffect, useState, type ReactNode } from 'react'
 import { SetupPage } from './pages/Setup.tsx'
+import { ModelsPage } from './pages/Models.tsx'
+import { PinsPage } from './pages/Pins.tsx'
 
 const PAGES = [
-  { id: 'setup', label: 'Setup', render: () => <SetupPage /> }
+  { id: 'setup', label: 'Setup', render: () => <SetupPage /> },
+  { id: 'models', label: 'Models', render: () => <ModelsPage /> },
+  { id: 'pins', label: 'Pins', render: () => <PinsPage /> }
 ] as const
 
 function currentPage (): string {

@@ -25,7 +25,8 @@ export function useServiceEvents (onEvent: (e: ServiceEvent) => void): void {
 
 /** A plain-language explanation and the next step, by error code. */
 export function explain (err: unknown): { title: string, hint: string, detail: string } {
-  const code = err instanceof CommandError ? err.code : 'INTERNAL'
+  const raw = (err as { code?: unknown } | null)?.code
+  const code = err instanceof CommandError ? err.code : typeof raw === 'string' ? raw : 'INTERNAL'
   const detail = err instanceof Error ? err.message : String(err)
   const known: Record<string, [string, string]> = {
     KUBO_NOT_INSTALLED: ['IPFS is not installed yet.', 'Click "Install IPFS" to download and verify it.'],
@@ -42,7 +43,20 @@ export function explain (err: unknown): { title: string, hint: string, detail: s
     INVALID_ARGUMENT: ['That input is not valid.', 'Check the value and try again.'],
     DISK_FULL: ['The disk is full.', 'Free some space and try again.'],
     SERVICE_UNREACHABLE: ['The Citrate IPFS service is not running.', 'Restart the app (or run citrate-ipfs serve).'],
-    UNAUTHORIZED: ['This page is not authorized to talk to the service.', 'Reload the page from the service address.']
+    UNAUTHORIZED: ['This page is not authorized to talk to the service.', 'Reload the page from the service address.'],
+    INVALID_CID: ['That is not a valid CID.', 'Paste the whole CID (it starts with Qm… or bafy…).'],
+    BLOCK_MISMATCH: ['A gateway sent data that does not match the CID.', 'Nothing wrong was saved. The download continues from other sources; if none is left, try again later.'],
+    ALL_SOURCES_FAILED: ['No source could provide this content.', 'Start IPFS on the Setup page, or set an external gateway, then try again. Verified parts are kept.'],
+    SIZE_LIMIT_EXCEEDED: ['This content is larger than the allowed model size.', 'Raise max_model_size_gb in citrate.toml if you trust it.'],
+    TARGET_EXISTS: ['A model with that name already exists.', 'Choose another name, or remove the existing model first.'],
+    TOO_MANY_PULLS: ['Too many downloads are running.', 'Wait for one to finish, then try again.'],
+    UNSUPPORTED: ['This content uses a format Citrate cannot download safely.', 'Ask the publisher for a standard UnixFS CID.'],
+    UNSAFE_NAME: ['This content contains an unsafe file name, so it was refused.', 'Nothing was saved. Ask the publisher to fix the names.'],
+    CONTENT_CORRUPT: ['The stored model no longer matches its CID.', 'Remove it and download it again.'],
+    PIN_IN_USE: ['A model in your library relies on this pin.', 'Remove the model first, or unpin anyway.'],
+    PIN_TIMEOUT: ['Pinning took longer than allowed.', 'Try again, or raise pin_timeout_seconds in citrate.toml.'],
+    MODEL_NOT_FOUND: ['That model is not in your library.', 'Refresh the list.'],
+    ABORTED: ['The operation was cancelled.', 'Start it again when you are ready.']
   }
   const [title, hint] = known[code] ?? ['Something went wrong.', 'Try again; if it persists, check the IPFS log.']
   return { title, hint, detail }

@@ -1,9 +1,9 @@
 /** `models`, `models show`, `models rm`, `models verify`: the local model registry. */
-import { readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  CitrateError, ContentCorruptError, ContentMismatchError, DaemonManager, DaemonNotRunningError, InvalidArgumentError, ModelNotFoundError, ModelRegistry,
-  modelDir, modelsBackedBy, pinRm, toCitrateError, verifyModel, type ModelEntry
+  CitrateError, ContentCorruptError, InvalidArgumentError, ModelNotFoundError, ModelRegistry,
+  modelDir, removeModel, toCitrateError, verifyRegisteredModel, type ModelEntry
 } from '@citrate-ipfs/core'
 import type { Context } from '../context.ts'
 import { formatBytes, ProgressBar } from '../output.ts'
@@ -32,31 +32,9 @@ export async function modelsShow (ctx: Context, id: string): Promise<void> {
 }
 
 export async function modelsRm (ctx: Context, opts: { keepPin?: boolean }, id: string): Promise<void> {
-  const registry = registryFor(ctx)
-  const entry = await registry.get(id)
-  if (entry == null) throw new ModelNotFoundError(id)
-  let unpinned = false
-  let pinNote = ''
-  if (opts.keepPin !== true) {
-    const others = modelsBackedBy(entry.cid, (await registry.list()).filter(m => m.id !== entry.id))
-    if (others.length > 0) {
-      pinNote = `pin kept: also used by ${others.map(m => m.id).join(', ')}`
-    } else {
-      try {
-        const rpc = await new DaemonManager({ config: ctx.config }).rpc()
-        await pinRm(rpc, entry.cid, { models: [], force: true })
-        unpinned = true
-      } catch (err) {
-        const e = toCitrateError(err)
-        pinNote = err instanceof DaemonNotRunningError ? 'pin kept: the daemon is not running' : `pin kept: ${e.message}`
-      }
-    }
-  }
-  await registry.remove(entry.id)
-  // Only our own folder is removed: content added from elsewhere stays where it was.
-  await rm(modelDir(ctx.config.paths.models, entry.id), { recursive: true, force: true })
-  if (pinNote !== '') ctx.out.warn(pinNote)
-  ctx.out.result({ removed: entry, unpinned }, `removed ${entry.id}${unpinned ? ` and unpinned ${entry.cid}` : ''}`)
+  const r = await removeModel(ctx.config, id, { keepPin: opts.keepPin })
+  if (r.pinNote != null) ctx.out.warn(r.pinNote)
+  ctx.out.result({ removed: r.removed, unpinned: r.unpinned }, `removed ${r.removed.id}${r.unpinned ? ` and unpinned ${r.removed.cid}` : ''}`)
 }
 
 export async function modelsVerify (ctx: Context, opts: { all?: boolean }, id: string | undefined): Promise<void> {
@@ -73,15 +51,13 @@ export async function modelsVerify (ctx: Context, opts: { all?: boolean }, id: s
   for (const m of targets) {
     const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, `verifying ${m.id}`) : undefined
     try {
-      const r = await verifyModel(m, { modelsDir: ctx.config.paths.models, onProgress: e => bar?.update(e.bytes, m.size_bytes) })
+      const r = await verifyRegisteredModel(ctx.config, m, { onProgress: e => bar?.update(e.bytes, m.size_bytes) })
       bar?.done()
-      if (!m.verified) await registry.update(m.id, { verified: true })
       results.push({ id: m.id, ok: true, bytes: r.bytes, method: r.method })
       if (!ctx.out.json) ctx.out.stdout.write(`${m.id}: ok (${formatBytes(r.bytes)} ${r.method === 'dag-index' ? `checked block by block against its DAG index, ${r.blocks} blocks` : 're-hashed with kubo\'s standard shape'}, ${m.cid})\n`)
     } catch (err) {
       bar?.done()
       const e = toCitrateError(err)
-      if (err instanceof ContentCorruptError || err instanceof ContentMismatchError) await registry.update(m.id, { verified: false })
       results.push({ id: m.id, ok: false, error: { code: e.code, message: e.message, ...(err instanceof ContentCorruptError ? { offset: err.offset, path: err.path } : {}) } })
       if (!ctx.out.json) ctx.out.stderr.write(`${m.id}: FAILED: ${e.message}\n`)
     }

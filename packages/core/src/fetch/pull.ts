@@ -121,6 +121,11 @@ export function startPull (opts: PullOptions): PullHandle {
   }
 }
 
+/** The registry id a pull will use: `name`, else derived from `filename`, else from the CID. */
+export function pullModelId (cid: string, name?: string, filename?: string): string {
+  return name != null ? sanitizeModelId(name) : modelIdFromName(filename ?? cid)
+}
+
 /** Pulls a CID and resolves when it is verified, in place and registered. */
 export async function pull (opts: PullOptions): Promise<PullResult> {
   return await startPull(opts).result
@@ -153,7 +158,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   p.cid = cidText
   const kind = opts.kind ?? 'model'
   const filename = opts.filename != null ? checkEntryName(opts.filename) : cidText
-  const id = opts.name != null ? sanitizeModelId(opts.name) : modelIdFromName(opts.filename ?? cidText)
+  const id = pullModelId(cidText, opts.name, opts.filename)
   const targetDir = targetDirFor(opts, kind, id)
   const registry = new ModelRegistry({ modelsDir: opts.config.paths.models })
 

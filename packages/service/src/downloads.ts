@@ -1,0 +1,78 @@
+/**
+ * The downloads the service runs: one per registry id, each a core pull whose
+ * sampled progress is pushed to clients as `download-progress` events. Pause,
+ * resume and cancel act on the pull handle.
+ */
+import { CitrateError, pullModelId, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
+import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/client'
+
+interface Job { view: DownloadView, handle: PullHandle }
+
+export class Downloads {
+  private readonly jobs = new Map<string, Job>()
+  private readonly emit: (e: ServiceEvent) => void
+  /** Aborted when the service stops: pulls end but keep their verified data for a later resume. */
+  private readonly stopping = new AbortController()
+
+  constructor (emit: (e: ServiceEvent) => void) {
+    this.emit = emit
+  }
+
+  start (config: LoadedConfig, args: CommandArgs<'ipfs_download_model'>, env: NodeJS.ProcessEnv): DownloadView {
+    const id = pullModelId(args.cid.trim(), args.name, args.filename)
+    const running = this.jobs.get(id)
+    if (running != null && running.view.model == null && running.view.error == null) return running.view
+    const view: DownloadView = {
+      id,
+      cid: args.cid.trim(),
+      progress: { cid: args.cid.trim(), total_bytes: 0, downloaded_bytes: 0, progress_percent: 0, speed_mbps: 0, eta_seconds: null, status: 'Queued', source: null }
+    }
+    const handle = startPull({
+      cid: args.cid,
+      config,
+      name: id,
+      ...(args.filename != null ? { filename: args.filename } : {}),
+      ...(args.kind != null ? { kind: args.kind } : {}),
+      ...(args.source != null ? { source: args.source } : {}),
+      env,
+      signal: this.stopping.signal,
+      onProgress: (e) => {
+        if (e.type !== 'citrate:pull:progress') return
+        view.progress = e.progress
+        this.emit({ event: 'download-progress', data: { ...view } })
+      }
+    })
+    const job: Job = { view, handle }
+    this.jobs.set(id, job)
+    handle.result.then((r) => {
+      view.model = r.entry
+      view.progress = { ...handle.progress, status: 'Complete', progress_percent: 100 }
+      this.emit({ event: 'download-progress', data: { ...view } })
+    }, (err: unknown) => {
+      const e = toCitrateError(err)
+      view.error = { code: e.code, message: e.message }
+      view.progress = { ...handle.progress, status: { Failed: e.message } }
+      this.emit({ event: 'download-progress', data: { ...view } })
+    })
+    return { ...view }
+  }
+
+  list (): DownloadView[] {
+    return [...this.jobs.values()].map(j => ({ ...j.view }))
+  }
+
+  control (id: string, action: 'pause' | 'resume' | 'cancel'): DownloadView {
+    const job = this.jobs.get(id)
+    if (job == null) throw new CitrateError('NOT_FOUND', `no download with id ${id}`)
+    if (action === 'pause') job.handle.pause()
+    else if (action === 'resume') job.handle.resume()
+    else job.handle.cancel()
+    job.view.progress = { ...job.handle.progress }
+    return { ...job.view }
+  }
+
+  /** Stops every download (keeping verified data for a later resume). */
+  shutdown (): void {
+    this.stopping.abort()
+  }
+}
