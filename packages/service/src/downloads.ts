@@ -3,7 +3,7 @@
  * sampled progress is pushed to clients as `download-progress` events. Pause,
  * resume and cancel act on the pull handle.
  */
-import { CitrateError, pullModelId, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
+import { CitrateError, checkPullInput, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
 import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/client'
 
 interface Job { view: DownloadView, handle: PullHandle }
@@ -19,7 +19,7 @@ export class Downloads {
   }
 
   start (config: LoadedConfig, args: CommandArgs<'ipfs_download_model'>, env: NodeJS.ProcessEnv): DownloadView {
-    const id = pullModelId(args.cid.trim(), args.name, args.filename)
+    const { id } = checkPullInput(args.cid, args.name, args.filename)
     const running = this.jobs.get(id)
     if (running != null && running.view.model == null && running.view.error == null) return running.view
     const view: DownloadView = {

@@ -35,6 +35,8 @@ export interface IpfsConfig {
   kubo_version: string
   /** Base URL of the kubo distribution site (a mirror can be named here). */
   dist_url: string
+  /** Trustless gateways tried after external_gateway and fallback_gateway (`[]`: none). */
+  public_gateways: string[]
 }
 
 export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
@@ -55,11 +57,14 @@ export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
   start_timeout_seconds: 'how long to wait for a starting daemon',
   stop_timeout_seconds: 'how long to wait for a graceful stop before signals',
   kubo_version: 'kubo release that `install` fetches',
-  dist_url: 'base URL of the kubo distribution site'
+  dist_url: 'base URL of the kubo distribution site',
+  public_gateways: 'trustless gateways tried last ([] for none)'
 }
 
 export const PINNED_KUBO_VERSION = 'v0.43.0'
 export const DEFAULT_DIST_URL = 'https://dist.ipfs.tech'
+/** Public gateways known to serve trustless (CAR and raw block) responses. */
+export const PUBLIC_TRUSTLESS_GATEWAYS: readonly string[] = ['https://trustless-gateway.link', 'https://ipfs.io', 'https://dweb.link']
 
 export function defaultIpfsConfig (citrateHome: string): IpfsConfig {
   return {
@@ -80,11 +85,12 @@ export function defaultIpfsConfig (citrateHome: string): IpfsConfig {
     start_timeout_seconds: 60,
     stop_timeout_seconds: 15,
     kubo_version: PINNED_KUBO_VERSION,
-    dist_url: DEFAULT_DIST_URL
+    dist_url: DEFAULT_DIST_URL,
+    public_gateways: [...PUBLIC_TRUSTLESS_GATEWAYS]
   }
 }
 
-type Kind = 'boolean' | 'string' | 'port' | 'positive' | 'string[]' | 'gateway' | 'url' | 'path' | 'version'
+type Kind = 'boolean' | 'string' | 'port' | 'positive' | 'string[]' | 'gateway' | 'gateway[]' | 'url' | 'path' | 'version'
 const KINDS: Record<keyof IpfsConfig, Kind> = {
   daemon_enabled: 'boolean',
   daemon_path: 'string',
@@ -103,7 +109,8 @@ const KINDS: Record<keyof IpfsConfig, Kind> = {
   start_timeout_seconds: 'positive',
   stop_timeout_seconds: 'positive',
   kubo_version: 'version',
-  dist_url: 'url'
+  dist_url: 'url',
+  public_gateways: 'gateway[]'
 }
 
 export const IPFS_KEYS = Object.keys(KINDS) as Array<keyof IpfsConfig>
@@ -156,6 +163,14 @@ export function validateValue<K extends keyof IpfsConfig> (key: K, value: unknow
       } catch (err) {
         return bad((err as Error).message)
       }
+    case 'gateway[]': {
+      if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) bad('expected a list of gateway URLs')
+      try {
+        return (value as string[]).map(normalizeGatewayUrl) as IpfsConfig[K]
+      } catch (err) {
+        return bad((err as Error).message)
+      }
+    }
     case 'url':
       if (typeof value !== 'string') bad('expected a URL string')
       try {

@@ -14,7 +14,7 @@
  * const { entry } = await handle.result   // entry.verified === true
  * ```
  */
-export { pull, startPull, pullModelId, MAX_CONCURRENT_PULLS } from './pull.ts'
+export { pull, startPull, pullModelId, checkPullInput, MAX_CONCURRENT_PULLS } from './pull.ts'
 export type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
 export { SourceRequestError, type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'

@@ -80,6 +80,10 @@ class PullControl {
 
   setPaused (paused: boolean): void {
     this.paused = paused
+    // The status changes at once (a status change is a guaranteed event field), not at the next sample.
+    const st = this.progress.status
+    if (paused && (st === 'Queued' || st === 'Connecting' || st === 'Downloading')) this.progress.status = 'Paused'
+    if (!paused && st === 'Paused') this.progress.status = 'Downloading'
     if (!paused) { const w = this.resumeWaiters; this.resumeWaiters = []; for (const f of w) f() }
   }
 }
@@ -121,6 +125,28 @@ export function startPull (opts: PullOptions): PullHandle {
   }
 }
 
+/** Parses a CID given to a pull; InvalidCidError or UnsupportedError before anything is fetched. */
+function parseSupportedCid (input: string): CID {
+  let cid: CID
+  try {
+    cid = parseCid(input)
+  } catch (err) {
+    throw new InvalidCidError(input, (err as Error).message)
+  }
+  assertSupportedCid(cid)
+  return cid
+}
+
+/**
+ * Checks a pull's input without fetching anything — the CID parses and is
+ * supported, the id and file name are safe — and returns the registry id it will use.
+ */
+export function checkPullInput (cid: string, name?: string, filename?: string): { id: string, cid: string } {
+  const parsed = parseSupportedCid(cid.trim()).toString()
+  if (filename != null) checkEntryName(filename)
+  return { id: pullModelId(parsed, name, filename), cid: parsed }
+}
+
 /** The registry id a pull will use: `name`, else derived from `filename`, else from the CID. */
 export function pullModelId (cid: string, name?: string, filename?: string): string {
   return name != null ? sanitizeModelId(name) : modelIdFromName(filename ?? cid)
@@ -147,13 +173,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     p.status = status
     emit({ type: 'citrate:pull:progress', progress: { ...p } })
   }
-  let cid: CID
-  try {
-    cid = parseCid(opts.cid)
-  } catch (err) {
-    throw new InvalidCidError(opts.cid, (err as Error).message)
-  }
-  assertSupportedCid(cid)
+  const cid = parseSupportedCid(opts.cid)
   const cidText = cid.toString()
   p.cid = cidText
   const kind = opts.kind ?? 'model'

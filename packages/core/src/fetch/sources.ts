@@ -12,7 +12,7 @@ import { GatewaySource } from './gateway.ts'
 import type { BlockSource } from './source.ts'
 
 /** Public gateways known to answer `application/vnd.ipld.raw` and `.car` requests. */
-export const PUBLIC_TRUSTLESS_GATEWAYS: readonly string[] = ['https://trustless-gateway.link', 'https://ipfs.io', 'https://dweb.link']
+export { PUBLIC_TRUSTLESS_GATEWAYS } from '../config/schema.ts'
 
 export type SourceMode = 'auto' | 'daemon' | 'gateway'
 
@@ -47,7 +47,7 @@ export async function resolveSources (opts: ResolveSourcesOptions): Promise<Reso
     if (daemon == null) throw new DaemonNotRunningError('--source daemon needs a running kubo daemon (start it with `citrate-ipfs daemon start`)')
     return { sources: [daemon], daemonApiUrl }
   }
-  const urls = [ipfs.external_gateway, ipfs.fallback_gateway, ...(opts.publicGateways ?? PUBLIC_TRUSTLESS_GATEWAYS)]
+  const urls = [ipfs.external_gateway, ipfs.fallback_gateway, ...(opts.publicGateways ?? ipfs.public_gateways)]
     .filter(u => u !== '')
     .map(u => u.replace(/\/+$/, ''))
   const seen = new Set<string>(daemon != null ? [daemon.baseUrl] : [])

@@ -47,6 +47,7 @@ export async function makeTestHome (extraToml = '', opts: { daemonPath?: string 
     'offline = true',
     'init_profiles = ["test"]',
     'fallback_gateway = "http://127.0.0.1:9"',
+    'public_gateways = []',
     'start_timeout_seconds = 60',
     extraToml
   ].join('\n') + '\n')

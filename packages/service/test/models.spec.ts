@@ -1,0 +1,162 @@
+/**
+ * The service's download, registry, verify and pin commands against a real
+ * kubo: download by CID with streamed progress, pause/resume, cancel, verify
+ * at rest, pins and removal.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient, CommandError, type CitrateClient, type DownloadView, type ServiceEvent } from '@citrate-ipfs/client'
+import { startService, type RunningService } from '../src/index.ts'
+import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { chachaBytes } from '../../core/test/helpers/content.ts'
+import { startThrottleProxy, type ThrottleProxy } from '../../core/test/helpers/throttle-proxy.ts'
+
+let h: TestHome
+let svc: RunningService
+let client: CitrateClient
+let proxy: ThrottleProxy
+let scratch: string
+const events: ServiceEvent[] = []
+const listening = new AbortController()
+
+async function addToKubo (name: string, bytes: Buffer, pin = true): Promise<string> {
+  const file = join(scratch, name)
+  await writeFile(file, bytes)
+  return (await ipfs(join(h.home, 'ipfs'), ['add', '-Q', `--pin=${pin}`, file])).toString().trim()
+}
+
+async function finished (id: string, ms = 60_000): Promise<DownloadView> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    const d = (await client.invoke('ipfs_list_downloads')).downloads.find(x => x.id === id)
+    if (d != null && (d.model != null || d.error != null)) return d
+    await new Promise(r => setTimeout(r, 100))
+  }
+  throw new Error(`download ${id} did not finish within ${ms} ms`)
+}
+
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'citrate-svc-models-'))
+  h = await makeTestHome()
+  const { status } = await h.manager.start()
+  proxy = await startThrottleProxy(status.gatewayUrl, 4 * 1024 * 1024)
+  svc = await startService({ home: h.home, port: 0, env: h.env })
+  client = createClient({ baseUrl: svc.url, token: svc.token })
+  void client.listen(e => events.push(e), { signal: listening.signal })
+})
+after(async () => {
+  listening.abort()
+  await svc.close()
+  await proxy.close()
+  await h.cleanup()
+  await rm(scratch, { recursive: true, force: true })
+})
+
+describe('service: models, downloads and pins (real kubo)', () => {
+  test('download by CID streams DownloadProgress events and ends verified in the registry, pinned', async () => {
+    const content = chachaBytes('svc-model', 3 * 262144 + 17)
+    const cid = await addToKubo('tiny.gguf', content)
+    const started = await client.invoke('ipfs_download_model', { cid, name: 'tiny-model', filename: 'tiny.gguf' })
+    assert.equal(started.id, 'tiny-model')
+    const done = await finished('tiny-model')
+    assert.equal(done.error, undefined, JSON.stringify(done.error))
+    assert.equal(done.model?.verified, true)
+    assert.equal(done.model?.cid, cid)
+    assert.deepEqual(await readFile(done.model?.path ?? ''), content)
+    const progress = events.filter(e => e.event === 'download-progress' && e.data.id === 'tiny-model').map(e => (e.data as DownloadView).progress)
+    assert.ok(progress.length > 0)
+    assert.equal(progress.at(-1)?.status, 'Complete')
+    for (const p of progress) for (const k of ['cid', 'total_bytes', 'downloaded_bytes', 'progress_percent', 'speed_mbps', 'eta_seconds', 'status']) assert.ok(k in p, k)
+
+    const { models } = await client.invoke('ipfs_list_models')
+    assert.deepEqual(models.map(m => [m.id, m.verified]), [['tiny-model', true]])
+    const { pins } = await client.invoke('ipfs_get_pins')
+    const pin = pins.find(p => p.cid === cid)
+    assert.ok(pin != null, 'the model is pinned in kubo')
+    assert.deepEqual(pin.models, ['tiny-model'])
+  })
+
+  test('verify catches a flipped byte, names its offset, and marks the model unverified', async () => {
+    assert.deepEqual(await client.invoke('ipfs_verify_model', { id: 'tiny-model' }), { id: 'tiny-model', ok: true, bytes: 3 * 262144 + 17, method: 'dag-index' })
+    const path = (await client.invoke('ipfs_list_models')).models[0]?.path ?? ''
+    const fh = await open(path, 'r+')
+    const at = 262144 + 1000
+    const b = Buffer.alloc(1)
+    await fh.read(b, 0, 1, at)
+    b[0] = (b[0] ?? 0) ^ 0x01
+    await fh.write(b, 0, 1, at)
+    await fh.close()
+    const r = await client.invoke('ipfs_verify_model', { id: 'tiny-model' })
+    assert.equal(r.ok, false)
+    assert.equal(r.error?.code, 'CONTENT_CORRUPT')
+    assert.equal(r.error?.offset, 262144, 'the first byte of the damaged block')
+    assert.equal((await client.invoke('ipfs_list_models')).models[0]?.verified, false)
+    b[0] = (b[0] ?? 0) ^ 0x01
+    const fix = await open(path, 'r+')
+    await fix.write(b, 0, 1, at)
+    await fix.close()
+    assert.equal((await client.invoke('ipfs_verify_model', { id: 'tiny-model' })).ok, true)
+    assert.equal((await client.invoke('ipfs_list_models')).models[0]?.verified, true)
+  })
+
+  test('pin with progress events; unpin refuses a model\'s content without force', async () => {
+    const cid = await addToKubo('loose.bin', chachaBytes('svc-pin', 600_000), false)
+    const r = await client.invoke('ipfs_pin', { cid, name: 'loose' })
+    assert.equal(r.cid, cid)
+    assert.equal(r.alreadyPinned, false)
+    await new Promise(res => setTimeout(res, 100))
+    assert.ok(events.some(e => e.event === 'pin-progress' && e.data.cid === cid && e.data.done))
+    assert.ok((await client.invoke('ipfs_get_pins')).pins.some(p => p.cid === cid && p.name === 'loose'))
+    await client.invoke('ipfs_unpin', { cid })
+    assert.ok(!(await client.invoke('ipfs_get_pins')).pins.some(p => p.cid === cid))
+
+    const modelCid = (await client.invoke('ipfs_list_models')).models[0]?.cid ?? ''
+    await assert.rejects(client.invoke('ipfs_unpin', { cid: modelCid }), (err: Error) => err instanceof CommandError && err.code === 'PIN_IN_USE' && err.status === 409 && /tiny-model/.test(err.message))
+    assert.deepEqual(await client.invoke('ipfs_unpin', { cid: modelCid, force: true }), { cid: modelCid, models: ['tiny-model'] })
+  })
+
+  test('pause holds a download, resume finishes it; cancel leaves no entry and no folder', async () => {
+    await writeFile(join(h.home, 'citrate.toml'), (await readFile(join(h.home, 'citrate.toml'), 'utf8')) + `external_gateway = "${proxy.url}"\n`)
+    const big = chachaBytes('svc-slow', 6 * 1024 * 1024)
+    const cid = await addToKubo('slow.bin', big)
+    await client.invoke('ipfs_download_model', { cid, name: 'slow', source: 'gateway' })
+    await waitFor(async () => ((await client.invoke('ipfs_list_downloads')).downloads.find(d => d.id === 'slow')?.progress.downloaded_bytes ?? 0) > 0, 20_000)
+    const paused = await client.invoke('ipfs_pause_download', { id: 'slow' })
+    assert.equal(paused.progress.status, 'Paused')
+    await client.invoke('ipfs_resume_download', { id: 'slow' })
+    const done = await finished('slow')
+    assert.equal(done.model?.verified, true)
+    assert.deepEqual(await readFile(done.model?.path ?? ''), big)
+    assert.equal(done.progress.source?.includes(proxy.url.replace('http://', '')) ?? false, true, `came through the gateway (${done.progress.source ?? ''})`)
+
+    const cid2 = await addToKubo('cancel.bin', chachaBytes('svc-cancel', 6 * 1024 * 1024))
+    await client.invoke('ipfs_download_model', { cid: cid2, name: 'to-cancel', source: 'gateway' })
+    await waitFor(async () => ((await client.invoke('ipfs_list_downloads')).downloads.find(d => d.id === 'to-cancel')?.progress.downloaded_bytes ?? 0) > 0, 20_000)
+    await client.invoke('ipfs_cancel_download', { id: 'to-cancel' })
+    const cancelled = await finished('to-cancel')
+    assert.equal(cancelled.error?.code, 'ABORTED')
+    assert.ok(!(await client.invoke('ipfs_list_models')).models.some(m => m.id === 'to-cancel'))
+    assert.ok(!(await readdir(join(h.home, 'models'))).includes('to-cancel'))
+  })
+
+  test('remove unpins, drops the entry and deletes the folder; bad input is a clear 4xx', async () => {
+    const r = await client.invoke('ipfs_remove_model', { id: 'slow' })
+    assert.equal(r.removed.id, 'slow')
+    assert.equal(r.unpinned, true)
+    assert.ok(!(await readdir(join(h.home, 'models'))).includes('slow'))
+    await assert.rejects(client.invoke('ipfs_remove_model', { id: 'slow' }), (err: Error) => err instanceof CommandError && err.code === 'MODEL_NOT_FOUND' && err.status === 404)
+    await assert.rejects(client.invoke('ipfs_download_model', { cid: 'not-a-cid' }), (err: Error) => err instanceof CommandError && err.status === 400)
+    await assert.rejects(client.invoke('ipfs_pause_download', { id: 'nope' }), (err: Error) => err instanceof CommandError && err.code === 'NOT_FOUND')
+  })
+})
+
+async function waitFor (cond: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
+    await new Promise(r => setTimeout(r, 50))
+  }
+}
