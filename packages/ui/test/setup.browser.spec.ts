@@ -9,8 +9,9 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
+import { launchChromium } from './helpers/browser.ts'
 import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { startDistMirror, type DistMirror } from '../../core/test/helpers/dist-mirror.ts'
 
@@ -18,8 +19,6 @@ const here = dirname(fileURLToPath(import.meta.url))
 const uiDir = resolve(here, '..', 'dist')
 const shots = resolve(here, '..', '..', '..', 'test-results', 'screenshots')
 
-/** The flags every Chromium run here uses: nothing may reach beyond loopback. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu']
 
 let mirror: DistMirror
 let h: TestHome
@@ -33,7 +32,7 @@ before(async () => {
   mirror.throttle.bytesPerSecond = 40 * 1024 * 1024 // ~3 s for the archive: long enough to see progress
   h = await makeTestHome(`dist_url = "${mirror.url}"`, { daemonPath: 'ipfs-citrate-test-absent' })
   svc = await startService({ home: h.home, port: 0, uiDir, env: { ...h.env, PATH: '/nonexistent' } })
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true })
+  browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } })
 })
 after(async () => {
