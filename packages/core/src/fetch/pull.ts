@@ -182,13 +182,15 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   const targetDir = targetDirFor(opts, kind, id)
   const registry = new ModelRegistry({ modelsDir: opts.config.paths.models })
 
-  const already = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
-  if (already != null) {
-    p.total_bytes = p.downloaded_bytes = already.size_bytes
+  // Already verified, in place and registered under this id: nothing to fetch.
+  const completeWith = async (entry: ModelEntry): Promise<PullResult> => {
+    p.total_bytes = p.downloaded_bytes = entry.size_bytes
     p.progress_percent = 100
     setStatus('Complete')
-    return await presentResult(already, targetDir)
+    return await presentResult(entry, targetDir)
   }
+  const already = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
+  if (already != null) return await completeWith(already)
 
   setStatus('Queued')
   const releaseSlot = await acquireSlot(signal)
@@ -202,12 +204,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     releaseLock = await lockPullDir(pullDir, signal, (err) => { control.abort.abort(err) })
     // Another process may have finished this very pull while we waited for the lock.
     const finished = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
-    if (finished != null) {
-      p.total_bytes = p.downloaded_bytes = finished.size_bytes
-      p.progress_percent = 100
-      setStatus('Complete')
-      return await presentResult(finished, targetDir)
-    }
+    if (finished != null) return await completeWith(finished)
 
     setStatus('Connecting')
     const { sources, daemonApiUrl } = opts.sources != null
