@@ -328,7 +328,7 @@ export class DaemonManager {
         await rm(lockPath, { force: true })
         continue
       }
-      if (Date.now() > deadline) throw new DaemonStartError(`another citrate-ipfs process (pid ${holder}) is starting the daemon and has not finished`)
+      if (Date.now() > deadline) throw new DaemonStartError(`another citrate-ipfs process${Number.isInteger(holder) ? ` (pid ${holder})` : ''} is starting the daemon and has not finished`)
       await sleep(200, signal)
     }
   }

@@ -303,7 +303,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
       if (fromDaemonOnly) {
         // The daemon served every block, so it holds them all: pinning fetches nothing.
         try {
-          await new KuboRpc(daemonApiUrl).json('pin/add', { arg: cidText }, { timeoutMs: opts.config.ipfs.pin_timeout_seconds * 1000, signal })
+          await new KuboRpc(daemonApiUrl).json('pin/add', { arg: cidText, name: id }, { timeoutMs: opts.config.ipfs.pin_timeout_seconds * 1000, signal })
           pinned = true
           emit({ type: 'citrate:pull:pinned', cid: cidText })
         } catch (err) {
