@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, CommandError, type CitrateClient, type DownloadView, type ServiceEvent } from '@citrate-ipfs/client'
 import { startService, type RunningService } from '../src/index.ts'
-import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { addBytes, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { chachaBytes } from '../../core/test/helpers/content.ts'
 import { startThrottleProxy, type ThrottleProxy } from '../../core/test/helpers/throttle-proxy.ts'
 
@@ -23,9 +23,7 @@ const events: ServiceEvent[] = []
 const listening = new AbortController()
 
 async function addToKubo (name: string, bytes: Buffer, pin = true): Promise<string> {
-  const file = join(scratch, name)
-  await writeFile(file, bytes)
-  return (await ipfs(join(h.home, 'ipfs'), ['add', '-Q', `--pin=${pin}`, file])).toString().trim()
+  return await addBytes(join(h.home, 'ipfs'), scratch, name, bytes, pin)
 }
 
 async function finished (id: string, ms = 60_000): Promise<DownloadView> {

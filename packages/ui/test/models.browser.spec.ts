@@ -6,20 +6,16 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
-import { launchChromium } from './helpers/browser.ts'
-import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { launchChromium, screenshot, UI_DIR as uiDir } from './helpers/browser.ts'
+import { addBytes, ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { chachaBytes } from '../../core/test/helpers/content.ts'
 import { startThrottleProxy, type ThrottleProxy } from '../../core/test/helpers/throttle-proxy.ts'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const uiDir = resolve(here, '..', 'dist')
-const shots = resolve(here, '..', '..', '..', 'test-results', 'screenshots')
 
 let h: TestHome
 let svc: RunningService
@@ -29,14 +25,11 @@ let page: Page
 let scratch: string
 
 async function addToKubo (name: string, bytes: Buffer, pin: boolean): Promise<string> {
-  const file = join(scratch, name)
-  await writeFile(file, bytes)
-  return (await ipfs(join(h.home, 'ipfs'), ['add', '-Q', `--pin=${pin}`, file])).toString().trim()
+  return await addBytes(join(h.home, 'ipfs'), scratch, name, bytes, pin)
 }
-const shot = async (name: string): Promise<void> => { await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true }) }
+const shot = async (name: string): Promise<void> => { await screenshot(page, name) }
 
 before(async () => {
-  await mkdir(shots, { recursive: true })
   scratch = await mkdtemp(join(tmpdir(), 'citrate-ui-models-'))
   h = await makeTestHome()
   const { status } = await h.manager.start()

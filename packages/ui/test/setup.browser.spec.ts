@@ -6,18 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, readFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
-import { launchChromium } from './helpers/browser.ts'
+import { launchChromium, screenshot, UI_DIR as uiDir } from './helpers/browser.ts'
 import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { startDistMirror, type DistMirror } from '../../core/test/helpers/dist-mirror.ts'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const uiDir = resolve(here, '..', 'dist')
-const shots = resolve(here, '..', '..', '..', 'test-results', 'screenshots')
 
 
 let mirror: DistMirror
@@ -27,7 +23,6 @@ let browser: Browser
 let page: Page
 
 before(async () => {
-  await mkdir(shots, { recursive: true })
   mirror = await startDistMirror()
   mirror.throttle.bytesPerSecond = 40 * 1024 * 1024 // ~3 s for the archive: long enough to see progress
   h = await makeTestHome(`dist_url = "${mirror.url}"`, { daemonPath: 'ipfs-citrate-test-absent' })
@@ -42,7 +37,7 @@ after(async () => {
   await mirror?.close()
 })
 
-const shot = async (name: string): Promise<void> => { await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true }) }
+const shot = async (name: string): Promise<void> => { await screenshot(page, name) }
 
 describe('setup UI (Chromium)', () => {
   test('first run: not installed → install with progress → start → running with a peer id', async () => {

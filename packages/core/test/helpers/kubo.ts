@@ -127,3 +127,10 @@ export function isLoopbackOrUnbound (addr: string): boolean {
   const host = addr.replace(/:\d+$/, '')
   return /^127\./.test(host) || host === '0.0.0.0' || host === '[0000:0000:0000:0000:0000:0000:0000:0001]' || host === '[0000:0000:0000:0000:0000:0000:0000:0000]'
 }
+
+/** Writes `bytes` to `dir/name` and adds it to the repo's kubo (`ipfs add -Q`), returning its CID. */
+export async function addBytes (repo: string, dir: string, name: string, bytes: Uint8Array, pin = true): Promise<string> {
+  const file = join(dir, name)
+  await writeFile(file, bytes)
+  return (await ipfs(repo, ['add', '-Q', `--pin=${pin}`, file])).toString().trim()
+}
