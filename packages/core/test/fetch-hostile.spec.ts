@@ -20,7 +20,7 @@ import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
 
 type Mode =
   | 'good' | 'wrong-bytes' | 'other-cid' | 'truncated' | 'extra-blocks' | 'html' | 'html-as-raw' | '5xx' | 'stall'
-  | 'stall-mid-body' | 'oversized' | 'huge-car-section' | 'good-then-bad'
+  | 'stall-mid-body' | 'oversized' | 'huge-car-section' | 'good-then-bad' | 'shifted-range' | 'range-ignored' | 'wrong-content-range'
 
 function bytesOf (size: number, seed: string): Buffer {
   const out = Buffer.alloc(size)
@@ -67,6 +67,8 @@ class HostileGateway {
     this.requests++
     const accept = req.headers.accept ?? ''
     const isCar = accept.includes('car')
+    const range = !isCar && !accept.includes('ipld.raw') ? req.headers.range : undefined
+    if (range != null) { await this.handleRange(req, res, range); return }
     const type = isCar ? 'application/vnd.ipld.car' : 'application/vnd.ipld.raw'
     const mode = this.mode === 'good-then-bad' ? (this.requests <= 6 ? 'good' : 'wrong-bytes') : this.mode
     if (mode === '5xx') { res.writeHead(502).end('bad gateway'); return }
@@ -109,6 +111,45 @@ class HostileGateway {
         return
     }
     res.writeHead(200, { 'content-type': type }).end(body)
+  }
+
+  /** A plain byte-range request (the fast path for http sources): the same lies, told in a 206. */
+  private async handleRange (req: IncomingMessage, res: ServerResponse, range: string): Promise<void> {
+    const mode = this.mode === 'good-then-bad' ? (this.requests <= 6 ? 'good' : 'wrong-bytes') : this.mode
+    if (mode === '5xx') { res.writeHead(503).end('busy'); return }
+    if (mode === 'html' || mode === 'html-as-raw') { res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>You are about to visit…</body></html>'); return }
+    if (mode === 'stall') { this.held.push(res); return }
+    const shifted = mode === 'shifted-range'
+      ? range.replace(/bytes=(\d+)-(\d+)/, (_, a: string, b: string) => `bytes=${Number(a) + 1}-${Number(b) + 1}`)
+      : range
+    const up = await fetch(this.upstream + (req.url ?? ''), { headers: { range: mode === 'range-ignored' ? '' : shifted } })
+    let body: Buffer = Buffer.from(await up.arrayBuffer())
+    if (!up.ok) { res.writeHead(up.status).end(body); return }
+    let contentRange = mode === 'shifted-range' ? range.replace('bytes=', 'bytes ') + '/*' : up.headers.get('content-range') ?? ''
+    if (mode === 'shifted-range' && up.headers.get('content-range') == null) body = body.subarray(0, 0)
+    if (mode === 'wrong-content-range') contentRange = contentRange.replace(/bytes (\d+)-/, (_, a: string) => `bytes ${Number(a) + 4096}-`)
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'content-length': String(body.length) }
+    if (contentRange !== '' && mode !== 'range-ignored') headers['content-range'] = contentRange
+    switch (mode) {
+      case 'wrong-bytes': {
+        const at = Math.max(0, body.length - 50)
+        body[at] = (body[at] ?? 0) ^ 0xff
+        break
+      }
+      case 'other-cid':
+        body = Buffer.alloc(body.length, 0x42)
+        break
+      case 'truncated':
+        res.writeHead(up.status, headers)
+        res.end(body.subarray(0, Math.floor(body.length * 0.6)))
+        return
+      case 'stall-mid-body':
+        res.writeHead(up.status, headers)
+        res.write(body.subarray(0, Math.floor(body.length / 2)))
+        this.held.push(res)
+        return
+    }
+    res.writeHead(mode === 'range-ignored' ? 200 : up.status, headers).end(body)
   }
 }
 
@@ -153,24 +194,42 @@ async function assertNothingInPlace (id: string): Promise<void> {
   assert.equal(await new ModelRegistry({ modelsDir: h.config.paths.models }).get(id), undefined, 'no registry entry')
 }
 
-const MODES: Mode[] = ['wrong-bytes', 'other-cid', 'truncated', 'html', 'html-as-raw', '5xx', 'stall', 'stall-mid-body', 'oversized', 'huge-car-section', 'good-then-bad']
+const MODES: Mode[] = ['wrong-bytes', 'other-cid', 'truncated', 'html', 'html-as-raw', '5xx', 'stall', 'stall-mid-body', 'oversized', 'huge-car-section', 'good-then-bad', 'shifted-range']
 
 describe('hostile gateway next to a good one: the pull succeeds with exact bytes', () => {
+  // A big file over plain http is read as byte ranges proved leaf by leaf; with byte ranges off, as trustless CAR ranges.
+  const paths = [['block by block', small, () => smallCid, true], ['byte ranges', large, () => largeCid, true], ['CAR ranges', large, () => largeCid, false]] as const
   for (const mode of MODES) {
-    for (const [label, data, cidOf] of [['block by block', small, () => smallCid], ['CAR ranges', large, () => largeCid]] as const) {
+    for (const [label, data, cidOf, byteRanges] of paths) {
       test(`${mode}, ${label}`, async () => {
         hostile.mode = mode
         const id = `ok-${run++}`
-        const res = await pull({ cid: cidOf(), config: h.config, name: id, sources: [hostile.url, good], stallMs: 500, rangeBytes: 1024 * 1024 })
+        const sources = [new GatewaySource(hostile.url, { stallMs: 500, byteRanges }), new GatewaySource(good, { stallMs: 500, byteRanges })]
+        const res = await pull({ cid: cidOf(), config: h.config, name: id, sources, rangeBytes: 1024 * 1024 })
         assert.ok((await readFile(res.path)).equals(data), 'exact bytes')
         assert.equal(res.entry.verified, true)
-        // huge-car-section only corrupts CARs, which a small file never asks for; oversized only corrupts raw-block
-        // answers, which a big file uses just for its root (whether the hostile source gets that request is timing).
+        // huge-car-section only corrupts CARs, which only the CAR path asks for; shifted-range only lies in byte ranges.
+        // oversized only corrupts raw-block answers, which a big file uses just for its root (whether the hostile source
+        // gets that request is timing).
         const reported = res.failures.some(f => f.source === hostile.url)
-        if (mode === 'huge-car-section' && label === 'block by block') assert.equal(reported, false)
-        else if (!(mode === 'oversized' && label === 'CAR ranges')) assert.ok(reported, `the hostile source is reported with its reason (${JSON.stringify(res.failures)})`)
+        if ((mode === 'huge-car-section' && label !== 'CAR ranges') || (mode === 'shifted-range' && label !== 'byte ranges')) assert.equal(reported, false)
+        else if (!(mode === 'oversized' && label !== 'block by block')) assert.ok(reported, `the hostile source is reported with its reason (${JSON.stringify(res.failures)})`)
+        if (mode === 'shifted-range' && label === 'byte ranges') {
+          assert.ok(res.failures.some(f => f.source === hostile.url && /do not match block/.test(f.reason)), JSON.stringify(res.failures))
+        }
       })
     }
+  }
+
+  for (const mode of ['range-ignored', 'wrong-content-range'] as Mode[]) {
+    test(`${mode}: a source whose byte ranges are unusable gets CAR requests instead, and stays a good source`, async () => {
+      hostile.mode = mode
+      const events: Array<{ reason: string, dropped: boolean }> = []
+      const res = await pull({ cid: largeCid, config: h.config, name: `ranges-${run++}`, sources: [hostile.url], rangeBytes: 1024 * 1024, onProgress: e => { if (e.type === 'citrate:pull:source-failed') events.push(e) } })
+      assert.ok((await readFile(res.path)).equals(large), 'exact bytes')
+      assert.deepEqual(res.failures, [])
+      assert.ok(events.some(e => !e.dropped && /no usable byte ranges/.test(e.reason)), JSON.stringify(events))
+    })
   }
 
   test('extra unrelated blocks in a CAR are ignored, the source stays good', async () => {

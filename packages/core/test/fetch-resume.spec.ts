@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http'
 import { open, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { pull } from '../src/index.ts'
+import { GatewaySource, pull } from '../src/index.ts'
 import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
 
 function bytesOf (size: number, seed: string): Buffer {
@@ -21,10 +21,11 @@ function bytesOf (size: number, seed: string): Buffer {
   return out
 }
 
-/** Forwards to kubo, slowly, and logs each raw block served (CID, bytes); CAR responses are counted in bytes. */
+/** Forwards to kubo, slowly, and logs each raw block served (CID, bytes); CAR and byte-range responses are counted in bytes. */
 class CountingProxy {
   served: Array<{ cid: string, bytes: number }> = []
   carBytes = 0
+  rangeBytes = 0
   delayMs = 10
   server: Server
   url = ''
@@ -32,14 +33,17 @@ class CountingProxy {
     this.server = createServer((req, res) => {
       (async () => {
         await new Promise(resolve => setTimeout(resolve, this.delayMs))
-        const up = await fetch(upstream + (req.url ?? ''), { headers: { accept: req.headers.accept ?? '' } })
+        const range = req.headers.range
+        const up = await fetch(upstream + (req.url ?? ''), { headers: { accept: req.headers.accept ?? '', ...(range != null ? { range } : {}) } })
         const body = Buffer.from(await up.arrayBuffer())
-        res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? '' })
-        res.end(body, () => {
-          const cid = /^\/ipfs\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '?'
-          if ((req.headers.accept ?? '').includes('car')) this.carBytes += body.length
-          else this.served.push({ cid, bytes: body.length })
-        })
+        const contentRange = up.headers.get('content-range')
+        res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? '', 'content-length': String(body.length), ...(contentRange != null ? { 'content-range': contentRange } : {}) })
+        // Counted as the body is handed to the socket: bytes a killed client never read still count as fetched.
+        const cid = /^\/ipfs\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '?'
+        if ((req.headers.accept ?? '').includes('car')) this.carBytes += body.length
+        else if (range != null) this.rangeBytes += body.length
+        else this.served.push({ cid, bytes: body.length })
+        res.end(body)
       })().catch(() => res.destroy())
     })
   }
@@ -59,11 +63,12 @@ class CountingProxy {
 const indexTs = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 
 /** Starts a pull in a child process (the way the CLI or the service would run it). */
-function childPull (home: string, cid: string, id: string, source: string, rangeBytes: number, concurrency: number): ReturnType<typeof spawn> {
+function childPull (home: string, cid: string, id: string, source: string, rangeBytes: number, concurrency: number, byteRanges = true): ReturnType<typeof spawn> {
   const code = `
-    const { loadConfig, pull } = await import(${JSON.stringify(indexTs)})
+    const { loadConfig, pull, GatewaySource } = await import(${JSON.stringify(indexTs)})
     const config = await loadConfig({ home: ${JSON.stringify(home)} })
-    await pull({ cid: ${JSON.stringify(cid)}, config, name: ${JSON.stringify(id)}, sources: [${JSON.stringify(source)}], rangeBytes: ${rangeBytes}, concurrency: ${concurrency} })
+    const sources = [new GatewaySource(${JSON.stringify(source)}, { byteRanges: ${String(byteRanges)} })]
+    await pull({ cid: ${JSON.stringify(cid)}, config, name: ${JSON.stringify(id)}, sources, rangeBytes: ${rangeBytes}, concurrency: ${concurrency} })
   `
   return spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, IPFS_TELEMETRY: 'off' } })
 }
@@ -150,33 +155,40 @@ describe('resume after SIGKILL', () => {
     assert.equal(new Set(cids).size, cids.length, 'no block was fetched twice')
   })
 
-  test('CAR ranges: the restart refetches at most what was in flight', async (t) => {
-    const data = bytesOf(32 * 1024 * 1024, 'resume-car')
-    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false', '--chunker=size-65536'], data)).toString().trim()
-    const rangeBytes = 4 * 1024 * 1024
-    const concurrency = 2
-    proxy.carBytes = 0
-    proxy.delayMs = 10
-    const child = childPull(h.home, cid, 'resumed-car', proxy.url, rangeBytes, concurrency)
-    // Kill once a few ranges have been served completely.
-    await waitFor(() => proxy.carBytes >= 3 * rangeBytes, 60_000)
-    child.kill('SIGKILL')
-    await new Promise(resolve => child.once('exit', resolve))
-    const state = await journalState(h.home, cid)
-    const persisted = state.leaves.size * 65536
-    assert.ok(persisted >= 2 * rangeBytes, `progress was persisted (${persisted} B)`)
+  for (const byteRanges of [true, false]) {
+    const label = byteRanges ? 'byte ranges' : 'CAR ranges'
+    test(`${label}: the restart refetches at most what was in flight`, async (t) => {
+      const data = bytesOf(32 * 1024 * 1024, `resume-${label}`)
+      const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false', '--chunker=size-65536'], data)).toString().trim()
+      const rangeBytes = 4 * 1024 * 1024
+      const concurrency = 2
+      proxy.carBytes = 0
+      proxy.rangeBytes = 0
+      proxy.delayMs = 10
+      const child = childPull(h.home, cid, `resumed-${byteRanges ? 'bytes' : 'car'}`, proxy.url, rangeBytes, concurrency, byteRanges)
+      // Kill once a few ranges have been served completely.
+      await waitFor(() => proxy.carBytes + proxy.rangeBytes >= 3 * rangeBytes, 60_000)
+      child.kill('SIGKILL')
+      await new Promise(resolve => child.once('exit', resolve))
+      const state = await journalState(h.home, cid)
+      const persisted = state.leaves.size * 65536
+      assert.ok(persisted >= 2 * rangeBytes, `progress was persisted (${persisted} B)`)
 
-    proxy.carBytes = 0
-    proxy.served = []
-    proxy.delayMs = 0
-    const res = await pull({ cid, config: h.config, name: 'resumed-car', sources: [proxy.url], rangeBytes, concurrency })
-    assert.ok((await readFile(res.path)).equals(data), 'exact bytes after resume')
-    const fetchedAgain = proxy.carBytes + proxy.served.reduce((a, s) => a + s.bytes, 0)
-    const missing = data.length - persisted
-    // In flight at the kill: at most one range per stream; interior nodes on each range's path cost a few KB.
-    const slack = concurrency * rangeBytes + 64 * 1024
-    t.diagnostic(`persisted ${persisted} B at the kill; restart fetched ${fetchedAgain} B for ${missing} B missing`)
-    assert.ok(fetchedAgain <= missing + slack, `restart fetched ${fetchedAgain} B for ${missing} B missing (slack ${slack})`)
-    assert.ok(fetchedAgain < data.length, 'the restart did not start over')
-  })
+      proxy.carBytes = 0
+      proxy.rangeBytes = 0
+      proxy.served = []
+      proxy.delayMs = 0
+      const sources = [new GatewaySource(proxy.url, { byteRanges })]
+      const res = await pull({ cid, config: h.config, name: `resumed-${byteRanges ? 'bytes' : 'car'}`, sources, rangeBytes, concurrency })
+      assert.ok((await readFile(res.path)).equals(data), 'exact bytes after resume')
+      if (byteRanges) assert.ok(proxy.rangeBytes > 0 && proxy.carBytes === 0, 'the restart used byte ranges')
+      const fetchedAgain = proxy.carBytes + proxy.rangeBytes + proxy.served.reduce((a, s) => a + s.bytes, 0)
+      const missing = data.length - persisted
+      // In flight at the kill: at most one range per stream; interior nodes on each range's path cost a few KB.
+      const slack = concurrency * rangeBytes + 64 * 1024
+      t.diagnostic(`persisted ${persisted} B at the kill; restart fetched ${fetchedAgain} B for ${missing} B missing`)
+      assert.ok(fetchedAgain <= missing + slack, `restart fetched ${fetchedAgain} B for ${missing} B missing (slack ${slack})`)
+      assert.ok(fetchedAgain < data.length, 'the restart did not start over')
+    })
+  }
 })

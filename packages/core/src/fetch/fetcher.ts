@@ -9,6 +9,8 @@
  */
 import type { CID } from 'multiformats/cid'
 import { AbortedError, AllSourcesFailedError, type SourceFailure } from '../errors.ts'
+import type { LeafSink } from './leaf-sink.ts'
+import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
 import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
 import { isIdentity, verifyBlock } from './verify.ts'
 
@@ -20,7 +22,19 @@ interface SourceState {
   strikes: number
   dropped: boolean
   bytes: number
+  /** False once the source answered a byte-range request in a way we cannot use (it then gets CAR requests only). */
+  ranges: boolean
 }
+
+/** How a byte-range read ended; `source` is the one asked. */
+export type RangeOutcome =
+  | { outcome: 'complete', source: string }
+  /** No source can serve byte ranges (any more): use CAR requests. */
+  | { outcome: 'unavailable' }
+  /** The source answered in a way we cannot use for ranges; it will not be asked for ranges again. */
+  | { outcome: 'unsupported', source: string }
+  /** The source failed (counted as a strike); what was not received must be fetched again. */
+  | { outcome: 'failed', source: string }
 
 export interface BlockFetcherOptions {
   /** Concurrent requests one source gets before the next source is used. */
@@ -39,7 +53,7 @@ export class BlockFetcher {
   currentSource: string | null = null
 
   constructor (sources: BlockSource[], opts: BlockFetcherOptions = {}) {
-    this.states = sources.map(source => ({ source, inflight: 0, strikes: 0, dropped: false, bytes: 0 }))
+    this.states = sources.map(source => ({ source, inflight: 0, strikes: 0, dropped: false, bytes: 0, ranges: source.rangeBaseUrl != null }))
     this.perSource = opts.perSourceConcurrency ?? 6
     this.onSourceFailed = opts.onSourceFailed
   }
@@ -107,6 +121,54 @@ export class BlockFetcher {
     } finally {
       state.inflight--
     }
+  }
+
+  /**
+   * Reads bytes [from, to) of the file `cid` from a source that serves plain
+   * byte ranges, into `sink` (which proves every leaf). Source failures are
+   * struck and reported as an outcome; an abort or the sink's own error
+   * (a leaf that does not prove, a stop) is thrown, with the source's name
+   * attached as `source` so the caller can blame it once it knows better.
+   */
+  async readRange (cid: CID, from: number, to: number, signal: AbortSignal, sink: LeafSink): Promise<RangeOutcome> {
+    if (signal.aborted) throw new AbortedError('pull')
+    const live = this.states.filter(s => !s.dropped && s.ranges)
+    const state = live.find(s => s.inflight < this.perSource) ?? live.sort((a, b) => a.inflight - b.inflight)[0]
+    if (state == null) return { outcome: 'unavailable' }
+    const source = state.source
+    state.inflight++
+    this.currentSource = source.name
+    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink })
+    sink.onRoom = () => { request.resume() }
+    const before = sink.received
+    try {
+      await request.run()
+      return { outcome: 'complete', source: source.name }
+    } catch (err) {
+      if (signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
+      if (err instanceof RangeUnsupportedError) {
+        state.ranges = false
+        this.onSourceFailed?.({ source: source.name, reason: `no usable byte ranges (${err.message}); using trustless CAR requests with it`, dropped: false })
+        return { outcome: 'unsupported', source: source.name }
+      }
+      if (err instanceof SourceRequestError) {
+        this.strike(state, err, cid)
+        return { outcome: 'failed', source: source.name }
+      }
+      if (err instanceof Error) Object.assign(err, { source: source.name })
+      throw err
+    } finally {
+      state.inflight--
+      const got = sink.received - before
+      state.bytes += got
+      this.fetchedBytes += got
+    }
+  }
+
+  /** A source proved to have sent wrong bytes: dropped for the rest of the pull. */
+  blame (sourceName: string, reason: string, cid: CID): void {
+    const state = this.states.find(s => s.source.name === sourceName)
+    if (state != null) this.strike(state, new SourceRequestError(reason, true), cid)
   }
 
   private pick (): SourceState | undefined {

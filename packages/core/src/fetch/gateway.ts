@@ -17,19 +17,27 @@ export interface GatewaySourceOptions {
   kind?: 'daemon' | 'gateway'
   /** No response headers or no body bytes for this long = stalled. Default 20 s. */
   stallMs?: number
+  /**
+   * Also read file bytes as plain byte ranges (each leaf then proved against
+   * its CID). Default: for plain-http gateways (the local daemon, a LAN node);
+   * https gateways get trustless CAR requests only.
+   */
+  byteRanges?: boolean
 }
 
 export class GatewaySource implements BlockSource {
   readonly name: string
   readonly kind: 'daemon' | 'gateway'
   readonly baseUrl: string
-  private readonly stallMs: number
+  readonly stallMs: number
+  readonly rangeBaseUrl: string | undefined
 
   constructor (baseUrl: string, opts: GatewaySourceOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '')
     this.name = opts.name ?? this.baseUrl
     this.kind = opts.kind ?? 'gateway'
     this.stallMs = opts.stallMs ?? 20_000
+    this.rangeBaseUrl = (opts.byteRanges ?? true) && this.baseUrl.startsWith('http:') ? this.baseUrl : undefined
   }
 
   async getBlock (cid: CID, opts: BlockRequestOptions = {}): Promise<Uint8Array> {

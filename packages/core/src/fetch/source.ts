@@ -23,6 +23,14 @@ export interface BlockSource {
   getBlock: (cid: CID, opts?: BlockRequestOptions) => Promise<Uint8Array>
   /** Every block of a CAR response for `cid` (dag-scope=entity), each verified; unrequested blocks included, the caller filters. */
   carBlocks: (cid: CID, opts?: CarRequestOptions) => AsyncIterable<VerifiedBlock>
+  /**
+   * Base URL (plain http) to ask for byte ranges of a file's bytes, which the
+   * caller then proves leaf by leaf against the CIDs of the verified DAG;
+   * undefined when this source is only spoken to with trustless requests.
+   */
+  readonly rangeBaseUrl?: string
+  /** No bytes for this long = stalled. */
+  readonly stallMs?: number
 }
 
 /**

@@ -4,6 +4,7 @@
  * could get wrong (unknown types, sizes that do not add up, unsafe names) is
  * refused here with a typed error.
  */
+import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { CID } from 'multiformats/cid'
@@ -14,7 +15,8 @@ import { CODEC_DAG_PB, CODEC_RAW, verifyBlock } from './verify.ts'
 const HAMT_HASH_MURMUR3 = 0x22n
 
 export type DecodedNode =
-  | { type: 'file', data: Uint8Array, children: Array<{ cid: CID, size: number }>, fileSize: number }
+  /** `tsize` is the link's declared size of the child's whole subtree of blocks (a hint only: it is never trusted). */
+  | { type: 'file', data: Uint8Array, children: Array<{ cid: CID, size: number, tsize?: number }>, fileSize: number }
   | { type: 'directory', entries: Array<{ name: string, cid: CID }> }
   | { type: 'hamt', entries: Array<{ name: string, cid: CID }>, shards: CID[] }
 
@@ -37,7 +39,7 @@ export function decodeNode (cid: CID, bytes: Uint8Array): DecodedNode {
       if (pb.Links.length !== fs.blockSizes.length) {
         throw new InvalidDagError(`file node ${cid.toString()} has ${pb.Links.length} links but ${fs.blockSizes.length} block sizes`)
       }
-      const children = pb.Links.map((l, i) => ({ cid: l.Hash, size: toSafeNumber(fs.blockSizes[i] ?? 0n, cid) }))
+      const children = pb.Links.map((l, i) => ({ cid: l.Hash, size: toSafeNumber(fs.blockSizes[i] ?? 0n, cid), tsize: l.Tsize }))
       return { type: 'file', data, children, fileSize: toSafeNumber(fs.fileSize(), cid) }
     }
     case 'directory': {
@@ -115,6 +117,39 @@ export function leafBlockFromData (cid: CID, data: Uint8Array): Uint8Array | und
     } catch { /* try the next encoding */ }
   }
   return undefined
+}
+
+/**
+ * True when `data` is the content of the leaf `cid`: the leafBlockFromData
+ * check without building the block. For the common case (a sha2-256 dag-pb
+ * leaf as kubo writes it: UnixFS File with Data and filesize) the protobuf
+ * framing around the bytes is hashed in three parts, so a leaf is proved
+ * where it sits, with no copy; any other shape takes leafBlockFromData.
+ * Only a speed path: a framing guess that does not match just falls through.
+ */
+export function leafMatches (cid: CID, data: Uint8Array): boolean {
+  if (cid.code === CODEC_DAG_PB && cid.multihash.code === SHA2_256 && data.byteLength > 0) {
+    const n = data.byteLength
+    // UnixFS: 08 02 (Type=File) 12 <n> <data> 18 <n> (filesize); dag-pb: 0a <len(UnixFS)> <UnixFS>.
+    const nv = uvarint(n)
+    const unixfsLength = 2 + 1 + nv.length + n + 1 + nv.length
+    const prefix = Buffer.from([0x0a, ...uvarint(unixfsLength), 0x08, 0x02, 0x12, ...nv])
+    const suffix = Buffer.from([0x18, ...nv])
+    const digest = createHash('sha256').update(prefix).update(data).update(suffix).digest()
+    if (digest.equals(cid.multihash.digest)) return true
+  } else if (cid.code === CODEC_RAW) {
+    try { verifyBlock(cid, data); return true } catch { return false }
+  }
+  return leafBlockFromData(cid, data) != null
+}
+
+const SHA2_256 = 0x12
+
+function uvarint (n: number): number[] {
+  const out: number[] = []
+  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+  out.push(n)
+  return out
 }
 
 function toSafeNumber (n: bigint, cid: CID): number {

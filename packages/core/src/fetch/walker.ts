@@ -16,22 +16,29 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { AbortedError, InvalidDagError, SizeLimitError, UnsafeNameError } from '../errors.ts'
-import type { BlockFetcher } from './fetcher.ts'
+import type { BlockFetcher, RangeOutcome } from './fetcher.ts'
 import type { PullJournal } from './journal.ts'
+import { BufferPool, LeafMismatch, LeafSink, SinkStopped } from './leaf-sink.ts'
 import { decodeNode, leafBlockFromData, type DecodedNode } from './unixfs.ts'
-import { isIdentity } from './verify.ts'
+import { CODEC_RAW, isIdentity, MAX_BLOCK_BYTES } from './verify.ts'
 
 type Task =
   | { t: 'entry', cid: CID, path: string, rel: string }
-  | { t: 'part', cid: CID, path: string, rel: string, offset: number, size: number }
+  /** A node at an offset of a file; `file` is set inside a big file, whose leaves go out as byte-range runs. */
+  | { t: 'part', cid: CID, path: string, rel: string, offset: number, size: number, file?: CID }
+  /** Contiguous likely leaves of the big file `file`, read as one plain byte range and proved leaf by leaf. */
+  | { t: 'leaves', file: CID, path: string, rel: string, leaves: Position[], attempt: number }
   | { t: 'shard', cid: CID, path: string, rel: string, names: Set<string> }
   /** Positions of a file fetched as one CAR stream of the root's `entity-bytes` range [from, to). */
   | { t: 'range', root: CID, path: string, rel: string, from: number, to: number, positions: Position[], attempt: number }
 
-/** A node expected at a byte offset of a file. */
-interface Position { cid: CID, offset: number, size: number }
+/** A node expected at a byte offset of a file; `tsize` is its parent link's subtree-size hint. */
+interface Position { cid: CID, offset: number, size: number, tsize?: number }
 
-/** Files at least this large are fetched as CAR byte ranges (fewer, larger requests). */
+/**
+ * Files at least this large are fetched in byte ranges (fewer, larger requests):
+ * plain byte ranges proved leaf by leaf from sources that serve them, else CAR ranges.
+ */
 export const CAR_MIN_FILE_BYTES = 4 * 1024 * 1024
 const CAR_MAX_ATTEMPTS = 3
 /** Leaf writes a CAR stream may have pending while it reads on (≤ 2 MiB each). */
@@ -53,8 +60,10 @@ export interface WalkOptions {
   gate: () => Promise<void>
   /** True while paused: open CAR streams stop and resume later. */
   isPaused: () => boolean
-  /** Bytes per CAR range request (0 disables CAR streaming: one raw-block request per block). */
+  /** Bytes per range request, byte range or CAR (0 disables both: one raw-block request per block). */
   rangeBytes: number
+  /** Byte-range reads at once (each holds about 4 MiB of leaf buffers); default 4. */
+  streams?: number
 }
 
 export interface WalkResult {
@@ -74,6 +83,8 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
   let failure: unknown
   let waiters: Array<() => void> = []
   const wake = (): void => { const w = waiters; waiters = []; for (const f of w) f() }
+  const streamSlots = new Slots(opts.streams ?? 4)
+  const pool = new BufferPool(32 * 1024 * 1024)
 
   const fetchNode = async (cid: CID): Promise<{ bytes: Uint8Array, cached: boolean }> => {
     const cached = await journal.getBlock(cid)
@@ -116,7 +127,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     opts.onDeclared(declared)
   }
 
-  const writeFilePart = async (task: { cid: CID, path: string, rel: string }, node: Extract<DecodedNode, { type: 'file' }>, offset: number, bytes: Uint8Array, cached: boolean, isRoot: boolean): Promise<void> => {
+  const writeFilePart = async (task: { cid: CID, path: string, rel: string, file?: CID }, node: Extract<DecodedNode, { type: 'file' }>, offset: number, bytes: Uint8Array, cached: boolean, isRoot: boolean): Promise<void> => {
     if (node.data.byteLength > 0) await writer.write(task.path, node.data, offset)
     if (node.children.length === 0) {
       await journal.markLeaf(task.rel, offset, node.data.byteLength, task.cid)
@@ -128,22 +139,122 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     let at = offset + node.data.byteLength
     const positions: Position[] = []
     for (const child of node.children) {
-      positions.push({ cid: child.cid, offset: at, size: child.size })
+      positions.push({ cid: child.cid, offset: at, size: child.size, tsize: child.tsize })
       at += child.size
     }
-    if (isRoot && opts.rangeBytes > 0 && node.fileSize >= CAR_MIN_FILE_BYTES) {
-      // Split the file into byte ranges, each one CAR request of the file's root; positions go to the range they start in.
-      const span = Math.max(opts.rangeBytes, 1024 * 1024)
-      const ranges: Task[] = []
-      for (let from = offset + node.data.byteLength; from < offset + node.fileSize; from += span) {
-        const to = Math.min(from + span, offset + node.fileSize)
-        const inRange = positions.filter(p => p.offset < to && p.offset + p.size > from)
-        if (inRange.length > 0) ranges.push({ t: 'range', root: task.cid, path: task.path, rel: task.rel, from, to, positions: inRange, attempt: 0 })
-      }
-      push(ranges)
+    const file = isRoot && opts.rangeBytes > 0 && node.fileSize >= CAR_MIN_FILE_BYTES ? task.cid : task.file
+    if (file != null) {
+      push(groupPositions(file, task.path, task.rel, positions))
       return
     }
     push(positions.map(p => ({ t: 'part', cid: p.cid, path: task.path, rel: task.rel, offset: p.offset, size: p.size })))
+  }
+
+  /**
+   * A big file's children in order: runs of likely leaves become byte-range
+   * tasks of about `rangeBytes`; anything else (an interior node, an empty or
+   * identity leaf) is fetched as a node and its children grouped the same way.
+   */
+  const groupPositions = (file: CID, path: string, rel: string, positions: Position[]): Task[] => {
+    const span = Math.max(opts.rangeBytes, 1024 * 1024)
+    const tasks: Task[] = []
+    let run: Position[] = []
+    let runBytes = 0
+    const flush = (): void => {
+      if (run.length > 0) tasks.push({ t: 'leaves', file, path, rel, leaves: run, attempt: 0 })
+      run = []
+      runBytes = 0
+    }
+    for (const p of positions) {
+      if (likelyLeaf(p)) {
+        run.push(p)
+        runBytes += p.size
+        if (runBytes >= span) flush()
+      } else {
+        flush()
+        tasks.push({ t: 'part', cid: p.cid, path, rel, offset: p.offset, size: p.size, file })
+      }
+    }
+    flush()
+    return tasks
+  }
+
+  /**
+   * A run of leaves read as one plain byte range of the file, each leaf proved
+   * against its CID before it is written (LeafSink). Leaves already on disk
+   * are skipped. What a failed read did not deliver is read again (another
+   * source, or the same after a strike), and after CAR_MAX_ATTEMPTS, or when no
+   * source serves byte ranges, it goes to trustless CAR ranges instead.
+   */
+  const handleLeaves = async (task: Extract<Task, { t: 'leaves' }>): Promise<void> => {
+    const runs: Position[][] = []
+    let run: Position[] = []
+    for (const p of task.leaves) {
+      const done = await leafOnDisk(task.path, task.rel, p.offset, p.cid)
+      if (done === undefined) { run.push(p); continue }
+      opts.onBytes(done, true)
+      if (run.length > 0) { runs.push(run); run = [] }
+    }
+    if (run.length > 0) runs.push(run)
+    if (runs.length === 0) return
+    if (runs.length > 1) { push(runs.map(leaves => ({ ...task, leaves }))); return }
+    const leaves = run
+    const first = leaves[0] as Position
+    const last = leaves[leaves.length - 1] as Position
+    await opts.gate()
+    if (signal.aborted) throw new AbortedError('pull')
+    const release = await streamSlots.acquire(signal)
+    const sink = new LeafSink({
+      leaves,
+      pool,
+      shouldStop: opts.isPaused,
+      store: async (leaf, data) => {
+        await writer.write(task.path, data, leaf.offset)
+        await journal.markLeaf(task.rel, leaf.offset, leaf.size, leaf.cid)
+        opts.onBytes(leaf.size, false)
+      }
+    })
+    let outcome: RangeOutcome | undefined
+    let thrown: unknown
+    try {
+      outcome = await fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink)
+    } catch (err) {
+      thrown = err
+    } finally {
+      release()
+    }
+    try { await sink.drain() } finally { sink.release() }
+    let rest: Position[] = sink.remaining
+    if (thrown instanceof LeafMismatch) {
+      await resolveMismatch(task, thrown, (thrown as { source?: string }).source)
+      rest = rest.slice(1)
+    } else if (thrown !== undefined && !(thrown instanceof SinkStopped)) {
+      throw thrown
+    }
+    if (rest.length === 0) return
+    const restLast = rest[rest.length - 1] as Position
+    const toCar = (): Task => ({ t: 'range', root: task.file, path: task.path, rel: task.rel, from: (rest[0] as Position).offset, to: restLast.offset + restLast.size, positions: rest, attempt: 0 })
+    if (outcome?.outcome === 'unavailable') push([toCar()])
+    else if (outcome?.outcome === 'failed') push([task.attempt + 1 >= CAR_MAX_ATTEMPTS ? toCar() : { ...task, leaves: rest, attempt: task.attempt + 1 }])
+    else push([{ ...task, leaves: rest }])
+  }
+
+  /**
+   * A "leaf" whose bytes did not prove. Its block (verified, from any source)
+   * tells why: a leaf whose data differs from what the range source sent means
+   * that source lied (it is dropped); an interior node means the size hint
+   * misled us, and it is walked like any other node.
+   */
+  const resolveMismatch = async (task: Extract<Task, { t: 'leaves' }>, m: LeafMismatch, source: string | undefined): Promise<void> => {
+    const { cid, offset, size } = m.leaf
+    const { bytes, cached } = await fetchNode(cid)
+    const node = decodeNode(cid, bytes)
+    if (node.type !== 'file') throw new InvalidDagError(`${cid.toString()} is a ${node.type} inside a file (${task.rel || 'root'})`)
+    if (node.fileSize !== size) throw new InvalidDagError(`${cid.toString()} holds ${node.fileSize} bytes where its parent declares ${size} (${task.rel || 'root'})`)
+    if (node.children.length === 0 && source != null && !Buffer.from(node.data).equals(m.data)) {
+      fetcher.blame(source, `sent bytes ${offset}-${offset + size - 1} that do not match block ${cid.toString()}`, cid)
+    }
+    await writeFilePart({ cid, path: task.path, rel: task.rel, file: task.file }, node, offset, bytes, cached, false)
   }
 
   /**
@@ -249,6 +360,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
 
   const handle = async (task: Task): Promise<void> => {
     if (task.t === 'range') { await handleRange(task); return }
+    if (task.t === 'leaves') { await handleLeaves(task); return }
     if (task.t !== 'shard') {
       const offset = task.t === 'part' ? task.offset : 0
       const doneSize = await leafOnDisk(task.path, task.rel, offset, task.cid)
@@ -326,6 +438,42 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     await writer.closeAll()
   }
   return { type: rootType, totalBytes: declared, files: files.length }
+}
+
+/**
+ * A leaf of a big file we can read as plain bytes: non-empty, within the
+ * block limit, and either a raw block or a dag-pb node whose link declares a
+ * subtree barely larger than its bytes (a leaf's framing is < 32 bytes; any
+ * link adds more). Only a guess: a wrong one fails the proof and is resolved.
+ */
+function likelyLeaf (p: Position): boolean {
+  if (p.size === 0 || p.size > MAX_BLOCK_BYTES || isIdentity(p.cid)) return false
+  if (p.cid.code === CODEC_RAW) return true
+  return p.tsize != null && p.tsize >= p.size && p.tsize - p.size < 32
+}
+
+/** A counting semaphore. */
+class Slots {
+  private free: number
+  private readonly waiters: Array<() => void> = []
+  constructor (n: number) { this.free = Math.max(1, n) }
+  async acquire (signal: AbortSignal): Promise<() => void> {
+    while (this.free === 0) {
+      if (signal.aborted) throw new AbortedError('pull')
+      await new Promise<void>(resolve => {
+        this.waiters.push(resolve)
+        signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+    }
+    this.free--
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      this.free++
+      this.waiters.shift()?.()
+    }
+  }
 }
 
 /** At most `limit` async jobs at once; `add` waits for a free slot, `drain` for all. The first failure is rethrown. */

@@ -1,0 +1,143 @@
+/**
+ * The receiving end of a byte-range read: the range covers a run of leaves
+ * whose CIDs and sizes come from verified parent nodes. Bytes land in a
+ * leaf-sized buffer; when a leaf is complete it is proved against its CID
+ * where it sits (no copy), then written at its offset and logged, while the
+ * next leaf fills another buffer. A leaf that does not prove stops the read
+ * with LeafMismatch; nothing unproved is ever written.
+ *
+ * Memory: a fixed set of buffers per read (about 4 MiB, at least 3 leaves),
+ * taken from and given back to a shared pool; when all are waiting on the
+ * disk, reading pauses.
+ */
+import type { CID } from 'multiformats/cid'
+import type { RangeSink } from './range-client.ts'
+import { leafMatches } from './unixfs.ts'
+
+export interface Leaf { cid: CID, offset: number, size: number }
+
+/** A leaf's bytes did not prove against its CID (a lying source, or an interior node taken for a leaf). */
+export class LeafMismatch extends Error {
+  readonly leaf: Leaf
+  readonly data: Uint8Array
+  constructor (leaf: Leaf, data: Uint8Array) {
+    super(`bytes at ${leaf.offset} do not match ${leaf.cid.toString()}`)
+    this.leaf = leaf
+    this.data = data
+  }
+}
+
+/** The read was asked to stop between leaves (paused). */
+export class SinkStopped extends Error {}
+
+/** Reusable buffers, by size, so streams do not allocate per leaf. */
+export class BufferPool {
+  private readonly free = new Map<number, Uint8Array[]>()
+  private readonly maxKeptBytes: number
+  private kept = 0
+
+  constructor (maxKeptBytes: number) { this.maxKeptBytes = maxKeptBytes }
+
+  take (size: number): Uint8Array {
+    const list = this.free.get(size)
+    const b = list?.pop()
+    if (b != null) { this.kept -= size; return b }
+    return Buffer.allocUnsafeSlow(size)
+  }
+
+  give (b: Uint8Array): void {
+    if (this.kept + b.byteLength > this.maxKeptBytes) return
+    const list = this.free.get(b.byteLength) ?? []
+    list.push(b)
+    this.free.set(b.byteLength, list)
+    this.kept += b.byteLength
+  }
+}
+
+const BYTES_IN_FLIGHT_PER_READ = 4 * 1024 * 1024
+
+export interface LeafSinkOptions {
+  /** Contiguous leaves of one file, in offset order, none empty. */
+  leaves: Leaf[]
+  pool: BufferPool
+  /** Writes a proved leaf's bytes at its offset and records it (resolves when durable enough to log). */
+  store: (leaf: Leaf, data: Uint8Array) => Promise<void>
+  /** Checked between leaves: true stops the read (SinkStopped). */
+  shouldStop: () => boolean
+}
+
+export class LeafSink implements RangeSink {
+  private readonly opts: LeafSinkOptions
+  private readonly bufSize: number
+  private readonly buffers: Uint8Array[] = []
+  private readonly pending = new Set<Promise<void>>()
+  private failure: unknown
+  private index = 0
+  private fill = 0
+  private current: Uint8Array | undefined
+  /** Called when a buffer frees up after `buffer()` returned undefined. */
+  onRoom: () => void = () => {}
+  /** Bytes received (proved or not). */
+  received = 0
+
+  constructor (opts: LeafSinkOptions) {
+    this.opts = opts
+    this.bufSize = Math.max(1, ...opts.leaves.map(l => l.size))
+    const count = Math.max(3, Math.ceil(BYTES_IN_FLIGHT_PER_READ / this.bufSize))
+    for (let i = 0; i < count; i++) this.buffers.push(opts.pool.take(this.bufSize))
+  }
+
+  /** Leaves not yet handed to `store` (the first may be partly received). */
+  get remaining (): Leaf[] { return this.opts.leaves.slice(this.index) }
+
+  buffer (): Uint8Array | undefined {
+    if (this.failure !== undefined) throw this.failure
+    const leaf = this.opts.leaves[this.index]
+    if (leaf == null) return undefined
+    if (this.current == null) {
+      if (this.fill === 0 && this.opts.shouldStop()) throw new SinkStopped('stopped')
+      this.current = this.buffers.pop()
+      if (this.current == null) return undefined
+    }
+    return this.current.subarray(this.fill, leaf.size)
+  }
+
+  wrote (n: number): void {
+    this.received += n
+    this.fill += n
+    const leaf = this.opts.leaves[this.index] as Leaf
+    if (this.fill < leaf.size) return
+    const buf = this.current as Uint8Array
+    const data = buf.subarray(0, leaf.size)
+    if (!leafMatches(leaf.cid, data)) throw new LeafMismatch(leaf, Uint8Array.from(data))
+    this.current = undefined
+    this.fill = 0
+    this.index++
+    this.launch(leaf, data, buf)
+  }
+
+  /** Waits for every started write; rethrows the first write failure. */
+  async drain (): Promise<void> {
+    while (this.pending.size > 0) await Promise.race(this.pending)
+    if (this.failure !== undefined) throw this.failure
+  }
+
+  /** Gives the buffers back to the pool (after drain). */
+  release (): void {
+    if (this.current != null) this.buffers.push(this.current)
+    this.current = undefined
+    for (const b of this.buffers.splice(0)) this.opts.pool.give(b)
+  }
+
+  private launch (leaf: Leaf, data: Uint8Array, buf: Uint8Array): void {
+    const p: Promise<void> = this.opts.store(leaf, data)
+      .catch((err: unknown) => { this.failure ??= err })
+      .finally(() => {
+        this.pending.delete(p)
+        const starved = this.current == null
+        this.buffers.push(buf)
+        if (starved) this.onRoom()
+      })
+    this.pending.add(p)
+  }
+}
