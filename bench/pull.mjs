@@ -3,12 +3,18 @@
 // >= 1 GiB file served by a local test kubo, against `ipfs get` of the same CID
 // and `curl` of the kubo gateway's raw bytes. Prints throughput, ratios
 // (targets: pull >= 0.9x curl, ahead of ipfs get) and pull's peak RSS (< 150 MB).
+// pull runs twice per round: as shipped (fsync before the commit, like
+// curl + fsync) and with fsync = false (like plain curl). The CPU seconds the
+// client and kubo spend on each are printed too: on a small machine kubo and
+// the client share the cores, and verification (hashing) costs CPU curl never spends.
+// Every run starts with the page cache flushed (`sync`), so one run's
+// writeback does not slow the next.
 //
 // Standalone: `node bench/pull.mjs [--size-mib N] [--runs N]` (after `npm run build`).
 // From bench/run.mjs: `import { benchPull } from './pull.mjs'; const r = await benchPull({ log })`.
 import { execFile, spawn } from 'node:child_process'
 import { createCipheriv, createHash } from 'node:crypto'
-import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -37,21 +43,32 @@ function freePort () {
   })
 }
 
-async function timed (fn) {
+/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+async function cpuSecondsOf (pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) / 100
+}
+
+async function timed (fn, kuboPid) {
+  await execFileAsync('sync')
+  const k0 = await cpuSecondsOf(kuboPid)
   const t0 = process.hrtime.bigint()
   const value = await fn()
-  return { value, seconds: Number(process.hrtime.bigint() - t0) / 1e9 }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  return { value, seconds, kuboCpu: (await cpuSecondsOf(kuboPid)) - k0 }
 }
 
 /** Our pull in a child process of its own, so its peak RSS is the pull's alone. */
-function childPull (home, cid, id) {
+function childPull (home, cid, id, fsync) {
   const code = `
     const { loadConfig, pull } = await import(${JSON.stringify(coreDist)})
     const config = await loadConfig({ home: ${JSON.stringify(home)} })
     const t0 = process.hrtime.bigint()
-    const res = await pull({ cid: ${JSON.stringify(cid)}, config, name: ${JSON.stringify(id)}, publicGateways: [] })
+    const res = await pull({ cid: ${JSON.stringify(cid)}, config, name: ${JSON.stringify(id)}, publicGateways: [], fsync: ${String(fsync)} })
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-    process.stdout.write(JSON.stringify({ seconds, maxRssKb: process.resourceUsage().maxRSS, path: res.path, sources: res.sources }))
+    const ru = process.resourceUsage()
+    process.stdout.write(JSON.stringify({ seconds, maxRssKb: ru.maxRSS, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6, path: res.path, sources: res.sources }))
   `
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF != null ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, IPFS_TELEMETRY: 'off' } })
@@ -90,25 +107,39 @@ export async function benchPull ({ sizeMiB = 1024, runs = 2, log = (m) => proces
     const cid = (await execFileAsync(kubo, ['add', '-Q', '--pin=false', file], { env: ipfsEnv, maxBuffer: 1 << 20 })).stdout.trim()
     log(`bench pull: ${cid} added; ${runs} runs of each, alternating, best kept`)
     const out = join(workDir, 'pull-out')
-    const best = { curl: Infinity, curlSync: Infinity, ipfsGet: Infinity, pull: Infinity }
+    const kuboPid = status.pid
+    const best = { curl: Infinity, curlSync: Infinity, ipfsGet: Infinity, pull: Infinity, pullNoSync: Infinity }
+    const cpu = { curlKubo: Infinity, pullKubo: Infinity, pull: Infinity, ipfsGetKubo: Infinity }
     let maxRssKb = 0
+    const runPull = async (i, fsync) => {
+      const p = await timed(() => childPull(home, cid, `bench-${i}-${fsync ? 'sync' : 'nosync'}`, fsync), kuboPid)
+      maxRssKb = Math.max(maxRssKb, p.value.maxRssKb)
+      if ((await stat(p.value.path)).size !== bytes) throw new Error('pull produced a file of the wrong size')
+      await rm(dirname(p.value.path), { recursive: true, force: true })
+      return p
+    }
     for (let i = 0; i < runs; i++) {
       await rm(out, { recursive: true, force: true })
-      const c = await timed(() => execFileAsync('curl', ['-sf', '-o', out, `${status.gatewayUrl}/ipfs/${cid}`]))
+      const c = await timed(() => execFileAsync('curl', ['-sf', '-o', out, `${status.gatewayUrl}/ipfs/${cid}`]), kuboPid)
       best.curl = Math.min(best.curl, c.seconds)
+      cpu.curlKubo = Math.min(cpu.curlKubo, c.kuboCpu)
+      await rm(out, { recursive: true, force: true })
       // pull fsyncs before its commit rename; curl + fsync of its output is the like-for-like figure.
-      const cs = await timed(async () => { await execFileAsync('curl', ['-sf', '-o', out, `${status.gatewayUrl}/ipfs/${cid}`]); const fh = await open(out, 'r+'); await fh.datasync(); await fh.close() })
+      const cs = await timed(async () => { await execFileAsync('curl', ['-sf', '-o', out, `${status.gatewayUrl}/ipfs/${cid}`]); const fh = await open(out, 'r+'); await fh.datasync(); await fh.close() }, kuboPid)
       best.curlSync = Math.min(best.curlSync, cs.seconds)
       await rm(out, { recursive: true, force: true })
-      const g = await timed(() => execFileAsync(kubo, ['get', '-o', out, cid], { env: ipfsEnv, maxBuffer: 1 << 20 }))
+      const g = await timed(() => execFileAsync(kubo, ['get', '-o', out, cid], { env: ipfsEnv, maxBuffer: 1 << 20 }), kuboPid)
       best.ipfsGet = Math.min(best.ipfsGet, g.seconds)
+      cpu.ipfsGetKubo = Math.min(cpu.ipfsGetKubo, g.kuboCpu)
       await rm(out, { recursive: true, force: true })
-      const p = await childPull(home, cid, `bench-${i}`)
-      best.pull = Math.min(best.pull, p.seconds)
-      maxRssKb = Math.max(maxRssKb, p.maxRssKb)
-      if ((await stat(p.path)).size !== bytes) throw new Error('pull produced a file of the wrong size')
-      await rm(dirname(p.path), { recursive: true, force: true })
-      log(`  run ${i + 1}: curl ${(bytes / 1e6 / c.seconds).toFixed(0)} MB/s, ipfs get ${(bytes / 1e6 / g.seconds).toFixed(0)} MB/s, pull ${(bytes / 1e6 / p.seconds).toFixed(0)} MB/s (peak RSS ${(p.maxRssKb / 1024).toFixed(0)} MiB)`)
+      const p = await runPull(i, true)
+      best.pull = Math.min(best.pull, p.value.seconds)
+      const q = await runPull(i, false)
+      best.pullNoSync = Math.min(best.pullNoSync, q.value.seconds)
+      cpu.pullKubo = Math.min(cpu.pullKubo, q.kuboCpu)
+      cpu.pull = Math.min(cpu.pull, q.value.cpuSeconds)
+      const mbps = (sec) => (bytes / 1e6 / sec).toFixed(0)
+      log(`  run ${i + 1}: curl ${mbps(c.seconds)} MB/s (+fsync ${mbps(cs.seconds)}), ipfs get ${mbps(g.seconds)}, pull ${mbps(p.value.seconds)} (fsync = false: ${mbps(q.value.seconds)}); peak RSS ${(Math.max(p.value.maxRssKb, q.value.maxRssKb) / 1024).toFixed(0)} MiB`)
     }
     await rm(out, { recursive: true, force: true })
     const mbps = (s) => bytes / 1e6 / s
@@ -119,10 +150,13 @@ export async function benchPull ({ sizeMiB = 1024, runs = 2, log = (m) => proces
       curlSyncMBps: mbps(best.curlSync),
       ipfsGetMBps: mbps(best.ipfsGet),
       pullMBps: mbps(best.pull),
+      pullNoSyncMBps: mbps(best.pullNoSync),
       pullVsCurl: best.curl / best.pull,
       pullVsCurlSync: best.curlSync / best.pull,
+      pullNoSyncVsCurl: best.curl / best.pullNoSync,
       pullVsIpfsGet: best.ipfsGet / best.pull,
-      pullPeakRssMiB: maxRssKb / 1024
+      pullPeakRssMiB: maxRssKb / 1024,
+      cpu
     }
   } finally {
     await manager.stop().catch(() => {})
@@ -132,19 +166,21 @@ export async function benchPull ({ sizeMiB = 1024, runs = 2, log = (m) => proces
 export function formatPullResult (r) {
   return [
     `pull of a ${r.sizeMiB} MiB file (CIDv0, 256 KiB chunks) from a local kubo:`,
-    `  curl (gateway raw bytes): ${r.curlMBps.toFixed(0)} MB/s (${r.curlSyncMBps.toFixed(0)} MB/s with an fsync of its output, as pull does)`,
-    `  ipfs get:                 ${r.ipfsGetMBps.toFixed(0)} MB/s`,
-    `  citrate pull (verified):  ${r.pullMBps.toFixed(0)} MB/s  = ${r.pullVsCurl.toFixed(2)}x curl (${r.pullVsCurlSync.toFixed(2)}x curl+fsync), ${r.pullVsIpfsGet.toFixed(2)}x ipfs get`,
-    `  pull peak RSS:            ${r.pullPeakRssMiB.toFixed(0)} MiB`
+    `  curl (gateway raw bytes):       ${r.curlMBps.toFixed(0)} MB/s (${r.curlSyncMBps.toFixed(0)} MB/s with an fsync of its output)`,
+    `  ipfs get:                       ${r.ipfsGetMBps.toFixed(0)} MB/s`,
+    `  citrate pull (verified, fsync): ${r.pullMBps.toFixed(0)} MB/s  = ${r.pullVsCurlSync.toFixed(2)}x curl+fsync, ${r.pullVsCurl.toFixed(2)}x curl, ${r.pullVsIpfsGet.toFixed(2)}x ipfs get`,
+    `  citrate pull, fsync = false:    ${r.pullNoSyncMBps.toFixed(0)} MB/s  = ${r.pullNoSyncVsCurl.toFixed(2)}x curl`,
+    `  pull peak RSS:                  ${r.pullPeakRssMiB.toFixed(0)} MiB`,
+    `  CPU seconds: kubo serving curl ${r.cpu.curlKubo.toFixed(2)}, kubo serving ipfs get ${r.cpu.ipfsGetKubo.toFixed(2)}, kubo serving pull ${r.cpu.pullKubo.toFixed(2)} + pull itself ${r.cpu.pull.toFixed(2)}`
   ].join('\n')
 }
 
 /** The rows for BENCHMARKS.md. */
 export function pullMarkdown (r) {
   return [
-    '| pull of 1 file from local kubo | size | curl (raw bytes) | curl + fsync | ipfs get | citrate pull (verified, fsynced) | pull/curl | pull/(curl+fsync) | pull/ipfs get | pull peak RSS |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    `| CIDv0, 256 KiB chunks | ${(r.sizeMiB / 1024).toFixed(2)} GiB | ${r.curlMBps.toFixed(0)} MB/s | ${r.curlSyncMBps.toFixed(0)} MB/s | ${r.ipfsGetMBps.toFixed(0)} MB/s | ${r.pullMBps.toFixed(0)} MB/s | ${r.pullVsCurl.toFixed(2)}x | ${r.pullVsCurlSync.toFixed(2)}x | ${r.pullVsIpfsGet.toFixed(2)}x | ${r.pullPeakRssMiB.toFixed(0)} MiB |`
+    '| pull of 1 file from local kubo | size | curl (raw bytes) | curl + fsync | ipfs get | citrate pull (verified, fsync) | pull, fsync = false | pull/(curl+fsync) | pull (no fsync)/curl | pull/ipfs get | pull peak RSS | CPU s: kubo for curl / kubo for pull + pull |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| CIDv0, 256 KiB chunks | ${(r.sizeMiB / 1024).toFixed(2)} GiB | ${r.curlMBps.toFixed(0)} MB/s | ${r.curlSyncMBps.toFixed(0)} MB/s | ${r.ipfsGetMBps.toFixed(0)} MB/s | ${r.pullMBps.toFixed(0)} MB/s | ${r.pullNoSyncMBps.toFixed(0)} MB/s | ${r.pullVsCurlSync.toFixed(2)}x | ${r.pullNoSyncVsCurl.toFixed(2)}x | ${r.pullVsIpfsGet.toFixed(2)}x | ${r.pullPeakRssMiB.toFixed(0)} MiB | ${r.cpu.curlKubo.toFixed(2)} / ${r.cpu.pullKubo.toFixed(2)} + ${r.cpu.pull.toFixed(2)} |`
   ].join('\n')
 }
 

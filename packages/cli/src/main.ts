@@ -93,6 +93,7 @@ command(program, 'pull <cid>', 'download a CID (file or folder) verifying every 
   .option('--filename <name>', 'name of the file or folder inside the model folder (default: the CID)')
   .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
   .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
+  .option('--no-fsync', 'do not flush to disk before registering (faster on slow disks; not power-cut safe)')
   .action(actionWithOptions(pullCommand))
 
 // models, add, pins (issue 4)

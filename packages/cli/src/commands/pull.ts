@@ -7,6 +7,8 @@ export interface PullCliOptions {
   filename?: string
   kind?: string
   source?: string
+  /** false with --no-fsync (commander's negatable option). */
+  fsync?: boolean
 }
 
 const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
@@ -35,6 +37,7 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
     filename: opts.filename,
     kind,
     source,
+    fsync: opts.fsync === false ? false : undefined,
     signal: stop.signal,
     publicGateways: publicGatewaysFromEnv(),
     onProgress: (e: PullEvent) => {

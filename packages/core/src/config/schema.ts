@@ -37,6 +37,13 @@ export interface IpfsConfig {
   dist_url: string
   /** Trustless gateways tried after external_gateway and fallback_gateway (`[]`: none). */
   public_gateways: string[]
+  /**
+   * Flush a download to disk (fdatasync, as it goes and before the commit) so a
+   * power cut never leaves a registered model with missing bytes. false trades
+   * that for speed where the disk is slower than the network (scratch disks,
+   * CI caches), like dpkg's --force-unsafe-io.
+   */
+  fsync: boolean
 }
 
 export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
@@ -58,7 +65,8 @@ export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
   stop_timeout_seconds: 'how long to wait for a graceful stop before signals',
   kubo_version: 'kubo release that `install` fetches',
   dist_url: 'base URL of the kubo distribution site',
-  public_gateways: 'trustless gateways tried last ([] for none)'
+  public_gateways: 'trustless gateways tried last ([] for none)',
+  fsync: 'flush downloads to disk before they are registered (false: faster, not power-cut safe)'
 }
 
 export const PINNED_KUBO_VERSION = 'v0.43.0'
@@ -86,7 +94,8 @@ export function defaultIpfsConfig (citrateHome: string): IpfsConfig {
     stop_timeout_seconds: 15,
     kubo_version: PINNED_KUBO_VERSION,
     dist_url: DEFAULT_DIST_URL,
-    public_gateways: [...PUBLIC_TRUSTLESS_GATEWAYS]
+    public_gateways: [...PUBLIC_TRUSTLESS_GATEWAYS],
+    fsync: true
   }
 }
 
@@ -110,7 +119,8 @@ const KINDS: Record<keyof IpfsConfig, Kind> = {
   stop_timeout_seconds: 'positive',
   kubo_version: 'version',
   dist_url: 'url',
-  public_gateways: 'gateway[]'
+  public_gateways: 'gateway[]',
+  fsync: 'boolean'
 }
 
 export const IPFS_KEYS = Object.keys(KINDS) as Array<keyof IpfsConfig>

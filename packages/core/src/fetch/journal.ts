@@ -28,6 +28,8 @@ export class PullJournal {
   private readonly logPath: string
   private readonly done = new Map<string, number>()
   private log: FileHandle | undefined
+  private pendingLines = ''
+  private flushing: Promise<void> | undefined
   /** Bytes of leaves already on disk when the pull (re)started. */
   resumedBytes = 0
 
@@ -70,11 +72,26 @@ export class PullJournal {
     return this.done.get(leafKey(rel, offset, cid.toString()))
   }
 
+  /**
+   * Logs a leaf whose bytes are written; resolves once its line is. Lines that
+   * arrive while a write is under way go out together in the next one (one
+   * write per batch, not per leaf). Only the resumed set is kept in memory:
+   * a leaf written in this run is never asked about again.
+   */
   async markLeaf (rel: string, offset: number, size: number, cid: CID): Promise<void> {
-    const key = leafKey(rel, offset, cid.toString())
-    if (this.done.has(key)) return
-    this.done.set(key, size)
-    await this.log?.write(`${offset}\t${size}\t${cid.toString()}\t${rel}\n`)
+    this.pendingLines += `${offset}\t${size}\t${cid.toString()}\t${rel}\n`
+    this.flushing ??= (async () => {
+      try {
+        while (this.pendingLines !== '') {
+          const text = this.pendingLines
+          this.pendingLines = ''
+          await this.log?.write(text)
+        }
+      } finally {
+        this.flushing = undefined
+      }
+    })()
+    await this.flushing
   }
 
   async getBlock (cid: CID): Promise<Uint8Array | undefined> {

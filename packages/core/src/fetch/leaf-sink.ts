@@ -6,7 +6,7 @@
  * next leaf fills another buffer. A leaf that does not prove stops the read
  * with LeafMismatch; nothing unproved is ever written.
  *
- * Memory: a fixed set of buffers per read (about 4 MiB, at least 3 leaves),
+ * Memory: a fixed set of buffers per read (about 2 MiB, at least 3 leaves),
  * taken from and given back to a shared pool; when all are waiting on the
  * disk, reading pauses.
  */
@@ -54,7 +54,7 @@ export class BufferPool {
   }
 }
 
-const BYTES_IN_FLIGHT_PER_READ = 4 * 1024 * 1024
+const BYTES_IN_FLIGHT_PER_READ = 2 * 1024 * 1024
 
 export interface LeafSinkOptions {
   /** Contiguous leaves of one file, in offset order, none empty. */

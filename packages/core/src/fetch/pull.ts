@@ -249,6 +249,8 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
       journal,
       fetcher,
       concurrency: opts.concurrency ?? 8,
+      streams: opts.streams,
+      fsync: opts.fsync ?? opts.config.ipfs.fsync,
       signal,
       maxBytes,
       gate: control.gate,

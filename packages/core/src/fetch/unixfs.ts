@@ -129,12 +129,7 @@ export function leafBlockFromData (cid: CID, data: Uint8Array): Uint8Array | und
  */
 export function leafMatches (cid: CID, data: Uint8Array): boolean {
   if (cid.code === CODEC_DAG_PB && cid.multihash.code === SHA2_256 && data.byteLength > 0) {
-    const n = data.byteLength
-    // UnixFS: 08 02 (Type=File) 12 <n> <data> 18 <n> (filesize); dag-pb: 0a <len(UnixFS)> <UnixFS>.
-    const nv = uvarint(n)
-    const unixfsLength = 2 + 1 + nv.length + n + 1 + nv.length
-    const prefix = Buffer.from([0x0a, ...uvarint(unixfsLength), 0x08, 0x02, 0x12, ...nv])
-    const suffix = Buffer.from([0x18, ...nv])
+    const { prefix, suffix } = framingOf(data.byteLength)
     const digest = createHash('sha256').update(prefix).update(data).update(suffix).digest()
     if (digest.equals(cid.multihash.digest)) return true
   } else if (cid.code === CODEC_RAW) {
@@ -144,6 +139,17 @@ export function leafMatches (cid: CID, data: Uint8Array): boolean {
 }
 
 const SHA2_256 = 0x12
+
+/** The bytes around a leaf's data, by data length (a file's leaves mostly share one length). */
+let lastFraming: { n: number, prefix: Buffer, suffix: Buffer } | undefined
+function framingOf (n: number): { prefix: Buffer, suffix: Buffer } {
+  if (lastFraming?.n === n) return lastFraming
+  // UnixFS: 08 02 (Type=File) 12 <n> <data> 18 <n> (filesize); dag-pb: 0a <len(UnixFS)> <UnixFS>.
+  const nv = uvarint(n)
+  const unixfsLength = 2 + 1 + nv.length + n + 1 + nv.length
+  lastFraming = { n, prefix: Buffer.from([0x0a, ...uvarint(unixfsLength), 0x08, 0x02, 0x12, ...nv]), suffix: Buffer.from([0x18, ...nv]) }
+  return lastFraming
+}
 
 function uvarint (n: number): number[] {
   const out: number[] = []

@@ -62,8 +62,10 @@ export interface WalkOptions {
   isPaused: () => boolean
   /** Bytes per range request, byte range or CAR (0 disables both: one raw-block request per block). */
   rangeBytes: number
-  /** Byte-range reads at once (each holds about 4 MiB of leaf buffers); default 4. */
+  /** Byte-range reads at once (each holds about 2 MiB of leaf buffers); default 4. */
   streams?: number
+  /** fdatasync as we go and before returning (default true). */
+  fsync?: boolean
 }
 
 export interface WalkResult {
@@ -76,7 +78,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
   const { journal, fetcher, signal } = opts
   const stack: Task[] = [{ t: 'entry', cid: opts.root, path: journal.contentPath, rel: '' }]
   const files: string[] = []
-  const writer = new FileWriter()
+  const writer = new FileWriter(opts.fsync !== false)
   let rootType: 'file' | 'directory' = 'file'
   let declared = 0
   let active = 0
@@ -84,7 +86,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
   let waiters: Array<() => void> = []
   const wake = (): void => { const w = waiters; waiters = []; for (const f of w) f() }
   const streamSlots = new Slots(opts.streams ?? 4)
-  const pool = new BufferPool(32 * 1024 * 1024)
+  const pool = new BufferPool(8 * 1024 * 1024)
 
   const fetchNode = async (cid: CID): Promise<{ bytes: Uint8Array, cached: boolean }> => {
     const cached = await journal.getBlock(cid)
@@ -433,7 +435,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker))
     if (failure !== undefined) throw failure
     // Durability before commit: everything written must be on disk before it is moved into place.
-    await writer.syncAll(files)
+    if (opts.fsync !== false) await writer.syncAll(files)
   } finally {
     await writer.closeAll()
   }
@@ -504,10 +506,16 @@ class BoundedWrites {
  */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024
 
+interface QueuedWrite { data: Uint8Array, offset: number, resolve: () => void, reject: (err: unknown) => void }
+interface WriteQueue { items: QueuedWrite[], running: boolean }
+
 class FileWriter {
   private readonly handles = new Map<string, Promise<FileHandle>>()
+  private readonly queues = new Map<string, WriteQueue>()
   private readonly unsynced = new Map<string, number>()
   private readonly syncing = new Set<string>()
+  private readonly fsync: boolean
+  constructor (fsync: boolean) { this.fsync = fsync }
 
   keepOpen (path: string): void {
     if (!this.handles.has(path)) this.handles.set(path, open(path, 'r+'))
@@ -516,17 +524,12 @@ class FileWriter {
   async write (path: string, data: Uint8Array, offset: number): Promise<void> {
     const kept = this.handles.get(path)
     if (kept != null) {
-      const fh = await kept
-      let done = 0
-      while (done < data.byteLength) done += (await fh.write(data, done, data.byteLength - done, offset + done)).bytesWritten
-      // Flush in the background as we go, so the final fdatasync before the commit has little left to do.
-      const pending = (this.unsynced.get(path) ?? 0) + data.byteLength
-      this.unsynced.set(path, pending)
-      if (pending >= BACKGROUND_SYNC_BYTES && !this.syncing.has(path)) {
-        this.unsynced.set(path, 0)
-        this.syncing.add(path)
-        fh.datasync().catch(() => {}).finally(() => this.syncing.delete(path))
-      }
+      await new Promise<void>((resolve, reject) => {
+        let q = this.queues.get(path)
+        if (q == null) { q = { items: [], running: false }; this.queues.set(path, q) }
+        q.items.push({ data, offset, resolve, reject })
+        if (!q.running) void this.drain(path, kept, q)
+      })
       return
     }
     const fh = await open(path, 'r+')
@@ -534,6 +537,60 @@ class FileWriter {
       await fh.write(data, 0, data.byteLength, offset)
     } finally {
       await fh.close()
+    }
+  }
+
+  /**
+   * One write at a time per file, contiguous queued writes joined into one
+   * writev. Concurrent pwrites to one file fight over its inode lock: measured
+   * here, 16 in flight cost 5x the CPU of one at a time for the same GiB.
+   */
+  private async drain (path: string, kept: Promise<FileHandle>, q: WriteQueue): Promise<void> {
+    q.running = true
+    try {
+      const fh = await kept
+      while (q.items.length > 0) {
+        const batch = [q.items.shift() as QueuedWrite]
+        let end = (batch[0] as QueuedWrite).offset + (batch[0] as QueuedWrite).data.byteLength
+        while (batch.length < 64) {
+          const i = q.items.findIndex(w => w.offset === end)
+          if (i < 0) break
+          const [w] = q.items.splice(i, 1) as [QueuedWrite]
+          batch.push(w)
+          end += w.data.byteLength
+        }
+        try {
+          const base = (batch[0] as QueuedWrite).offset
+          const total = end - base
+          let written = (await fh.writev(batch.map(w => w.data), base)).bytesWritten
+          // A short writev (rare on regular files): finish the rest piece by piece.
+          for (const w of batch) {
+            const rel = w.offset - base
+            let at = Math.min(Math.max(written - rel, 0), w.data.byteLength)
+            while (at < w.data.byteLength) at += (await fh.write(w.data, at, w.data.byteLength - at, w.offset + at)).bytesWritten
+            written = Math.max(written, rel + w.data.byteLength)
+          }
+          this.afterWrite(path, fh, total)
+          for (const w of batch) w.resolve()
+        } catch (err) {
+          for (const w of batch) w.reject(err)
+        }
+      }
+    } catch (err) {
+      for (const w of q.items.splice(0)) w.reject(err)
+    } finally {
+      q.running = false
+    }
+  }
+
+  /** Flushes in the background as we go, so the final fdatasync before the commit has little left to do. */
+  private afterWrite (path: string, fh: FileHandle, bytes: number): void {
+    const pending = (this.unsynced.get(path) ?? 0) + bytes
+    this.unsynced.set(path, pending)
+    if (this.fsync && pending >= BACKGROUND_SYNC_BYTES && !this.syncing.has(path)) {
+      this.unsynced.set(path, 0)
+      this.syncing.add(path)
+      fh.datasync().catch(() => {}).finally(() => this.syncing.delete(path))
     }
   }
 
