@@ -16,6 +16,7 @@ import { execFile, spawn } from 'node:child_process'
 import { createCipheriv, createHash } from 'node:crypto'
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -78,7 +79,7 @@ function childPull (home, cid, id, fsync) {
   })
 }
 
-export async function benchPull ({ sizeMiB = 1024, runs = 2, log = (m) => process.stderr.write(m + '\n'), workDir = join(here, '.work') } = {}) {
+export async function benchPull ({ sizeMiB = 1024, runs = 3, log = (m) => process.stderr.write(m + '\n'), workDir = join(here, '.work') } = {}) {
   const { loadConfig, DaemonManager } = await import(coreDist)
   const kubo = ensureKubo({ log })
   await mkdir(workDir, { recursive: true })
@@ -109,7 +110,7 @@ export async function benchPull ({ sizeMiB = 1024, runs = 2, log = (m) => proces
     const out = join(workDir, 'pull-out')
     const kuboPid = status.pid
     const best = { curl: Infinity, curlSync: Infinity, ipfsGet: Infinity, pull: Infinity, pullNoSync: Infinity }
-    const cpu = { curlKubo: Infinity, pullKubo: Infinity, pull: Infinity, ipfsGetKubo: Infinity }
+    const cpu = { curlKubo: Infinity, curl: Infinity, pullKubo: Infinity, pull: Infinity, ipfsGetKubo: Infinity }
     let maxRssKb = 0
     const runPull = async (i, fsync) => {
       const p = await timed(() => childPull(home, cid, `bench-${i}-${fsync ? 'sync' : 'nosync'}`, fsync), kuboPid)
@@ -123,6 +124,7 @@ export async function benchPull ({ sizeMiB = 1024, runs = 2, log = (m) => proces
       const c = await timed(() => execFileAsync('curl', ['-sf', '-o', out, `${status.gatewayUrl}/ipfs/${cid}`]), kuboPid)
       best.curl = Math.min(best.curl, c.seconds)
       cpu.curlKubo = Math.min(cpu.curlKubo, c.kuboCpu)
+      cpu.curl = Math.min(cpu.curl, c.clientCpu)
       await rm(out, { recursive: true, force: true })
       // pull fsyncs before its commit rename; curl + fsync of its output is the like-for-like figure.
       const cs = await timed(async () => { await execFileAsync('curl', ['-sf', '-o', out, `${status.gatewayUrl}/ipfs/${cid}`]); const fh = await open(out, 'r+'); await fh.datasync(); await fh.close() }, kuboPid)
@@ -156,7 +158,12 @@ export async function benchPull ({ sizeMiB = 1024, runs = 2, log = (m) => proces
       pullNoSyncVsCurl: best.curl / best.pullNoSync,
       pullVsIpfsGet: best.ipfsGet / best.pull,
       pullPeakRssMiB: maxRssKb / 1024,
-      cpu
+      pullPeakRssMB: maxRssKb * 1024 / 1e6,
+      cpu,
+      cores: availableParallelism(),
+      // With every core busy, no client could do better than this: the CPU
+      // seconds a pull costs (kubo serving it + verifying and writing) spread over all cores.
+      cpuBoundMBps: bytes / 1e6 / ((cpu.pullKubo + cpu.pull) / availableParallelism())
     }
   } finally {
     await manager.stop().catch(() => {})
@@ -170,22 +177,23 @@ export function formatPullResult (r) {
     `  ipfs get:                       ${r.ipfsGetMBps.toFixed(0)} MB/s`,
     `  citrate pull (verified, fsync): ${r.pullMBps.toFixed(0)} MB/s  = ${r.pullVsCurlSync.toFixed(2)}x curl+fsync, ${r.pullVsCurl.toFixed(2)}x curl, ${r.pullVsIpfsGet.toFixed(2)}x ipfs get`,
     `  citrate pull, fsync = false:    ${r.pullNoSyncMBps.toFixed(0)} MB/s  = ${r.pullNoSyncVsCurl.toFixed(2)}x curl`,
-    `  pull peak RSS:                  ${r.pullPeakRssMiB.toFixed(0)} MiB`,
-    `  CPU seconds: kubo serving curl ${r.cpu.curlKubo.toFixed(2)}, kubo serving ipfs get ${r.cpu.ipfsGetKubo.toFixed(2)}, kubo serving pull ${r.cpu.pullKubo.toFixed(2)} + pull itself ${r.cpu.pull.toFixed(2)}`
+    `  pull peak RSS:                  ${r.pullPeakRssMB.toFixed(0)} MB (${r.pullPeakRssMiB.toFixed(0)} MiB)`,
+    `  CPU seconds: curl ${r.cpu.curl.toFixed(2)} + kubo serving it ${r.cpu.curlKubo.toFixed(2)}; kubo serving ipfs get ${r.cpu.ipfsGetKubo.toFixed(2)}; pull ${r.cpu.pull.toFixed(2)} + kubo serving it ${r.cpu.pullKubo.toFixed(2)}`,
+    `  CPU-bound ceiling for pull on ${r.cores} cores: ${r.cpuBoundMBps.toFixed(0)} MB/s (pull reaches ${(r.pullNoSyncMBps / r.cpuBoundMBps).toFixed(2)}x of it, the ceiling is ${(r.cpuBoundMBps / r.curlMBps).toFixed(2)}x curl)`
   ].join('\n')
 }
 
 /** The rows for BENCHMARKS.md. */
 export function pullMarkdown (r) {
   return [
-    '| pull of 1 file from local kubo | size | curl (raw bytes) | curl + fsync | ipfs get | citrate pull (verified, fsync) | pull, fsync = false | pull/(curl+fsync) | pull (no fsync)/curl | pull/ipfs get | pull peak RSS | CPU s: kubo for curl / kubo for pull + pull |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    `| CIDv0, 256 KiB chunks | ${(r.sizeMiB / 1024).toFixed(2)} GiB | ${r.curlMBps.toFixed(0)} MB/s | ${r.curlSyncMBps.toFixed(0)} MB/s | ${r.ipfsGetMBps.toFixed(0)} MB/s | ${r.pullMBps.toFixed(0)} MB/s | ${r.pullNoSyncMBps.toFixed(0)} MB/s | ${r.pullVsCurlSync.toFixed(2)}x | ${r.pullNoSyncVsCurl.toFixed(2)}x | ${r.pullVsIpfsGet.toFixed(2)}x | ${r.pullPeakRssMiB.toFixed(0)} MiB | ${r.cpu.curlKubo.toFixed(2)} / ${r.cpu.pullKubo.toFixed(2)} + ${r.cpu.pull.toFixed(2)} |`
+    `| pull of 1 file from local kubo | size | curl (raw bytes) | curl + fsync | ipfs get | citrate pull (verified, fsync) | pull, fsync = false | pull/(curl+fsync) | pull (no fsync)/curl | pull/ipfs get | pull peak RSS | CPU s: curl + kubo / pull + kubo | CPU-bound ceiling (${r.cores} cores) |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| CIDv0, 256 KiB chunks | ${(r.sizeMiB / 1024).toFixed(2)} GiB | ${r.curlMBps.toFixed(0)} MB/s | ${r.curlSyncMBps.toFixed(0)} MB/s | ${r.ipfsGetMBps.toFixed(0)} MB/s | ${r.pullMBps.toFixed(0)} MB/s | ${r.pullNoSyncMBps.toFixed(0)} MB/s | ${r.pullVsCurlSync.toFixed(2)}x | ${r.pullNoSyncVsCurl.toFixed(2)}x | ${r.pullVsIpfsGet.toFixed(2)}x | ${r.pullPeakRssMB.toFixed(0)} MB | ${r.cpu.curl.toFixed(2)} + ${r.cpu.curlKubo.toFixed(2)} / ${r.cpu.pull.toFixed(2)} + ${r.cpu.pullKubo.toFixed(2)} | ${r.cpuBoundMBps.toFixed(0)} MB/s |`
   ].join('\n')
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt }
-  const r = await benchPull({ sizeMiB: arg('--size-mib', 1024), runs: arg('--runs', 2) })
+  const r = await benchPull({ sizeMiB: arg('--size-mib', 1024), runs: arg('--runs', 3) })
   process.stdout.write(formatPullResult(r) + '\n')
 }

@@ -50,7 +50,7 @@ describe('citrate-ipfs pull', () => {
 
   test('human output names the path; a bad CID is a one-line error with exit code 1', async () => {
     const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], Buffer.from('hello'))).toString().trim()
-    const ok = await cli(h, ['pull', cid, '--kind', 'dataset', '--name', 'ds'])
+    const ok = await cli(h, ['pull', cid, '--kind', 'dataset', '--name', 'ds', '--no-fsync'])
     assert.equal(ok.code, 0, ok.stderr)
     assert.match(ok.stdout, /every block verified/)
     assert.match(ok.stdout, /training\/datasets\/ds/)

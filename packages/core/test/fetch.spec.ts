@@ -193,6 +193,44 @@ describe('pull: sources, limits and commit order', () => {
     }
   })
 
+  test('fsync: by default every file pulled is flushed before its commit; [ipfs] fsync = false and the fsync option skip that', async () => {
+    const dir = join(scratch, 'fsync-dir')
+    await mkdir(dir, { recursive: true })
+    const big = bytesOf(5 * 1024 * 1024 + 7, 'fsync-big')
+    await writeFile(join(dir, 'model.gguf'), big)
+    await writeFile(join(dir, 'config.json'), '{"fsync":true}')
+    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '-r', '--pin=false', dir])).toString().trim()
+    // Count fdatasync calls on the pull's files (FileHandle.datasync is the only way the walker flushes).
+    const { open: openFile } = await import('node:fs/promises')
+    const probe = await openFile(join(dir, 'config.json'), 'r')
+    const proto = Object.getPrototypeOf(probe) as { datasync: (this: { fd: number }) => Promise<void> }
+    await probe.close()
+    const original = proto.datasync
+    let synced: string[] = []
+    proto.datasync = async function (this: { fd: number }) {
+      synced.push(await import('node:fs/promises').then(fs => fs.readlink(`/proc/self/fd/${this.fd}`)).catch(() => '?'))
+      return original.call(this)
+    }
+    const off = await makeTestHome(`daemon_enabled = false\nexternal_gateway = ${JSON.stringify(gatewayUrl)}\nfsync = false`)
+    try {
+      const runs: Array<[string, () => Promise<{ path: string }>, number]> = [
+        ['default', () => pull({ cid, config: h.config, name: 'fsync-default', publicGateways: [] }), 2],
+        ['[ipfs] fsync = false', () => pull({ cid, config: off.config, name: 'fsync-config', publicGateways: [] }), 0],
+        ['fsync: false', () => pull({ cid, config: h.config, name: 'fsync-option', publicGateways: [], fsync: false }), 0]
+      ]
+      for (const [label, run, expected] of runs) {
+        synced = []
+        const res = await run()
+        assert.ok((await readFile(join(res.path, 'model.gguf'))).equals(big), label)
+        assert.equal(synced.length, expected, `${label}: ${expected} files flushed (flushed: ${synced.join(', ') || 'none'})`)
+        for (const p of synced) assert.ok(p.includes(join('tmp', 'pulls')), `${label}: flushed ${p} while it was still aside`)
+      }
+    } finally {
+      proto.datasync = original
+      await off.cleanup()
+    }
+  })
+
   test('a second pull of the same CID and id is already present; two at once share one download', async () => {
     const data = bytesOf(CHUNK * 2 + 3, 'shared')
     const cid = await add(data, [])

@@ -1,0 +1,210 @@
+/**
+ * The hand-written byte-range client, against a loopback TCP server that
+ * answers each request with a scripted raw HTTP response: what it accepts
+ * (206 with the exact range, with or without Content-Length; a 200 that is
+ * exactly the range from 0) and how it classifies everything else — the kind
+ * of error decides whether the pull retries the source, drops it, or switches
+ * it to CAR requests.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { AbortedError } from '../src/errors.ts'
+import { RangeRequest, RangeUnsupportedError, type RangeSink } from '../src/fetch/range-client.ts'
+import { SourceRequestError } from '../src/fetch/source.ts'
+
+type Script = (socket: Socket, request: string) => void
+
+let server: Server
+let baseUrl: string
+let script: Script = () => {}
+let lastRequest = ''
+
+before(async () => {
+  server = createServer((socket) => {
+    let head = ''
+    socket.on('error', () => {})
+    socket.on('data', (d) => {
+      if (head.includes('\r\n\r\n')) return
+      head += d.toString('latin1')
+      if (head.includes('\r\n\r\n')) { lastRequest = head; script(socket, head) }
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prefix/`
+})
+
+after(async () => {
+  await new Promise(resolve => server.close(resolve))
+})
+
+/** A sink of small buffers (so reads split and pause), collecting what arrives. */
+class CollectingSink implements RangeSink {
+  readonly parts: Buffer[] = []
+  private readonly size: number
+  private room: number
+  request: RangeRequest | undefined
+  /** Buffers handed out before the sink says "full" until `resume` is called. */
+  constructor (size: number, room = Infinity) { this.size = size; this.room = room }
+  private last: Uint8Array | undefined
+  buffer (): Uint8Array | undefined {
+    if (this.room <= 0) return undefined
+    this.room--
+    this.last = Buffer.alloc(this.size)
+    return this.last
+  }
+
+  wrote (n: number): void { this.parts.push(Buffer.from((this.last as Uint8Array).subarray(0, n))) }
+  refill (k: number): void { this.room += k; this.request?.resume() }
+  get bytes (): Buffer { return Buffer.concat(this.parts) }
+}
+
+async function read (from: number, to: number, opts: { sink?: CollectingSink, stallMs?: number, signal?: AbortSignal, base?: string } = {}): Promise<Buffer> {
+  const sink = opts.sink ?? new CollectingSink(4096)
+  const req = new RangeRequest({ baseUrl: opts.base ?? baseUrl, path: '/ipfs/bafyexample', from, to, signal: opts.signal ?? new AbortController().signal, stallMs: opts.stallMs ?? 5000, sink })
+  sink.request = req
+  await req.run()
+  return sink.bytes
+}
+
+const file = randomBytes(300_000)
+const reply = (status: string, headers: string[], body: Buffer, end = true): Script => (socket) => {
+  socket.write(`HTTP/1.1 ${status}\r\n${headers.map(h => h + '\r\n').join('')}\r\n`)
+  socket.write(body)
+  if (end) socket.end()
+}
+const partial = (from: number, to: number, extra: string[] = []): Script =>
+  reply('206 Partial Content', [`Content-Range: bytes ${from}-${to - 1}/${file.length}`, `Content-Length: ${to - from}`, ...extra], file.subarray(from, to))
+
+async function rejectsWith (p: Promise<unknown>, type: new (...a: never[]) => Error, match: RegExp, permanent?: boolean): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`)
+    assert.match((err as Error).message, match)
+    if (permanent !== undefined) assert.equal((err as SourceRequestError).permanent, permanent)
+    return true
+  })
+}
+
+describe('byte-range client', () => {
+  test('a 206 with the exact range: every byte lands in the sink, in order; the request names the range and the path under the prefix', async () => {
+    script = partial(1000, 201_000)
+    const got = await read(1000, 201_000)
+    assert.ok(got.equals(file.subarray(1000, 201_000)))
+    assert.match(lastRequest, /^GET \/prefix\/ipfs\/bafyexample HTTP\/1\.1\r\n/)
+    assert.match(lastRequest, /\r\nRange: bytes=1000-200999\r\n/)
+    assert.match(lastRequest, /\r\nAccept-Encoding: identity\r\n/)
+  })
+
+  test('a sink that fills up pauses the read, and resume() carries on without losing or repeating a byte', async () => {
+    script = partial(0, 250_000)
+    const sink = new CollectingSink(10_000, 3)
+    const done = read(0, 250_000, { sink })
+    const refill = setInterval(() => sink.refill(2), 2)
+    try {
+      const got = await done
+      assert.ok(got.equals(file.subarray(0, 250_000)))
+    } finally {
+      clearInterval(refill)
+    }
+  })
+
+  test('a 206 without Content-Length, ended by the close: accepted when it is the whole range', async () => {
+    script = reply('206 Partial Content', [`Content-Range: bytes 5-99/${file.length}`], file.subarray(5, 100))
+    assert.ok((await read(5, 100)).equals(file.subarray(5, 100)))
+  })
+
+  test('a 200 is accepted only when it is exactly the range asked for, from byte 0', async () => {
+    script = reply('200 OK', ['Content-Length: 5000'], file.subarray(0, 5000))
+    assert.ok((await read(0, 5000)).equals(file.subarray(0, 5000)))
+    script = reply('200 OK', [`Content-Length: ${file.length}`], file)
+    await rejectsWith(read(100, 5000), RangeUnsupportedError, /HTTP 200 to a byte range request/)
+    script = reply('200 OK', [], file.subarray(0, 5000))
+    await rejectsWith(read(0, 5000), RangeUnsupportedError, /HTTP 200 to a byte range request/)
+  })
+
+  test('what cannot be read as plain range bytes is "unsupported" (the source goes to CAR requests)', async () => {
+    const cases: Array<[string, Script, RegExp]> = [
+      ['chunked', reply('206 Partial Content', [`Content-Range: bytes 0-99/${file.length}`, 'Transfer-Encoding: chunked'], Buffer.from('64\r\n' + 'x'.repeat(100) + '\r\n0\r\n\r\n')), /Transfer-Encoding chunked/],
+      ['gzip', partial(0, 100, ['Content-Encoding: gzip']), /Content-Encoding gzip/],
+      ['another range', reply('206 Partial Content', [`Content-Range: bytes 1-100/${file.length}`, 'Content-Length: 100'], file.subarray(1, 101)), /Content-Range "bytes 1-100\/300000" for bytes 0-99/],
+      ['no Content-Range', reply('206 Partial Content', ['Content-Length: 100'], file.subarray(0, 100)), /Content-Range null/],
+      ['Content-Length off', reply('206 Partial Content', [`Content-Range: bytes 0-99/${file.length}`, 'Content-Length: 99'], file.subarray(0, 99)), /Content-Length 99 for 100 bytes/],
+      ['a redirect', reply('302 Found', ['Location: http://127.0.0.1:9/', 'Content-Length: 0'], Buffer.alloc(0)), /HTTP 302/],
+      ['406 (trustless only)', reply('406 Not Acceptable', ['Content-Length: 0'], Buffer.alloc(0)), /HTTP 406/],
+      ['not HTTP', (s) => { s.end('SSH-2.0-OpenSSH\r\n\r\n') }, /not an HTTP\/1\.1 response/],
+      ['a 70 KiB header', (s) => { s.write('HTTP/1.1 206 Partial Content\r\nX-Pad: ' + 'a'.repeat(70 * 1024)) }, /header over 64 KiB/]
+    ]
+    for (const [label, s, match] of cases) {
+      script = s
+      await rejectsWith(read(0, 100), RangeUnsupportedError, match).catch((err: Error) => { throw new Error(`${label}: ${err.message}`) })
+    }
+  })
+
+  test('https is not spoken here: unsupported before any connection', async () => {
+    lastRequest = ''
+    await rejectsWith(read(0, 100, { base: 'https://127.0.0.1:1/' }), RangeUnsupportedError, /plain http only \(https:\)/)
+    assert.equal(lastRequest, '')
+  })
+
+  test('404 and 410 say the source lacks the content (permanent); 5xx, 429 and 408 are worth another try', async () => {
+    for (const code of ['404 Not Found', '410 Gone']) {
+      script = reply(code, ['Content-Length: 0'], Buffer.alloc(0))
+      await rejectsWith(read(0, 100), SourceRequestError, new RegExp(`HTTP ${code.slice(0, 3)}`), true)
+    }
+    for (const code of ['500 Internal Server Error', '503 Service Unavailable', '429 Too Many Requests', '408 Request Timeout']) {
+      script = reply(code, ['Content-Length: 0'], Buffer.alloc(0))
+      await rejectsWith(read(0, 100), SourceRequestError, new RegExp(`HTTP ${code.slice(0, 3)}`), false)
+    }
+  })
+
+  test('a body cut short, a connection dropped before any answer, a refused connection: transient', async () => {
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-9999/${file.length}`, 'Content-Length: 10000'], file.subarray(0, 6000))
+    await rejectsWith(read(0, 10_000), SourceRequestError, /ended 4000 bytes short/, false)
+    script = (s) => { s.end() }
+    await rejectsWith(read(0, 100), SourceRequestError, /closed before a response/, false)
+    const closed = createServer()
+    await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise(resolve => closed.close(resolve))
+    await rejectsWith(read(0, 100, { base: `http://127.0.0.1:${port}/` }), SourceRequestError, /request failed \(ECONNREFUSED\)/, false)
+  })
+
+  test('more bytes than the range: refused (permanent), nothing past the range reaches the sink', async () => {
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-99/${file.length}`], file.subarray(0, 5000), false)
+    const sink = new CollectingSink(65536)
+    await rejectsWith(read(0, 100, { sink }), SourceRequestError, /more body bytes/, true)
+    assert.ok(sink.bytes.length <= 100)
+  })
+
+  test('a source that stops sending mid-body is stalled (transient); a paused sink is not a stall', async () => {
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-99999/${file.length}`, 'Content-Length: 100000'], file.subarray(0, 30_000), false)
+    await rejectsWith(read(0, 100_000, { stallMs: 200 }), SourceRequestError, /stalled \(no data for 0\.2 s\)/, false)
+
+    script = partial(0, 100_000)
+    const sink = new CollectingSink(10_000, 1)
+    const done = read(0, 100_000, { sink, stallMs: 200 })
+    // The sink stays full for 3x the stall time, then takes the rest.
+    await new Promise(resolve => setTimeout(resolve, 600))
+    sink.refill(1000)
+    assert.ok((await done).equals(file.subarray(0, 100_000)))
+  })
+
+  test('an abort ends the read with AbortedError', async () => {
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-99999/${file.length}`, 'Content-Length: 100000'], file.subarray(0, 1000), false)
+    const ac = new AbortController()
+    const done = read(0, 100_000, { signal: ac.signal })
+    setTimeout(() => ac.abort(), 50)
+    await assert.rejects(done, AbortedError)
+  })
+
+  test('an error thrown by the sink (a leaf that does not prove) stops the read with that error', async () => {
+    script = partial(0, 50_000)
+    const sink = new CollectingSink(4096)
+    let calls = 0
+    const original = sink.wrote.bind(sink)
+    sink.wrote = (n: number) => { if (++calls === 3) throw new Error('leaf 2 does not match'); original(n) }
+    await assert.rejects(read(0, 50_000, { sink }), /leaf 2 does not match/)
+    assert.equal(sink.parts.length, 2)
+  })
+})
