@@ -7,8 +7,8 @@
 // curl + fsync) and with fsync = false (like plain curl). The CPU seconds the
 // client and kubo spend on each are printed too: on a small machine kubo and
 // the client share the cores, and verification (hashing) costs CPU curl never spends.
-// Every run starts with the page cache flushed (`sync`), so one run's
-// writeback does not slow the next.
+// Every run starts with the page cache flushed (`sync`) and after a pause of
+// a few seconds (see settle()), so each tool meets the same memory state.
 //
 // Standalone: `node bench/pull.mjs [--size-mib N] [--runs N]` (after `npm run build`).
 // From bench/run.mjs: `import { benchPull } from './pull.mjs'; const r = await benchPull({ log })`.
@@ -51,13 +51,35 @@ async function cpuSecondsOf (pid) {
   return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) / 100
 }
 
-async function timed (fn, kuboPid) {
+/** CPU seconds of this process's waited-for children (curl, ipfs get, the pull child). */
+async function childCpuSeconds () {
+  const stat = await readFile('/proc/self/stat', 'utf8').catch(() => '')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[13] ?? 0) + Number(f[14] ?? 0)) / 100
+}
+
+/**
+ * Every timed run starts from the same state: dirty pages flushed, and a few
+ * seconds' pause. On a VM with free page reporting (virtio-balloon, as on the
+ * machines here) memory freed by the previous run's `rm` goes back to the host
+ * about 2 s later, and the next run's page cache then costs several times the
+ * kernel time (dd: 2 MiB writes of 1 GiB 0.64 s warm, 2.2-2.6 s cold). Without
+ * the pause, which run lands warm is luck.
+ */
+async function settle () {
   await execFileAsync('sync')
+  await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
+}
+const SETTLE_MS = 3000
+
+async function timed (fn, kuboPid) {
+  await settle()
   const k0 = await cpuSecondsOf(kuboPid)
+  const c0 = await childCpuSeconds()
   const t0 = process.hrtime.bigint()
   const value = await fn()
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  return { value, seconds, kuboCpu: (await cpuSecondsOf(kuboPid)) - k0 }
+  return { value, seconds, kuboCpu: (await cpuSecondsOf(kuboPid)) - k0, clientCpu: (await childCpuSeconds()) - c0 }
 }
 
 /** Our pull in a child process of its own, so its peak RSS is the pull's alone. */

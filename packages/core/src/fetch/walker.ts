@@ -506,6 +506,15 @@ class BoundedWrites {
  */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024
 
+/** Writes `data` from byte `at` on, at `offset + at`: a short write (disk full) never passes for a whole one. */
+async function writeRest (fh: FileHandle, data: Uint8Array, at: number, offset: number): Promise<void> {
+  while (at < data.byteLength) {
+    const { bytesWritten } = await fh.write(data, at, data.byteLength - at, offset + at)
+    if (bytesWritten === 0) throw new Error(`no bytes written at ${offset + at}`)
+    at += bytesWritten
+  }
+}
+
 interface QueuedWrite { data: Uint8Array, offset: number, resolve: () => void, reject: (err: unknown) => void }
 interface WriteQueue { items: QueuedWrite[], running: boolean }
 
@@ -534,7 +543,7 @@ class FileWriter {
     }
     const fh = await open(path, 'r+')
     try {
-      await fh.write(data, 0, data.byteLength, offset)
+      await writeRest(fh, data, 0, offset)
     } finally {
       await fh.close()
     }
@@ -562,13 +571,11 @@ class FileWriter {
         try {
           const base = (batch[0] as QueuedWrite).offset
           const total = end - base
-          let written = (await fh.writev(batch.map(w => w.data), base)).bytesWritten
+          const written = (await fh.writev(batch.map(w => w.data), base)).bytesWritten
           // A short writev (rare on regular files): finish the rest piece by piece.
           for (const w of batch) {
             const rel = w.offset - base
-            let at = Math.min(Math.max(written - rel, 0), w.data.byteLength)
-            while (at < w.data.byteLength) at += (await fh.write(w.data, at, w.data.byteLength - at, w.offset + at)).bytesWritten
-            written = Math.max(written, rel + w.data.byteLength)
+            await writeRest(fh, w.data, Math.min(Math.max(written - rel, 0), w.data.byteLength), w.offset)
           }
           this.afterWrite(path, fh, total)
           for (const w of batch) w.resolve()
