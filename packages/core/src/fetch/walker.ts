@@ -3,11 +3,13 @@
  * into the pull's `content` path. Work is a LIFO stack (depth-first, so writes
  * are mostly sequential) drained by `concurrency` workers.
  *
- * Memory bound: at most `concurrency` blocks (≤ 2 MiB each) are held at once,
- * plus the stack of pending CIDs, which depth-first order keeps at about
- * depth × links-per-node for a file (≈ 3 × 174 for a 20 GB kubo file), plus,
- * for directories, one pending entry per not-yet-visited name; plus the resume
- * set (one short string per finished leaf). Never a whole file or DAG.
+ * Memory bound: at most `concurrency` blocks (≤ 2 MiB each) are held at once;
+ * byte-range reads add `streams` × about 2 MiB of leaf buffers (at least 3
+ * leaves each) and a pool of ≤ 8 MiB of spare ones; plus the stack of pending
+ * CIDs, which depth-first order keeps at about depth × links-per-node for a
+ * file (≈ 3 × 174 for a 20 GB kubo file), plus, for directories, one pending
+ * entry per not-yet-visited name; plus the resume set (one short string per
+ * leaf found on disk at the start). Never a whole file or DAG.
  *
  * Every size is cross-checked: a child's bytes must be exactly its parent's
  * blocksize, so bytes can never land outside the file or at a wrong offset.
