@@ -25,6 +25,7 @@ import { ensureKubo } from '../tools/kubo/build-kubo.mjs'
 const execFileAsync = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
 const coreDist = pathToFileURL(join(here, '..', 'packages', 'core', 'dist', 'index.js')).href
+const cliMain = join(here, '..', 'packages', 'cli', 'dist', 'main.js')
 
 async function makeFile (path, bytes) {
   const existing = await stat(path).catch(() => undefined)
@@ -82,22 +83,33 @@ async function timed (fn, kuboPid) {
   return { value, seconds, kuboCpu: (await cpuSecondsOf(kuboPid)) - k0, clientCpu: (await childCpuSeconds()) - c0 }
 }
 
-/** Our pull in a child process of its own, so its peak RSS is the pull's alone. */
+/**
+ * Our pull as users run it: the CLI (`citrate-ipfs pull --json`) in a process
+ * of its own, so its peak RSS (VmHWM, polled) is the pull's alone. The time is
+ * the whole process, start-up included.
+ */
 function childPull (home, cid, id, fsync) {
-  const code = `
-    const { loadConfig, pull } = await import(${JSON.stringify(coreDist)})
-    const config = await loadConfig({ home: ${JSON.stringify(home)} })
-    const t0 = process.hrtime.bigint()
-    const res = await pull({ cid: ${JSON.stringify(cid)}, config, name: ${JSON.stringify(id)}, publicGateways: [], fsync: ${String(fsync)} })
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-    const ru = process.resourceUsage()
-    process.stdout.write(JSON.stringify({ seconds, maxRssKb: ru.maxRSS, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6, path: res.path, sources: res.sources }))
-  `
+  const args = [cliMain, 'pull', cid, '--name', id, '--json', ...(fsync ? [] : ['--no-fsync'])]
+  const env = { ...process.env, CITRATE_HOME: home, CITRATE_IPFS_PUBLIC_GATEWAYS: '', IPFS_TELEMETRY: 'off' }
+  const t0 = process.hrtime.bigint()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF != null ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, IPFS_TELEMETRY: 'off' } })
+    const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF != null ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env })
     let out = ''
+    let hwmKb = 0
+    const poll = setInterval(() => {
+      readFile(`/proc/${child.pid}/status`, 'utf8').then((st) => {
+        const m = /VmHWM:\s+(\d+) kB/.exec(st)
+        if (m != null) hwmKb = Math.max(hwmKb, Number(m[1]))
+      }).catch(() => {})
+    }, 20)
     child.stdout.on('data', (d) => { out += d })
-    child.on('exit', (c) => c === 0 ? resolve(JSON.parse(out)) : reject(new Error(`pull child exited with ${c}`)))
+    child.on('exit', (c) => {
+      clearInterval(poll)
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+      if (c !== 0) { reject(new Error(`pull exited with ${c}: ${out.slice(-500)}`)); return }
+      const result = JSON.parse(out.trim().split('\n').at(-1))
+      resolve({ seconds, maxRssKb: hwmKb, path: result.path })
+    })
   })
 }
 
@@ -161,7 +173,7 @@ export async function benchPull ({ sizeMiB = 1024, runs = 3, log = (m) => proces
       const q = await runPull(i, false)
       best.pullNoSync = Math.min(best.pullNoSync, q.value.seconds)
       cpu.pullKubo = Math.min(cpu.pullKubo, q.kuboCpu)
-      cpu.pull = Math.min(cpu.pull, q.value.cpuSeconds)
+      cpu.pull = Math.min(cpu.pull, q.clientCpu)
       const mbps = (sec) => (bytes / 1e6 / sec).toFixed(0)
       log(`  run ${i + 1}: curl ${mbps(c.seconds)} MB/s (+fsync ${mbps(cs.seconds)}), ipfs get ${mbps(g.seconds)}, pull ${mbps(p.value.seconds)} (fsync = false: ${mbps(q.value.seconds)}); peak RSS ${(Math.max(p.value.maxRssKb, q.value.maxRssKb) / 1024).toFixed(0)} MiB`)
     }

@@ -17,6 +17,9 @@ import { modelsList, modelsRm, modelsShow, modelsVerify } from './commands/model
 import { gcCommand, pinCommand, pinsCommand, unpinCommand } from './commands/pins.ts'
 import { serveCommand } from './commands/serve.ts'
 import { pullCommand } from './commands/pull.ts'
+import { tuneHeap } from './heap.ts'
+
+tuneHeap()
 
 const program = new Command()
 program

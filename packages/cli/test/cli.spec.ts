@@ -37,6 +37,25 @@ after(async () => {
 })
 
 describe('citrate-ipfs CLI', () => {
+  test('the V8 heap flags the CLI sets are ones this Node knows (an unknown one would print an error on every run)', async () => {
+    const { HEAP_FLAGS } = await import('../src/heap.ts')
+    assert.ok(HEAP_FLAGS.length > 0)
+    const r = await new Promise<Run>(resolve => {
+      execFile(process.execPath, ['--input-type=module', '-e', `import { setFlagsFromString } from 'node:v8'; for (const f of ${JSON.stringify(HEAP_FLAGS)}) setFlagsFromString(f)`], (err, stdout, stderr) => {
+        resolve({ code: err == null ? 0 : 1, stdout, stderr })
+      })
+    })
+    assert.equal(r.code, 0)
+    assert.equal(r.stderr, '', 'V8 accepted every flag')
+    // And the sanity of the check itself: an unknown flag does print.
+    const bad = await new Promise<string>(resolve => {
+      execFile(process.execPath, ['-e', "require('node:v8').setFlagsFromString('--no-such-flag-citrate')"], (_err, _stdout, stderr) => { resolve(stderr) })
+    })
+    assert.match(bad, /unrecognized flag/)
+    const version = await cli(await home(), ['--version'])
+    assert.equal(version.stderr, '', 'the CLI starts without V8 complaints')
+  })
+
   test('daemon start → status --json running with a peer id → start adopts → stop → status stopped', async () => {
     const h = await home()
     let r = await cli(h, ['status', '--json'])

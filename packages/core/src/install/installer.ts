@@ -13,7 +13,6 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
-import * as tar from 'tar'
 import type { CitratePaths } from '../config/paths.ts'
 import { AbortedError, InstallError, UnsupportedPlatformError } from '../errors.ts'
 import { archiveFormat, currentPlatform, kuboArchiveName, kuboBinaryName, type PlatformInfo } from '../platform.ts'
@@ -179,6 +178,7 @@ export async function safeExtractTarGz (archive: string, dir: string): Promise<v
     if (isAbsolute(path) || /^[a-zA-Z]:/.test(path) || n === '..' || n.startsWith(`..${sep}`) || n.split(/[\\/]/).includes('..')) return false
     return type === 'File' || type === 'OldFile' || type === 'Directory' || type === 'ContiguousFile'
   }
+  const tar = await import('tar') // loaded on first use: only installs need it
   // Check every entry before writing anything.
   try {
     await tar.t({ file: archive, strict: true, onReadEntry: (entry) => { if (!isSafe(entry.path, entry.type)) refused.push(`${entry.path} (${entry.type})`) } })

@@ -3,15 +3,13 @@
  * the chunker and layout passed explicitly from a ResolvedImportShape so
  * nothing depends on the library's defaults.
  */
-import { importer, type BufferImporter, type ImportCandidate } from 'ipfs-unixfs-importer'
+import type { BufferImporter, ImportCandidate } from 'ipfs-unixfs-importer'
 import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { create as createDigest } from 'multiformats/hashes/digest'
-import { fixedSize } from 'ipfs-unixfs-importer/chunker'
-import { balanced } from 'ipfs-unixfs-importer/layout'
 import { AbortedError } from '../errors.ts'
 import type { ResolvedImportShape } from './options.ts'
 import { PiecePool, readFileChunks, releaseView, type ScannedSource } from './source.ts'
@@ -24,6 +22,11 @@ export interface ImportRunOptions {
 }
 
 export async function importSource (source: ScannedSource, sink: BlockSink, shape: ResolvedImportShape, opts: ImportRunOptions = {}): Promise<CID> {
+  // Loaded on first use: the importer and its dependencies are about 15 MiB of
+  // RSS that a process which only pulls (the service, `pull`) never needs.
+  const [{ importer }, { fixedSize }, { balanced }] = await Promise.all([
+    import('ipfs-unixfs-importer'), import('ipfs-unixfs-importer/chunker'), import('ipfs-unixfs-importer/layout')
+  ])
   // Read buffers can be recycled only when leaves are hashed and dropped (no bytes stored).
   const pool = sink.putLeaf != null ? new PiecePool() : undefined
   const candidates = async function * (): AsyncGenerator<ImportCandidate> {
