@@ -73,14 +73,16 @@ export class PullJournal {
   }
 
   /**
-   * Logs a leaf whose bytes are written; resolves once its line is. Lines that
-   * arrive while a write is under way go out together in the next one (one
-   * write per batch, not per leaf). Only the resumed set is kept in memory:
+   * Logs a leaf whose bytes are written; resolves once its line is. Lines from
+   * the same turn of the event loop, and those that arrive while a write is
+   * under way, go out together (one write per batch, not per leaf). Only the resumed set is kept in memory:
    * a leaf written in this run is never asked about again.
    */
   async markLeaf (rel: string, offset: number, size: number, cid: CID): Promise<void> {
     this.pendingLines += `${offset}\t${size}\t${cid.toString()}\t${rel}\n`
     this.flushing ??= (async () => {
+      // Let the rest of this turn's leaves (one data write completes many) join the same write.
+      await new Promise<void>(resolve => setImmediate(resolve))
       try {
         while (this.pendingLines !== '') {
           const text = this.pendingLines
