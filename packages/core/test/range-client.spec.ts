@@ -9,34 +9,50 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
+import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { AbortedError } from '../src/errors.ts'
 import { RangeRequest, RangeUnsupportedError, type RangeSink } from '../src/fetch/range-client.ts'
 import { SourceRequestError } from '../src/fetch/source.ts'
+import { GatewaySource } from '../src/fetch/gateway.ts'
+
+const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url))
+const tlsCert = fixture('cert.pem')
+const tlsKey = fixture('key.pem')
 
 type Script = (socket: Socket, request: string) => void
 
 let server: Server
+let tlsServer: Server
 let baseUrl: string
+let tlsUrl: string
 let script: Script = () => {}
 let lastRequest = ''
 
-before(async () => {
-  server = createServer((socket) => {
-    let head = ''
-    socket.on('error', () => {})
-    socket.on('data', (d) => {
-      if (head.includes('\r\n\r\n')) return
-      head += d.toString('latin1')
-      if (head.includes('\r\n\r\n')) { lastRequest = head; script(socket, head) }
-    })
+/** Reads the request head, then hands the socket to the current script. */
+function answer (socket: Socket): void {
+  let head = ''
+  socket.on('error', () => {})
+  socket.on('data', (d: Buffer) => {
+    if (head.includes('\r\n\r\n')) return
+    head += d.toString('latin1')
+    if (head.includes('\r\n\r\n')) { lastRequest = head; script(socket, head) }
   })
+}
+
+before(async () => {
+  server = createServer(answer)
+  tlsServer = createTlsServer({ key: tlsKey, cert: tlsCert, ALPNProtocols: ['http/1.1'] }, answer)
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => tlsServer.listen(0, '127.0.0.1', resolve))
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prefix/`
+  tlsUrl = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}/prefix/`
 })
 
 after(async () => {
   await new Promise(resolve => server.close(resolve))
+  await new Promise(resolve => tlsServer.close(resolve))
 })
 
 /** A sink of small buffers (so reads split and pause), collecting what arrives. */
@@ -60,9 +76,9 @@ class CollectingSink implements RangeSink {
   get bytes (): Buffer { return Buffer.concat(this.parts) }
 }
 
-async function read (from: number, to: number, opts: { sink?: CollectingSink, stallMs?: number, signal?: AbortSignal, base?: string } = {}): Promise<Buffer> {
+async function read (from: number, to: number, opts: { sink?: CollectingSink, stallMs?: number, signal?: AbortSignal, base?: string, ca?: Buffer } = {}): Promise<Buffer> {
   const sink = opts.sink ?? new CollectingSink(4096)
-  const req = new RangeRequest({ baseUrl: opts.base ?? baseUrl, path: '/ipfs/bafyexample', from, to, signal: opts.signal ?? new AbortController().signal, stallMs: opts.stallMs ?? 5000, sink })
+  const req = new RangeRequest({ baseUrl: opts.base ?? baseUrl, path: '/ipfs/bafyexample', from, to, signal: opts.signal ?? new AbortController().signal, stallMs: opts.stallMs ?? 5000, sink, ca: opts.ca })
   sink.request = req
   await req.run()
   return sink.bytes
@@ -141,10 +157,42 @@ describe('byte-range client', () => {
     }
   })
 
-  test('https is not spoken here: unsupported before any connection', async () => {
+  test('https: the same exact-range reads through TLS, pauses included, and the same refusals', async () => {
+    script = partial(4096, 290_000)
+    assert.ok((await read(4096, 290_000, { base: tlsUrl, ca: tlsCert })).equals(file.subarray(4096, 290_000)))
+    assert.match(lastRequest, /^GET \/prefix\/ipfs\/bafyexample HTTP\/1\.1\r\n/)
+    assert.match(lastRequest, /\r\nHost: 127\.0\.0\.1:\d+\r\n/)
+
+    script = partial(0, 250_000)
+    const sink = new CollectingSink(10_000, 3)
+    const done = read(0, 250_000, { sink, base: tlsUrl, ca: tlsCert })
+    const refill = setInterval(() => sink.refill(2), 2)
+    try {
+      assert.ok((await done).equals(file.subarray(0, 250_000)))
+    } finally {
+      clearInterval(refill)
+    }
+
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-99/${file.length}`, 'Transfer-Encoding: chunked'], Buffer.from('64\r\n' + 'x'.repeat(100) + '\r\n0\r\n\r\n'))
+    await rejectsWith(read(0, 100, { base: tlsUrl, ca: tlsCert }), RangeUnsupportedError, /Transfer-Encoding chunked/)
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-9999/${file.length}`, 'Content-Length: 10000'], file.subarray(0, 6000))
+    await rejectsWith(read(0, 10_000, { base: tlsUrl, ca: tlsCert }), SourceRequestError, /ended 4000 bytes short/, false)
+  })
+
+  test('https: a certificate nobody vouches for is refused before a request goes out', async () => {
     lastRequest = ''
-    await rejectsWith(read(0, 100, { base: 'https://127.0.0.1:1/' }), RangeUnsupportedError, /plain http only \(https:\)/)
+    script = partial(0, 100)
+    await rejectsWith(read(0, 100, { base: tlsUrl }), SourceRequestError, /request failed \((SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/, false)
     assert.equal(lastRequest, '')
+  })
+
+  test('other schemes are unsupported before any connection; gateways read ranges over http and https unless told not to', async () => {
+    lastRequest = ''
+    await rejectsWith(read(0, 100, { base: 'ftp://127.0.0.1:1/' }), RangeUnsupportedError, /http and https only \(ftp:\)/)
+    assert.equal(lastRequest, '')
+    assert.equal(new GatewaySource('https://gateway.example/').rangeBaseUrl, 'https://gateway.example')
+    assert.equal(new GatewaySource('http://127.0.0.1:8080').rangeBaseUrl, 'http://127.0.0.1:8080')
+    assert.equal(new GatewaySource('https://gateway.example', { byteRanges: false }).rangeBaseUrl, undefined)
   })
 
   test('404 and 410 say the source lacks the content (permanent); 5xx, 429 and 408 are worth another try', async () => {
@@ -188,6 +236,15 @@ describe('byte-range client', () => {
     await new Promise(resolve => setTimeout(resolve, 600))
     sink.refill(1000)
     assert.ok((await done).equals(file.subarray(0, 100_000)))
+
+    // And once reading resumes, the clock runs again: a source that stops after a pause is still caught.
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-99999/${file.length}`, 'Content-Length: 100000'], file.subarray(0, 30_000), false)
+    const paused = new CollectingSink(10_000, 1)
+    const stalled = read(0, 100_000, { sink: paused, stallMs: 200 })
+    await new Promise(resolve => setTimeout(resolve, 400))
+    paused.refill(1000)
+    await rejectsWith(stalled, SourceRequestError, /stalled/, false)
+    assert.equal(paused.bytes.length, 30_000)
   })
 
   test('an abort ends the read with AbortedError', async () => {

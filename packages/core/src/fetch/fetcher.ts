@@ -138,7 +138,7 @@ export class BlockFetcher {
     const source = state.source
     state.inflight++
     this.currentSource = source.name
-    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink })
+    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink, ca: source.ca })
     sink.onRoom = () => { request.resume() }
     const before = sink.received
     try {

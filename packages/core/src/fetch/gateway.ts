@@ -11,6 +11,7 @@ import { AbortedError, BlockVerificationError, CitrateError, UnsupportedContentE
 import { readCarBlocks } from './car.ts'
 import { SourceRequestError, type BlockRequestOptions, type BlockSource, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 import { MAX_BLOCK_BYTES, verifyBlock } from './verify.ts'
+import type { RangeRequestOptions } from './range-client.ts'
 
 export interface GatewaySourceOptions {
   name?: string
@@ -19,10 +20,13 @@ export interface GatewaySourceOptions {
   stallMs?: number
   /**
    * Also read file bytes as plain byte ranges (each leaf then proved against
-   * its CID). Default: for plain-http gateways (the local daemon, a LAN node);
-   * https gateways get trustless CAR requests only.
+   * its CID). Default true; a gateway that does not answer them exactly (a
+   * trustless-only one, a redirect to a subdomain gateway) is then spoken to
+   * with trustless CAR requests for the rest of the pull.
    */
   byteRanges?: boolean
+  /** For https byte-range reads: certificate authorities to trust instead of Node's defaults. */
+  ca?: RangeRequestOptions['ca']
 }
 
 export class GatewaySource implements BlockSource {
@@ -31,13 +35,15 @@ export class GatewaySource implements BlockSource {
   readonly baseUrl: string
   readonly stallMs: number
   readonly rangeBaseUrl: string | undefined
+  readonly ca: RangeRequestOptions['ca']
 
   constructor (baseUrl: string, opts: GatewaySourceOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '')
     this.name = opts.name ?? this.baseUrl
     this.kind = opts.kind ?? 'gateway'
     this.stallMs = opts.stallMs ?? 20_000
-    this.rangeBaseUrl = (opts.byteRanges ?? true) && this.baseUrl.startsWith('http:') ? this.baseUrl : undefined
+    this.rangeBaseUrl = (opts.byteRanges ?? true) && /^https?:/.test(this.baseUrl) ? this.baseUrl : undefined
+    this.ca = opts.ca
   }
 
   async getBlock (cid: CID, opts: BlockRequestOptions = {}): Promise<Uint8Array> {

@@ -11,15 +11,18 @@
  * hashed and written from, with no copy.
  *
  * So it is deliberately tiny and strict: one `GET` with `Range` over HTTP/1.1
- * and `Connection: close`, plain `http:` only, and the answer must be exactly
+ * and `Connection: close` (`http:`, or `https:` through node:tls, which reads
+ * into caller buffers the same way, with the usual certificate checks), and the answer must be exactly
  * `206` with the `Content-Range` asked for (and a matching `Content-Length`,
  * or none, the body then ending with the connection), with no transfer or
  * content encoding. Anything else (a redirect, a 406 from a
- * trustless-only gateway, a 200 with the whole file, chunked framing) is a
+ * trustless-only gateway, a 200 with the whole file, chunked framing, an
+ * HTTP/2-only server) is a
  * RangeUnsupportedError: the caller then uses trustless CAR requests for that
  * source instead. Nothing here is trusted: the caller verifies every byte.
  */
-import { connect, type Socket } from 'node:net'
+import { connect, isIP, type Socket } from 'node:net'
+import { connect as connectTls, type ConnectionOptions, type SecureContextOptions } from 'node:tls'
 import { AbortedError, CitrateError } from '../errors.ts'
 import { SourceRequestError } from './source.ts'
 
@@ -50,10 +53,14 @@ export interface RangeRequestOptions {
   /** No bytes for this long while we are reading = stalled. */
   stallMs: number
   sink: RangeSink
+  /** For `https:`: certificate authorities to trust instead of Node's defaults (tests, private gateways). */
+  ca?: SecureContextOptions['ca']
 }
 
 const MAX_HEADER_BYTES = 64 * 1024
 const HEADER_END = Buffer.from('\r\n\r\n')
+/** At least this much room for a read into scratch (a TLS record is at most 16 KiB). */
+const MIN_SCRATCH_ROOM = 32 * 1024
 
 /**
  * Reads `[from, to)` into the sink. Resolves once every byte was handed to
@@ -64,7 +71,7 @@ const HEADER_END = Buffer.from('\r\n\r\n')
 export class RangeRequest {
   private readonly opts: RangeRequestOptions
   private socket: Socket | undefined
-  private readonly scratch = Buffer.allocUnsafe(MAX_HEADER_BYTES)
+  private scratch = Buffer.allocUnsafe(MAX_HEADER_BYTES)
   private headerBytes = 0
   private inHeader = true
   /** Body bytes sitting in `scratch` not yet given to the sink (after the header, or read while the sink was full). */
@@ -89,35 +96,37 @@ export class RangeRequest {
     const { opts } = this
     if (opts.signal.aborted) throw new AbortedError('pull')
     const url = new URL(opts.baseUrl)
-    if (url.protocol !== 'http:') throw new RangeUnsupportedError(`byte ranges are read over plain http only (${url.protocol})`)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeUnsupportedError(`byte ranges are read over http and https only (${url.protocol})`)
+    const secure = url.protocol === 'https:'
     const done = new Promise<void>((resolve, reject) => { this.resolve = resolve; this.reject = reject })
     const onAbort = (): void => { this.fail(new AbortedError('pull')) }
     opts.signal.addEventListener('abort', onAbort, { once: true })
-    this.timer = setTimeout(() => { this.fail(new SourceRequestError(`stalled (no data for ${Math.round(opts.stallMs / 100) / 10} s)`, false)) }, opts.stallMs)
+    this.armTimer()
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    const port = Number(url.port === '' ? 80 : url.port)
+    const port = Number(url.port === '' ? (secure ? 443 : 80) : url.port)
     const prefix = url.pathname.replace(/\/+$/, '')
-    const socket = connect({
-      host,
-      port,
-      noDelay: true,
-      onread: {
-        buffer: () => this.current,
-        callback: (n: number, buf: Uint8Array): boolean => this.onRead(n, buf)
-      }
-    })
+    const onread = {
+      buffer: () => this.current,
+      callback: (n: number, buf: Uint8Array): boolean => this.onRead(n, buf)
+    }
+    const socket = secure
+      // node:tls takes `onread` like node:net (nodejs/node#35753); @types/node does not list it.
+      ? connectTls({ host, port, servername: isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'], ca: opts.ca, onread } as ConnectionOptions)
+      : connect({ host, port, noDelay: true, onread })
     this.socket = socket
-    socket.on('connect', () => {
+    socket.on(secure ? 'secureConnect' : 'connect', () => {
       socket.write(`GET ${prefix}${opts.path} HTTP/1.1\r\nHost: ${url.host}\r\nRange: bytes=${opts.from}-${opts.to - 1}\r\n` +
         'Accept: application/octet-stream, */*;q=0.1\r\nAccept-Encoding: identity\r\nUser-Agent: citrate-ipfs\r\nConnection: close\r\n\r\n')
     })
     socket.on('error', (err: NodeJS.ErrnoException) => { this.fail(new SourceRequestError(`request failed (${err.code ?? err.message})`, false, { cause: err })) })
+    // The end may come while we are paused with the last bytes waiting in
+    // scratch (TLS reads ahead): only bytes never received make it short.
     socket.on('end', () => {
       if (this.inHeader) this.fail(new SourceRequestError('connection closed before a response', false))
-      else if (this.remaining > 0) this.fail(new SourceRequestError(`byte range ${opts.from}-${opts.to - 1} ended ${this.remaining} bytes short`, false))
+      else if (this.unreceived > 0) this.fail(new SourceRequestError(`byte range ${opts.from}-${opts.to - 1} ended ${this.unreceived} bytes short`, false))
     })
     socket.on('close', () => {
-      if (this.remaining > 0 || this.inHeader) this.fail(new SourceRequestError('connection closed', false))
+      if (this.inHeader || this.unreceived > 0) this.fail(new SourceRequestError('connection closed', false))
     })
     try {
       await done
@@ -126,15 +135,18 @@ export class RangeRequest {
     }
   }
 
-  /** The sink has room again: reading goes on. */
+  /**
+   * The sink has room again: reading goes on. Nothing here may move bytes in
+   * scratch: the socket already holds the view its next read lands in.
+   */
   resume (): void {
     if (!this.paused || this.settled) return
     this.paused = false
     try {
       if (!this.drainPending()) { this.paused = true; return }
       if (this.remaining === 0) { this.finish(); return }
-      this.current = this.nextView() ?? this.scratch
-      this.timer?.refresh()
+      this.current = this.nextView() ?? this.scratchRoom()
+      this.armTimer()
       this.socket?.resume()
     } catch (err) {
       this.fail(err)
@@ -152,10 +164,22 @@ export class RangeRequest {
           this.current = this.scratch.subarray(this.headerBytes)
           return true
         }
-      } else if (buf === this.scratch || buf.buffer === this.scratch.buffer) {
-        // Read into scratch because the sink had no room at the time: hand it on now.
-        this.pendingFrom = 0
-        this.pendingTo = Math.min(n, this.remaining)
+      } else if (buf.buffer === this.scratch.buffer) {
+        // Read into scratch because the sink had no room when the socket took
+        // its next view (node asks `buffer()` for it right after each callback,
+        // so it may be older than `this.current`): where it landed says where it is.
+        const at = buf.byteOffset - this.scratch.byteOffset
+        if (this.pendingFrom === this.pendingTo) {
+          this.pendingFrom = at
+          this.pendingTo = at + n
+        } else if (at === this.pendingTo) {
+          this.pendingTo += n
+        } else {
+          throw new Error(`range client: a read landed at ${at} in scratch, not after the ${this.pendingTo - this.pendingFrom} bytes waiting there`)
+        }
+        if (this.pendingTo - this.pendingFrom > this.remaining) throw new SourceRequestError('more body bytes than the Content-Length', true)
+        // Still paused (TLS hands over what it had decrypted after a pause): keep it for resume().
+        if (this.paused) return this.pause()
       } else {
         if (n > this.remaining) throw new SourceRequestError('more body bytes than the Content-Length', true)
         this.remaining -= n
@@ -177,8 +201,45 @@ export class RangeRequest {
     this.paused = true
     // Our own disk is behind: that is not the source stalling.
     clearTimeout(this.timer)
-    this.current = this.scratch
+    // A cleared timer cannot be refreshed back to life: resume() arms a new one.
+    this.timer = undefined
+    this.current = this.scratchRoom()
     return false
+  }
+
+  /** Body bytes the source has yet to send (those waiting in scratch are received). */
+  private get unreceived (): number {
+    return this.remaining - (this.pendingTo - this.pendingFrom)
+  }
+
+  /** (Re)starts the stall clock: no bytes for `stallMs` while we are reading = stalled. */
+  private armTimer (): void {
+    if (this.timer != null) { this.timer.refresh(); return }
+    const { stallMs } = this.opts
+    this.timer = setTimeout(() => { this.fail(new SourceRequestError(`stalled (no data for ${Math.round(stallMs / 100) / 10} s)`, false)) }, stallMs)
+  }
+
+  /**
+   * Room in scratch after the bytes waiting there, for reads that arrive while
+   * the sink is full: compacted, or (rarely, a TLS socket emptying its
+   * buffers after a pause) grown, so nothing is ever overwritten.
+   */
+  private scratchRoom (): Uint8Array {
+    const waiting = this.pendingTo - this.pendingFrom
+    if (waiting === 0) {
+      this.pendingFrom = this.pendingTo = 0
+    } else if (this.scratch.byteLength - this.pendingTo < MIN_SCRATCH_ROOM) {
+      if (waiting + MIN_SCRATCH_ROOM > this.scratch.byteLength) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * this.scratch.byteLength, waiting + MIN_SCRATCH_ROOM))
+        bigger.set(this.scratch.subarray(this.pendingFrom, this.pendingTo))
+        this.scratch = bigger
+      } else {
+        this.scratch.copyWithin(0, this.pendingFrom, this.pendingTo)
+      }
+      this.pendingFrom = 0
+      this.pendingTo = waiting
+    }
+    return this.scratch.subarray(this.pendingTo)
   }
 
   /** A view of the sink's next room, never longer than the bytes still due. */

@@ -1,6 +1,7 @@
 /** The block source abstraction every retrieval path goes through. */
 import type { CID } from 'multiformats/cid'
 import { CitrateError } from '../errors.ts'
+import type { RangeRequestOptions } from './range-client.ts'
 
 export interface VerifiedBlock { cid: CID, bytes: Uint8Array }
 
@@ -24,11 +25,13 @@ export interface BlockSource {
   /** Every block of a CAR response for `cid` (dag-scope=entity), each verified; unrequested blocks included, the caller filters. */
   carBlocks: (cid: CID, opts?: CarRequestOptions) => AsyncIterable<VerifiedBlock>
   /**
-   * Base URL (plain http) to ask for byte ranges of a file's bytes, which the
+   * Base URL (http or https) to ask for byte ranges of a file's bytes, which the
    * caller then proves leaf by leaf against the CIDs of the verified DAG;
    * undefined when this source is only spoken to with trustless requests.
    */
   readonly rangeBaseUrl?: string
+  /** Certificate authorities for https byte-range reads (default: Node's). */
+  readonly ca?: RangeRequestOptions['ca']
   /** No bytes for this long = stalled. */
   readonly stallMs?: number
 }
