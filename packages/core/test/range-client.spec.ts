@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { AbortedError } from '../src/errors.ts'
 import { RangeRequest, RangeUnsupportedError, type RangeSink } from '../src/fetch/range-client.ts'
 import { SourceRequestError } from '../src/fetch/source.ts'
-import { GatewaySource } from '../src/fetch/gateway.ts'
+import { behindProxy, GatewaySource } from '../src/fetch/gateway.ts'
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url))
 const tlsCert = fixture('cert.pem')
@@ -193,6 +193,21 @@ describe('byte-range client', () => {
     assert.equal(new GatewaySource('https://gateway.example/').rangeBaseUrl, 'https://gateway.example')
     assert.equal(new GatewaySource('http://127.0.0.1:8080').rangeBaseUrl, 'http://127.0.0.1:8080')
     assert.equal(new GatewaySource('https://gateway.example', { byteRanges: false }).rangeBaseUrl, undefined)
+  })
+
+  test('behind an HTTP(S)_PROXY the range client (which connects directly) is not used, except for loopback and NO_PROXY hosts', () => {
+    const env = { HTTPS_PROXY: 'http://proxy.corp:3128', NO_PROXY: 'internal.example,.lan' }
+    assert.equal(behindProxy('https://ipfs.io', env), true)
+    assert.equal(behindProxy('http://ipfs.io', env), false, 'HTTPS_PROXY is for https only')
+    assert.equal(behindProxy('http://ipfs.io', { http_proxy: 'http://proxy.corp:3128' }), true)
+    assert.equal(behindProxy('https://127.0.0.1:8080', env), false)
+    assert.equal(behindProxy('https://localhost:8080', env), false)
+    assert.equal(behindProxy('https://gw.internal.example', env), false, 'a NO_PROXY domain covers its subdomains (as in curl)')
+    assert.equal(behindProxy('https://notinternal.example', env), true)
+    assert.equal(behindProxy('https://internal.example', env), false)
+    assert.equal(behindProxy('https://node.lan', env), false)
+    assert.equal(behindProxy('https://ipfs.io', { HTTPS_PROXY: 'http://p:1', NO_PROXY: '*' }), false)
+    assert.equal(behindProxy('https://ipfs.io', {}), false)
   })
 
   test('404 and 410 say the source lacks the content (permanent); 5xx, 429 and 408 are worth another try', async () => {

@@ -29,6 +29,22 @@ export interface GatewaySourceOptions {
   ca?: RangeRequestOptions['ca']
 }
 
+/**
+ * True when an HTTP(S)_PROXY variable names a proxy for this (non-loopback)
+ * URL. The byte-range client connects directly, so behind a proxy it would
+ * only time out; such sources get the trustless requests alone by default.
+ */
+export function behindProxy (url: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  let u: URL
+  try { u = new URL(url) } catch { return false }
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1')
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return false
+  const proxy = u.protocol === 'https:' ? (env.HTTPS_PROXY ?? env.https_proxy) : (env.HTTP_PROXY ?? env.http_proxy)
+  if (proxy == null || proxy === '') return false
+  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map(x => x.trim().toLowerCase()).filter(x => x !== '')
+  return !noProxy.some(n => n === '*' || host === n.replace(/^\./, '') || host.endsWith(n.startsWith('.') ? n : `.${n}`))
+}
+
 export class GatewaySource implements BlockSource {
   readonly name: string
   readonly kind: 'daemon' | 'gateway'
@@ -42,7 +58,7 @@ export class GatewaySource implements BlockSource {
     this.name = opts.name ?? this.baseUrl
     this.kind = opts.kind ?? 'gateway'
     this.stallMs = opts.stallMs ?? 20_000
-    this.rangeBaseUrl = (opts.byteRanges ?? true) && /^https?:/.test(this.baseUrl) ? this.baseUrl : undefined
+    this.rangeBaseUrl = (opts.byteRanges ?? !behindProxy(this.baseUrl)) && /^https?:/.test(this.baseUrl) ? this.baseUrl : undefined
     this.ca = opts.ca
   }
 
