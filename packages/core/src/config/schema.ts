@@ -56,7 +56,7 @@ export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
   use_external_by_default: 'prefer gateways over the local daemon',
   models_path: 'where models are stored',
   max_model_size_gb: 'largest model a pull accepts',
-  chunk_size_mb: 'size of the byte ranges a download is split into',
+  chunk_size_mb: 'size of the byte ranges a download is split into (at most 64 MiB per request)',
   auto_pin: 'pin downloaded models in the local daemon',
   pin_timeout_seconds: 'how long a pin may take',
   init_profiles: 'kubo init profiles applied when the repo is created',
