@@ -45,19 +45,18 @@ function freePort () {
   })
 }
 
-/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
-async function cpuSecondsOf (pid) {
+/**
+ * CPU seconds from /proc/<pid>/stat (Linux; 0 elsewhere): the process's own
+ * (utime + stime), or with `children` those of its waited-for children
+ * (cutime + cstime: curl, ipfs get, the pull child).
+ */
+async function cpuSecondsOf (pid, { children = false } = {}) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) / 100
+  const at = children ? 13 : 11
+  return (Number(f[at] ?? 0) + Number(f[at + 1] ?? 0)) / 100
 }
-
-/** CPU seconds of this process's waited-for children (curl, ipfs get, the pull child). */
-async function childCpuSeconds () {
-  const stat = await readFile('/proc/self/stat', 'utf8').catch(() => '')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[13] ?? 0) + Number(f[14] ?? 0)) / 100
-}
+const childCpuSeconds = () => cpuSecondsOf('self', { children: true })
 
 /**
  * Every timed run starts from the same state: dirty pages flushed, and a few

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { MAX_CONCURRENT_PULLS, ModelRegistry, pull, startPull, verifyModel, type PullEvent } from '../src/index.ts'
@@ -201,14 +201,13 @@ describe('pull: sources, limits and commit order', () => {
     await writeFile(join(dir, 'config.json'), '{"fsync":true}')
     const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '-r', '--pin=false', dir])).toString().trim()
     // Count fdatasync calls on the pull's files (FileHandle.datasync is the only way the walker flushes).
-    const { open: openFile } = await import('node:fs/promises')
-    const probe = await openFile(join(dir, 'config.json'), 'r')
+    const probe = await open(join(dir, 'config.json'), 'r')
     const proto = Object.getPrototypeOf(probe) as { datasync: (this: { fd: number }) => Promise<void> }
     await probe.close()
     const original = proto.datasync
     let synced: string[] = []
     proto.datasync = async function (this: { fd: number }) {
-      synced.push(await import('node:fs/promises').then(fs => fs.readlink(`/proc/self/fd/${this.fd}`)).catch(() => '?'))
+      synced.push(await readlink(`/proc/self/fd/${this.fd}`).catch(() => '?'))
       return original.call(this)
     }
     const off = await makeTestHome(`daemon_enabled = false\nexternal_gateway = ${JSON.stringify(gatewayUrl)}\nfsync = false`)

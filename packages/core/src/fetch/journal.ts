@@ -75,8 +75,9 @@ export class PullJournal {
   /**
    * Logs a leaf whose bytes are written; resolves once its line is. Lines from
    * the same turn of the event loop, and those that arrive while a write is
-   * under way, go out together (one write per batch, not per leaf). Only the resumed set is kept in memory:
-   * a leaf written in this run is never asked about again.
+   * under way, go out together (one write per batch, not per leaf). Only the
+   * resumed set is kept in memory: a leaf written in this run is never asked
+   * about again.
    */
   async markLeaf (rel: string, offset: number, size: number, cid: CID): Promise<void> {
     this.pendingLines += `${offset}\t${size}\t${cid.toString()}\t${rel}\n`

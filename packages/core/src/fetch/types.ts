@@ -53,7 +53,7 @@ export interface PullOptions {
   concurrency?: number
   /** Flush to disk before the commit; default the config's `fsync` (true). */
   fsync?: boolean
-  /** Byte-range reads at once for a big file (each holds about 4 MiB of leaf buffers); default 4. */
+  /** Byte-range reads at once for a big file (each holds about 2 MiB of leaf buffers); default 4. */
   streams?: number
   /** A source silent for this long is stalled and its work moves on; default 20 s. */
   stallMs?: number

@@ -437,7 +437,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker))
     if (failure !== undefined) throw failure
     // Durability before commit: everything written must be on disk before it is moved into place.
-    if (opts.fsync !== false) await writer.syncAll(files)
+    await writer.syncAll(files)
   } finally {
     await writer.closeAll()
   }
@@ -594,17 +594,19 @@ class FileWriter {
 
   /** Flushes in the background as we go, so the final fdatasync before the commit has little left to do. */
   private afterWrite (path: string, fh: FileHandle, bytes: number): void {
+    if (!this.fsync) return
     const pending = (this.unsynced.get(path) ?? 0) + bytes
     this.unsynced.set(path, pending)
-    if (this.fsync && pending >= BACKGROUND_SYNC_BYTES && !this.syncing.has(path)) {
+    if (pending >= BACKGROUND_SYNC_BYTES && !this.syncing.has(path)) {
       this.unsynced.set(path, 0)
       this.syncing.add(path)
       fh.datasync().catch(() => {}).finally(() => this.syncing.delete(path))
     }
   }
 
-  /** fdatasync every file written (durability before the commit rename). */
+  /** fdatasync every file written (durability before the commit rename); nothing when fsync is off. */
   async syncAll (paths: string[]): Promise<void> {
+    if (!this.fsync) return
     for (const p of paths) {
       const kept = this.handles.get(p)
       if (kept != null) { await (await kept).datasync(); continue }
