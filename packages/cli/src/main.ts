@@ -5,7 +5,7 @@
  * `{"error":{code,message}}` with --json) and a non-zero exit code.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { CitrateError, InvalidArgumentError } from '@citrate-ipfs/core'
+import { CitrateError, InvalidArgumentError, enableLogging } from '@citrate-ipfs/core'
 import { makeContext, type Context, type GlobalOptions } from './context.ts'
 import { Output } from './output.ts'
 import { statusCommand } from './commands/status.ts'
@@ -28,6 +28,7 @@ program
   .version('0.1.0', '-V, --version', 'print the citrate-ipfs version')
   .option('--json', 'machine-readable JSON output')
   .option('--config <file>', 'config file (default: $CITRATE_HOME/citrate.toml)')
+  .option('--verbose', 'explain on stderr what happens (sources tried, their speed, why one was dropped); same as DEBUG=citrate:*')
   // Program options are read before the subcommand only, so a subcommand may
   // have its own --version (install); every command also takes --json/--config.
   .enablePositionalOptions()
@@ -38,6 +39,7 @@ function command (parent: Command, nameAndArgs: string, description: string): Co
   return parent.command(nameAndArgs).description(description)
     .option('--json', 'machine-readable JSON output')
     .option('--config <file>', 'config file (default: $CITRATE_HOME/citrate.toml)')
+    .option('--verbose', 'explain on stderr what happens; same as DEBUG=citrate:*')
 }
 
 /** Wraps an action: builds the context from the merged global and local options. */
@@ -136,6 +138,8 @@ command(program, 'gc', 'free unpinned blocks in kubo and stale partial downloads
 
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')
+  // Before parsing, so option handling itself can be traced; core's loggers write to stderr, never into --json output.
+  if (argv.includes('--verbose')) enableLogging('citrate:*')
   program.configureOutput({
     writeErr: (s) => { if (!json) process.stderr.write(s) },
     outputError: () => {}

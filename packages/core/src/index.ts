@@ -20,7 +20,7 @@
 export * from './errors.ts'
 export { writeFileAtomic } from './util/atomic-write.ts'
 export { loadConfig, updateIpfsConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
-export { citratePaths, ensureLayout, type CitratePaths } from './config/paths.ts'
+export { citratePaths, ensureLayout, pullsRoot, type CitratePaths } from './config/paths.ts'
 export {
   defaultIpfsConfig, normalizeGatewayUrl, isLoopbackHost, IPFS_KEYS, KEY_DOCS, PINNED_KUBO_VERSION, DEFAULT_DIST_URL,
   type IpfsConfig
@@ -35,9 +35,12 @@ export {
   distTarget, kuboArchiveName, kuboBinaryName, archiveFormat, terminationSignals, executableCandidates,
   defaultCitrateHome, expandHome, currentPlatform, type PlatformInfo
 } from './platform.ts'
-// -- further areas export below (fetch, publish, registry, pins, verify) --
+// -- retrieval, publishing, the registry, pins, verification at rest, and the models layer above them --
+export { parseCid, sameCid } from './ipld/cid.ts'
+export { logger, enableLogging, type Logger } from './log.ts'
 export * from './fetch/index.ts'
 export * from './registry/index.ts'
 export * from './publish/index.ts'
 export * from './pins/index.ts'
 export * from './verify/index.ts'
+export * from './models/index.ts'

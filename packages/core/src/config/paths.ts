@@ -21,6 +21,8 @@ export interface CitratePaths {
   models: string
   datasets: string
   checkpoints: string
+  /** Resumable retrievals, one folder per root CID (`tmp/pulls/v1/<cid>/`; `v1` is the layout version). */
+  pulls: string
 }
 
 export function citratePaths (home: string, opts: { configFile?: string, modelsPath?: string } = {}): CitratePaths {
@@ -39,8 +41,14 @@ export function citratePaths (home: string, opts: { configFile?: string, modelsP
     daemonState: join(run, 'kubo-daemon.json'),
     models: opts.modelsPath ?? join(home, 'models'),
     datasets: join(home, 'training', 'datasets'),
-    checkpoints: join(home, 'training', 'checkpoints')
+    checkpoints: join(home, 'training', 'checkpoints'),
+    pulls: pullsRoot(home)
   }
+}
+
+/** Where resumable retrievals live under a home: a layout change bumps the `v1`, never migrates in place. */
+export function pullsRoot (home: string): string {
+  return join(home, 'tmp', 'pulls', 'v1')
 }
 
 /** Creates the directories of the layout (idempotent). */

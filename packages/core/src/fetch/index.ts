@@ -1,24 +1,25 @@
 /**
- * Verified retrieval by CID. `pull` downloads any UnixFS file or directory
- * from the local daemon and/or untrusted trustless gateways, verifying every
- * block against its CID as it arrives, resuming interrupted pulls, and
- * committing into the models folder with the registry entry written last.
+ * Verified retrieval: a CID into verified bytes in a work folder, resumable,
+ * from sources the caller injects (the local daemon's gateway and untrusted
+ * trustless gateways alike). Every block is verified against its CID as it
+ * arrives. It knows nothing of models, the registry, pins or the daemon
+ * manager: the models layer (`../models/`) builds on it.
  *
  * @example
  * ```ts
- * import { loadConfig, startPull } from '@citrate-ipfs/core'
+ * import { Retrieval, GatewaySource } from '@citrate-ipfs/core'
  *
- * const config = await loadConfig()
- * const handle = startPull({ cid: 'Qm…', config, name: 'qwen2-0.5b', filename: 'qwen2-0.5b.gguf',
- *   onProgress: e => { if (e.type === 'citrate:pull:progress') console.log(e.progress.progress_percent) } })
- * const { entry } = await handle.result   // entry.verified === true
+ * const r = await Retrieval.open(cid, '/tmp/work/' + cid, { signal })
+ * try {
+ *   const done = await r.run({ sources: [new GatewaySource('https://trustless-gateway.link')], signal, maxBytes: 20e9, rangeBytes: 64 << 20 })
+ *   console.log(done.totalBytes, r.contentPath)
+ * } finally { await r.close() }
  * ```
  */
-export { pull, startPull, pullModelId, checkPullInput, MAX_CONCURRENT_PULLS } from './pull.ts'
-export type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
+export { Retrieval, type RetrieveOptions, type RetrieveResult } from './retrieval.ts'
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
 export { SourceRequestError, type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
-export { resolveSources, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type ResolveSourcesOptions, type ResolvedSources } from './sources.ts'
+export { type BlockCache } from './local-blocks.ts'
 export { verifyBlock, assertSupportedCid, MAX_BLOCK_BYTES } from './verify.ts'
 export { checkEntryName } from './unixfs.ts'
 export { readCarBlocks } from './car.ts'

@@ -17,10 +17,6 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { verifyBlock } from './verify.ts'
 
-export function pullsRoot (home: string): string {
-  return join(home, 'tmp', 'pulls', 'v1')
-}
-
 export class PullJournal {
   readonly dir: string
   readonly contentPath: string

@@ -1,7 +1,7 @@
 /** The block source abstraction every retrieval path goes through. */
 import type { CID } from 'multiformats/cid'
 import { CitrateError } from '../errors.ts'
-import type { RangeRequestOptions } from './range-client.ts'
+import type { SecureContextOptions } from 'node:tls'
 
 export interface VerifiedBlock { cid: CID, bytes: Uint8Array }
 
@@ -31,7 +31,7 @@ export interface BlockSource {
    */
   readonly rangeBaseUrl?: string
   /** Certificate authorities for https byte-range reads (default: Node's). */
-  readonly ca?: RangeRequestOptions['ca']
+  readonly ca?: SecureContextOptions['ca']
   /** No bytes for this long = stalled. */
   readonly stallMs?: number
 }

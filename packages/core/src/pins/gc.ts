@@ -6,7 +6,7 @@ import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import lockfile from 'proper-lockfile'
 import type { KuboRpc } from '../daemon/rpc.ts'
-import { pullsRoot } from '../fetch/journal.ts'
+import { pullsRoot } from '../config/paths.ts'
 
 export interface GcOptions {
   signal?: AbortSignal

@@ -3,15 +3,20 @@
  * that protects content from kubo's garbage collector, and the registry says
  * which models rely on which pins.
  */
-import { CID } from 'multiformats/cid'
 import { AbortedError, InvalidArgumentError, KuboRpcError, PinInUseError, PinTimeoutError, TimeoutError } from '../errors.ts'
 import type { KuboRpc } from '../daemon/rpc.ts'
-import type { ModelEntry } from '../registry/schema.ts'
+import { parseCid as parseAnyCid, sameCid } from '../ipld/cid.ts'
 
 /** Pin progress: `progress` events are best effort (kubo sends them about twice a second); `done` is guaranteed. */
 export type PinProgressEvent =
   | { type: 'citrate:pin:progress', blocks: number, bytes: number | undefined }
   | { type: 'citrate:pin:done', cid: string, alreadyPinned: boolean }
+
+/**
+ * What pins need to know of a registry model: its id and the content it
+ * relies on. Structural, so pins stay below the registry (any ModelEntry fits).
+ */
+export interface ModelRef { id: string, cid: string }
 
 export interface PinAddOptions {
   /** pin_timeout_seconds: the whole pin, fetching included, must finish within this. */
@@ -74,7 +79,7 @@ export async function pinAdd (rpc: KuboRpc, cidText: string, opts: PinAddOptions
 
 export interface PinRmOptions {
   /** Registry entries; unpinning content one of them uses needs `force`. */
-  models: ModelEntry[]
+  models: ModelRef[]
   force?: boolean
   signal?: AbortSignal
 }
@@ -98,7 +103,7 @@ export interface PinListEntry {
 }
 
 /** Streams the pins (recursive by default) as kubo lists them, one at a time. */
-export async function * pinList (rpc: KuboRpc, opts: { models: ModelEntry[], type?: 'recursive' | 'direct' | 'indirect' | 'all', signal?: AbortSignal }): AsyncGenerator<PinListEntry> {
+export async function * pinList (rpc: KuboRpc, opts: { models: ModelRef[], type?: 'recursive' | 'direct' | 'indirect' | 'all', signal?: AbortSignal }): AsyncGenerator<PinListEntry> {
   for await (const line of rpc.ndjson<{ Cid: string, Type: string, Name?: string }>('pin/ls', {
     stream: true, type: opts.type ?? 'recursive', names: true
   }, { timeoutMs: 10 * 60_000, signal: opts.signal })) {
@@ -107,9 +112,8 @@ export async function * pinList (rpc: KuboRpc, opts: { models: ModelEntry[], typ
 }
 
 /** Registry entries whose root CID is `cid` (CIDv0 and CIDv1 spellings of one hash match). */
-export function modelsBackedBy (cid: string, models: ModelEntry[]): ModelEntry[] {
-  const key = cidKey(cid)
-  return models.filter(m => cidKey(m.cid) === key)
+export function modelsBackedBy<M extends ModelRef> (cid: string, models: M[]): M[] {
+  return models.filter(m => sameCid(m.cid, cid))
 }
 
 async function isPinnedRecursively (rpc: KuboRpc, cid: string, signal?: AbortSignal): Promise<boolean> {
@@ -123,22 +127,5 @@ async function isPinnedRecursively (rpc: KuboRpc, cid: string, signal?: AbortSig
 }
 
 function parseCid (text: string): string {
-  try {
-    return CID.parse(text.trim()).toString()
-  } catch {
-    throw new InvalidArgumentError(`not a CID: ${JSON.stringify(text)}`)
-  }
-}
-
-/** True when two CIDs name the same content (CIDv0 and CIDv1 spellings of one dag-pb hash). */
-export function sameCid (a: string, b: string): boolean {
-  return cidKey(a) === cidKey(b)
-}
-
-function cidKey (text: string): string {
-  try {
-    return CID.parse(text).toV1().toString()
-  } catch {
-    return text
-  }
+  return parseAnyCid(text).toString()
 }

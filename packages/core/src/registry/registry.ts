@@ -17,12 +17,18 @@ import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import lockfile from 'proper-lockfile'
 import { ModelNotFoundError, RegistryCorruptError, RegistryLockError, RegistryVersionError, InvalidArgumentError } from '../errors.ts'
+import type { LoadedConfig } from '../config/load.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { sanitizeModelId } from './model-id.ts'
 import {
   parseRegistryDocument, validateEntry, SchemaViolation, REGISTRY_VERSION, SUPPORTED_REGISTRY_VERSIONS,
   type ModelEntry, type RegistryDocument
 } from './schema.ts'
+
+/** The registry of a loaded configuration (`<models_path>/registry.json`). */
+export function registryOf (config: LoadedConfig): ModelRegistry {
+  return new ModelRegistry({ modelsDir: config.paths.models })
+}
 
 export interface ModelRegistryOptions {
   /** The models folder (config `models_path`); the registry is `registry.json` inside it. */

@@ -1,20 +1,22 @@
 /**
- * Verifying a registry entry: with its DAG index when one was recorded (any
- * DAG shape, damage located to the block), else by re-hashing with kubo's
- * standard import shapes (the common case of content made by `ipfs add`
- * defaults; a mismatch cannot be located then).
+ * Verifying a model at rest, and recording the outcome in the registry: with
+ * its DAG index when one was recorded (any DAG shape, damage located to the
+ * block), else by re-hashing with kubo's standard import shapes (the common
+ * case of content made by `ipfs add` defaults; a mismatch cannot be located then).
  */
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
-import { ContentMismatchError, DagIndexError } from '../errors.ts'
-import { sameCid } from '../pins/pins.ts'
+import type { LoadedConfig } from '../config/load.ts'
+import { ContentCorruptError, ContentMismatchError, DagIndexError } from '../errors.ts'
+import { sameCid } from '../ipld/cid.ts'
 import { hashPath } from '../publish/publish.ts'
 import type { ImportShapeOptions } from '../publish/options.ts'
-import { modelDir } from '../registry/model-files.ts'
+import { modelDir } from './model-files.ts'
+import { registryOf } from '../registry/registry.ts'
 import type { ModelEntry } from '../registry/schema.ts'
-import { DAG_INDEX_FILE, readDagIndex } from './dag-index.ts'
-import { verifyContent, type VerifyOptions, type VerifyResult } from './verify.ts'
+import { DAG_INDEX_FILE, readDagIndex } from '../verify/dag-index.ts'
+import { verifyContent, type VerifyOptions, type VerifyProgressEvent, type VerifyResult } from '../verify/verify.ts'
 
 export interface VerifyModelOptions extends VerifyOptions {
   /** models_path: where `<id>/dag-index.car` is looked for. */
@@ -44,6 +46,23 @@ export async function verifyModel (entry: ModelEntry, opts: VerifyModelOptions):
     tried.push(r.cid)
   }
   throw new ContentMismatchError(entry.id, entry.cid, tried)
+}
+
+/**
+ * Re-verifies a registered model from its stored bytes and records the
+ * outcome: `verified` becomes true on success and false on corruption.
+ * @throws ContentCorruptError (with the first bad offset) or ContentMismatchError
+ */
+export async function verifyRegisteredModel (config: LoadedConfig, entry: ModelEntry, opts: { onProgress?: (e: VerifyProgressEvent) => void, signal?: AbortSignal } = {}): Promise<ModelVerifyResult> {
+  const registry = registryOf(config)
+  try {
+    const r = await verifyModel(entry, { modelsDir: config.paths.models, ...opts })
+    if (!entry.verified) await registry.update(entry.id, { verified: true })
+    return r
+  } catch (err) {
+    if (err instanceof ContentCorruptError || err instanceof ContentMismatchError) await registry.update(entry.id, { verified: false })
+    throw err
+  }
 }
 
 /** kubo's standard shapes that can produce a CID of this version. */

@@ -1,22 +1,15 @@
 /**
- * Registry operations shared by every front end (CLI, service): removing a
- * model with its pin, and re-verifying one at rest, keeping `verified` true to
- * what was last proven.
+ * Removing a model, as every front end (CLI, service) does it: its pin, its
+ * registry entry, its folder.
  */
 import { rm } from 'node:fs/promises'
 import type { LoadedConfig } from '../config/load.ts'
 import { DaemonManager } from '../daemon/manager.ts'
-import { ContentCorruptError, ContentMismatchError, DaemonNotRunningError, ModelNotFoundError, toCitrateError } from '../errors.ts'
+import { DaemonNotRunningError, ModelNotFoundError, toCitrateError } from '../errors.ts'
 import { modelsBackedBy, pinRm } from '../pins/pins.ts'
-import { verifyModel, type ModelVerifyResult } from '../verify/model.ts'
-import type { VerifyProgressEvent } from '../verify/verify.ts'
+import { registryOf } from '../registry/registry.ts'
+import type { ModelEntry } from '../registry/schema.ts'
 import { modelDir } from './model-files.ts'
-import { ModelRegistry } from './registry.ts'
-import type { ModelEntry } from './schema.ts'
-
-export function registryOf (config: LoadedConfig): ModelRegistry {
-  return new ModelRegistry({ modelsDir: config.paths.models })
-}
 
 export interface RemoveModelResult {
   removed: ModelEntry
@@ -53,21 +46,4 @@ export async function removeModel (config: LoadedConfig, id: string, opts: { kee
   await registry.remove(entry.id)
   await rm(modelDir(config.paths.models, entry.id), { recursive: true, force: true })
   return { removed: entry, unpinned, ...(pinNote != null ? { pinNote } : {}) }
-}
-
-/**
- * Re-verifies a registered model from its stored bytes and records the
- * outcome: `verified` becomes true on success and false on corruption.
- * @throws ContentCorruptError (with the first bad offset) or ContentMismatchError
- */
-export async function verifyRegisteredModel (config: LoadedConfig, entry: ModelEntry, opts: { onProgress?: (e: VerifyProgressEvent) => void, signal?: AbortSignal } = {}): Promise<ModelVerifyResult> {
-  const registry = registryOf(config)
-  try {
-    const r = await verifyModel(entry, { modelsDir: config.paths.models, ...opts })
-    if (!entry.verified) await registry.update(entry.id, { verified: true })
-    return r
-  } catch (err) {
-    if (err instanceof ContentCorruptError || err instanceof ContentMismatchError) await registry.update(entry.id, { verified: false })
-    throw err
-  }
 }

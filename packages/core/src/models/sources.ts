@@ -8,8 +8,7 @@
 import type { LoadedConfig } from '../config/load.ts'
 import { DaemonManager } from '../daemon/manager.ts'
 import { DaemonNotRunningError } from '../errors.ts'
-import { GatewaySource } from './gateway.ts'
-import type { BlockSource } from './source.ts'
+import { GatewaySource, type BlockSource } from '../fetch/index.ts'
 
 /** Public gateways known to answer `application/vnd.ipld.raw` and `.car` requests. */
 export { PUBLIC_TRUSTLESS_GATEWAYS } from '../config/schema.ts'

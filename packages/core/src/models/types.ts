@@ -2,7 +2,7 @@
 import type { LoadedConfig } from '../config/load.ts'
 import type { SourceFailure } from '../errors.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
-import type { BlockSource } from './source.ts'
+import type { BlockSource } from '../fetch/index.ts'
 import type { SourceMode } from './sources.ts'
 
 /** The seed's status enum, serialised as serde does: unit variants as strings, `Failed(reason)` as `{ Failed: reason }`. */

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/atomic-write.ts'
-import { sanitizeModelId } from './model-id.ts'
-import type { ModelEntry } from './schema.ts'
+import { sanitizeModelId } from '../registry/model-id.ts'
+import type { ModelEntry } from '../registry/schema.ts'
 
 export interface ModelFilesOptions {
   /** Extra metadata fields merged over the entry's. */

@@ -7,48 +7,29 @@
 import { cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import lockfile from 'proper-lockfile'
+import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { KuboRpc } from '../daemon/rpc.ts'
-import { AbortedError, InvalidCidError, TargetExistsError, toCitrateError } from '../errors.ts'
+import { AbortedError, TargetExistsError, toCitrateError } from '../errors.ts'
+import { GatewaySource, Retrieval, assertSupportedCid, checkEntryName } from '../fetch/index.ts'
+import { DagIndexBuilder, DAG_INDEX_FILE } from '../verify/dag-index.ts'
+import { parseCid } from '../ipld/cid.ts'
+import { logger } from '../log.ts'
 import { ModelRegistry } from '../registry/registry.ts'
 import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
-import { sleep } from '../util/signals.ts'
-import { DagIndexBuilder, DAG_INDEX_FILE } from '../verify/dag-index.ts'
-import { BlockFetcher } from './fetcher.ts'
-import { GatewaySource, parseCid } from './gateway.ts'
 import { handToKubo } from './hand-to-kubo.ts'
-import { PullJournal, pullsRoot } from './journal.ts'
 import { resolveSources } from './sources.ts'
 import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
-import { checkEntryName } from './unixfs.ts'
-import { assertSupportedCid } from './verify.ts'
-import { walkDag } from './walker.ts'
+
+const log = logger('pull')
 
 /** At most this many pulls download at once in this process; more wait as Queued. */
 export const MAX_CONCURRENT_PULLS = 3
 
-let running = 0
-const slotWaiters: Array<() => void> = []
-async function acquireSlot (signal: AbortSignal): Promise<() => void> {
-  while (running >= MAX_CONCURRENT_PULLS) {
-    if (signal.aborted) throw new AbortedError('pull')
-    await new Promise<void>(resolve => {
-      slotWaiters.push(resolve)
-      signal.addEventListener('abort', () => resolve(), { once: true })
-    })
-  }
-  running++
-  let released = false
-  return () => {
-    if (released) return
-    released = true
-    running--
-    slotWaiters.shift()?.()
-  }
-}
+/** Downloads of this process, MAX_CONCURRENT_PULLS at a time; a pull waiting here is Queued. */
+const downloadSlots = new PQueue({ concurrency: MAX_CONCURRENT_PULLS })
 
 interface SharedPull {
   listeners: Set<(e: PullEvent) => void>
@@ -62,29 +43,29 @@ class PullControl {
   readonly abort = new AbortController()
   discard = false
   paused = false
-  private resumeWaiters: Array<() => void> = []
+  /** Settles when the pull is resumed (or aborted); replaced at each pause. */
+  private resumed: Promise<void> = Promise.resolve()
+  private wake: () => void = () => {}
   progress: DownloadProgress
 
   constructor (cid: string) {
     this.progress = { cid, total_bytes: 0, downloaded_bytes: 0, progress_percent: 0, speed_mbps: 0, eta_seconds: null, status: 'Queued', source: null }
+    this.abort.signal.addEventListener('abort', () => { this.wake() }, { once: true })
   }
 
+  /** The pause gate: awaited before every request. */
   gate = async (): Promise<void> => {
-    while (this.paused && !this.abort.signal.aborted) {
-      await new Promise<void>(resolve => {
-        this.resumeWaiters.push(resolve)
-        this.abort.signal.addEventListener('abort', () => resolve(), { once: true })
-      })
-    }
+    while (this.paused && !this.abort.signal.aborted) await this.resumed
   }
 
   setPaused (paused: boolean): void {
+    if (paused && !this.paused) this.resumed = new Promise(resolve => { this.wake = resolve })
+    if (!paused && this.paused) this.wake()
     this.paused = paused
     // The status changes at once (a status change is a guaranteed event field), not at the next sample.
     const st = this.progress.status
     if (paused && (st === 'Queued' || st === 'Connecting' || st === 'Downloading')) this.progress.status = 'Paused'
     if (!paused && st === 'Paused') this.progress.status = 'Downloading'
-    if (!paused) { const w = this.resumeWaiters; this.resumeWaiters = []; for (const f of w) f() }
   }
 }
 
@@ -125,14 +106,9 @@ export function startPull (opts: PullOptions): PullHandle {
   }
 }
 
-/** Parses a CID given to a pull; InvalidCidError or UnsupportedError before anything is fetched. */
+/** Parses a CID given to a pull; InvalidCidError or UnsupportedContentError before anything is fetched. */
 function parseSupportedCid (input: string): CID {
-  let cid: CID
-  try {
-    cid = parseCid(input)
-  } catch (err) {
-    throw new InvalidCidError(input, (err as Error).message)
-  }
+  const cid = parseCid(input)
   assertSupportedCid(cid)
   return cid
 }
@@ -193,31 +169,52 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   if (already != null) return await completeWith(already)
 
   setStatus('Queued')
-  const releaseSlot = await acquireSlot(signal)
-  const pullDir = join(pullsRoot(opts.config.paths.home), cidText)
-  await mkdir(pullDir, { recursive: true })
-  let releaseLock: (() => Promise<void>) | undefined
-  let journal: PullJournal | undefined
+  const task = async (): Promise<PullResult> => await download({ opts, control, signal, emit, setStatus, completeWith, cid, id, kind, filename, targetDir, registry })
+  try {
+    return await downloadSlots.add(task, { signal })
+  } catch (err) {
+    // Aborted while waiting for a slot: p-queue rejects with the signal's reason.
+    if (signal.aborted && !(err instanceof Error && 'code' in err)) throw new AbortedError('pull')
+    throw err
+  }
+}
+
+interface DownloadContext {
+  opts: PullOptions
+  control: PullControl
+  signal: AbortSignal
+  emit: (e: PullEvent) => void
+  setStatus: (status: DownloadStatus) => void
+  completeWith: (entry: ModelEntry) => Promise<PullResult>
+  cid: CID
+  id: string
+  kind: ModelKind
+  filename: string
+  targetDir: string
+  registry: ModelRegistry
+}
+
+/** The pull once it has a download slot: retrieve, commit into models/, register, auto-pin. */
+async function download (c: DownloadContext): Promise<PullResult> {
+  const { opts, control, signal, emit, setStatus, cid, id, kind, filename, targetDir, registry } = c
+  const p = control.progress
+  const cidText = cid.toString()
+  let retrieval: Retrieval | undefined
   let timer: NodeJS.Timeout | undefined
   try {
-    // Another process pulling the same CID holds this lock: wait (Queued), then resume from its progress.
-    releaseLock = await lockPullDir(pullDir, signal, (err) => { control.abort.abort(err) })
+    // Another process pulling the same CID holds the work folder: wait (Queued), then resume from its progress.
+    retrieval = await Retrieval.open(cid, join(opts.config.paths.pulls, cidText), { signal, onLockLost: (err) => { control.abort.abort(err) } })
+    const r = retrieval
     // Another process may have finished this very pull while we waited for the lock.
     const finished = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
-    if (finished != null) return await completeWith(finished)
+    if (finished != null) return await c.completeWith(finished)
 
     setStatus('Connecting')
     const { sources, daemonApiUrl } = opts.sources != null
       ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonApiUrl: undefined }
       : await resolveSources({ config: opts.config, mode: opts.source, publicGateways: opts.publicGateways, stallMs: opts.stallMs, env: opts.env })
-    const fetcher = new BlockFetcher(sources, {
-      onSourceFailed: (f) => { emit({ type: 'citrate:pull:source-failed', ...f }) }
-    })
-
-    journal = new PullJournal(pullDir)
-    await journal.open()
-    const resumedBytes = journal.resumedBytes
-    if (resumedBytes > 0) emit({ type: 'citrate:pull:resumed', cid: cidText, bytes: journal.resumedBytes })
+    const resumedBytes = r.resumedBytes
+    if (resumedBytes > 0) emit({ type: 'citrate:pull:resumed', cid: cidText, bytes: resumedBytes })
 
     let placed = 0
     let started = false
@@ -235,7 +232,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
       p.downloaded_bytes = placed
       p.progress_percent = p.total_bytes > 0 ? Math.min(100, Math.round((placed / p.total_bytes) * 10000) / 100) : 0
       p.eta_seconds = p.speed_mbps > 0 && p.total_bytes >= placed ? Math.round((p.total_bytes - placed) / (p.speed_mbps * 1e6)) : null
-      p.source = fetcher.currentSource
+      p.source = r.currentSource
       if (control.paused) p.status = 'Paused'
       else if (started || p.status === 'Paused') p.status = started ? 'Downloading' : 'Connecting'
       emit({ type: 'citrate:pull:progress', progress: { ...p } })
@@ -243,34 +240,38 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     timer = setInterval(sample, opts.progressIntervalMs ?? 250)
     timer.unref()
 
-    const maxBytes = Math.floor(opts.config.ipfs.max_model_size_gb * 1024 ** 3)
-    const walk = await walkDag({
-      root: cid,
-      journal,
-      fetcher,
+    const startedAt = Date.now()
+    const walk = await r.run({
+      sources,
+      signal,
       concurrency: opts.concurrency ?? 8,
       streams: opts.streams,
       fsync: opts.fsync ?? opts.config.ipfs.fsync,
-      signal,
-      maxBytes,
+      maxBytes: Math.floor(opts.config.ipfs.max_model_size_gb * 1024 ** 3),
+      rangeBytes: opts.rangeBytes ?? Math.min(opts.config.ipfs.chunk_size_mb * 1024 * 1024, 64 * 1024 * 1024),
       gate: control.gate,
       isPaused: () => control.paused,
-      rangeBytes: opts.rangeBytes ?? Math.min(opts.config.ipfs.chunk_size_mb * 1024 * 1024, 64 * 1024 * 1024),
       onBytes: (n, resumed) => {
         placed += n
         if (!resumed) newBytes += n
         if (!started) { started = true; setStatus('Downloading') }
       },
-      onDeclared: (total) => { p.total_bytes = total }
+      onDeclared: (total) => { p.total_bytes = total },
+      onSourceFailed: (f) => {
+        log('%s: %s failed%s: %s', cidText, f.source, f.dropped ? ' (dropped)' : '', f.reason)
+        emit({ type: 'citrate:pull:source-failed', ...f })
+      }
     })
     clearInterval(timer)
     timer = undefined
+    const seconds = (Date.now() - startedAt) / 1000
+    log('%s: %d bytes in %ss (%s MB/s) from %o', cidText, walk.fetchedBytes, seconds.toFixed(1), (walk.fetchedBytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1), walk.usedSources.map(s => s.name))
     p.total_bytes = walk.totalBytes
     sample()
     setStatus('Verifying')
 
-    // Commit: stage the model folder inside the pull dir, then one rename puts it in place.
-    const sourcesUsed = fetcher.usedSources
+    // Commit: stage the model folder inside the work folder, then one rename puts it in place.
+    const sourcesUsed = walk.usedSources
     const fromDaemonOnly = sourcesUsed.length > 0 && sourcesUsed.every(s => s.kind === 'daemon')
     const entry: ModelEntry = {
       id,
@@ -285,14 +286,14 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
       verified: true,
       kind
     }
-    const stage = join(pullDir, 'stage')
+    const stage = join(r.dir, 'stage')
     await rm(stage, { recursive: true, force: true })
     await mkdir(stage)
-    await rename(journal.contentPath, join(stage, filename))
+    await rename(r.contentPath, join(stage, filename))
     await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, type: walk.type, files: walk.files }, null, 2) + '\n')
     // The interior blocks, kept as the DAG index `models verify` re-proves the bytes with later (no daemon needed).
     const index = new DagIndexBuilder()
-    for await (const b of journal.interiorBlocks()) index.add(b.cid, b.bytes)
+    for await (const b of r.interiorBlocks()) index.add(b.cid, b.bytes)
     await index.write(join(stage, DAG_INDEX_FILE), cid)
     await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind, format: guessFormat(filename) }, null, 2) + '\n')
     await fsyncDir(stage)
@@ -302,28 +303,23 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
 
     let pinned = false
     if (opts.config.ipfs.auto_pin && daemonApiUrl != null) {
-      if (fromDaemonOnly) {
-        // The daemon served every block, so it holds them all: pinning fetches nothing.
-        try {
-          await new KuboRpc(daemonApiUrl).json('pin/add', { arg: cidText, name: id }, { timeoutMs: opts.config.ipfs.pin_timeout_seconds * 1000, signal })
-          pinned = true
-          emit({ type: 'citrate:pull:pinned', cid: cidText })
-        } catch (err) {
-          emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: toCitrateError(err).message })
+      try {
+        const timeoutMs = opts.config.ipfs.pin_timeout_seconds * 1000
+        if (fromDaemonOnly) {
+          // The daemon served every block, so it holds them all: pinning fetches nothing.
+          await new KuboRpc(daemonApiUrl).json('pin/add', { arg: cidText, name: id }, { timeoutMs, signal })
+        } else {
+          // Gateways served (some of) it: hand kubo the verified blocks as a CAR so pinning fetches nothing.
+          await handToKubo({ root: cid, blocks: r.blocks(entry.path), apiUrl: daemonApiUrl, timeoutMs, signal })
         }
-      } else {
-        // Gateways served (some of) it: hand kubo the verified blocks as a CAR so pinning fetches nothing.
-        try {
-          await handToKubo({ root: cid, contentPath: entry.path, journal, apiUrl: daemonApiUrl, timeoutMs: opts.config.ipfs.pin_timeout_seconds * 1000, signal })
-          pinned = true
-          emit({ type: 'citrate:pull:pinned', cid: cidText })
-        } catch (err) {
-          emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: toCitrateError(err).message })
-        }
+        pinned = true
+        emit({ type: 'citrate:pull:pinned', cid: cidText })
+      } catch (err) {
+        emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: toCitrateError(err).message })
       }
     }
-    await journal.destroy()
-    journal = undefined
+    await r.finish()
+    retrieval = undefined
     p.downloaded_bytes = walk.totalBytes
     p.progress_percent = 100
     p.eta_seconds = 0
@@ -334,10 +330,10 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
       path: entry.path,
       type: walk.type,
       totalBytes: walk.totalBytes,
-      fetchedBytes: fetcher.fetchedBytes,
+      fetchedBytes: walk.fetchedBytes,
       resumedBytes,
       sources: sourcesUsed.map(s => s.name),
-      failures: fetcher.failures,
+      failures: walk.failures,
       pinned,
       alreadyPresent: false
     }
@@ -345,33 +341,12 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     const e = signal.aborted ? new AbortedError('pull') : toCitrateError(err)
     p.status = { Failed: e.message }
     emit({ type: 'citrate:pull:progress', progress: { ...p } })
-    if (control.discard && releaseLock != null) {
-      // Cancelled: drop the partial data (only while we hold the lock: otherwise it is another process's).
-      await journal?.close().catch(() => {})
-      await rm(pullDir, { recursive: true, force: true }).catch(() => {})
-    } else {
-      await journal?.close().catch(() => {})
-    }
+    // Cancelled: drop the partial data (only while we hold the lock: otherwise it is another process's).
+    if (control.discard) await retrieval?.discard()
     throw e
   } finally {
     if (timer != null) clearInterval(timer)
-    await releaseLock?.().catch(() => {})
-    releaseSlot()
-  }
-}
-
-/**
- * The per-CID lock shared with other processes. A lock whose holder died
- * (SIGKILL) goes stale after 5 s and is taken over; waiting is abortable.
- */
-async function lockPullDir (pullDir: string, signal: AbortSignal, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
-  while (true) {
-    try {
-      return await lockfile.lock(pullDir, { lockfilePath: `${pullDir}.lock`, realpath: false, stale: 5000, retries: 0, onCompromised })
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
-      await sleep(250, signal)
-    }
+    await retrieval?.close()
   }
 }
 
