@@ -62,4 +62,17 @@ describe('citrate-ipfs pull', () => {
     const badKind = await cli(h, ['pull', cid, '--kind', 'weights'])
     assert.equal(badKind.code, 2)
   })
+
+  test('--verbose explains the pull on stderr (sources, speed) and keeps --json stdout pure', async () => {
+    const data = Buffer.alloc(300 * 1024, 7)
+    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], data)).toString().trim()
+    const quiet = await cli(h, ['pull', cid, '--name', 'quiet-model', '--json'])
+    assert.equal(quiet.code, 0, quiet.stderr)
+    assert.doesNotMatch(quiet.stderr, /citrate:/, 'core is silent by default')
+    const loud = await cli(h, ['pull', cid, '--name', 'verbose-model', '--json', '--verbose'])
+    assert.equal(loud.code, 0, loud.stderr)
+    for (const line of loud.stdout.trim().split('\n')) JSON.parse(line)
+    assert.match(loud.stderr, /citrate:fetch .*sources .*daemon/)
+    assert.match(loud.stderr, /citrate:pull .*bytes in .*MB\/s\) from .*daemon/)
+  })
 })

@@ -169,13 +169,21 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   if (already != null) return await completeWith(already)
 
   setStatus('Queued')
-  const task = async (): Promise<PullResult> => await download({ opts, control, signal, emit, setStatus, completeWith, cid, id, kind, filename, targetDir, registry })
+  // p-queue's own signal option also races a running task against the abort,
+  // which would settle the pull before its cleanup ran: only a pull still
+  // waiting for a slot is taken out of the queue; a running one stops itself.
+  let started = false
+  const dequeue = new AbortController()
+  const onAbort = (): void => { if (!started) dequeue.abort(new AbortedError('pull')) }
+  if (signal.aborted) throw new AbortedError('pull')
+  signal.addEventListener('abort', onAbort, { once: true })
   try {
-    return await downloadSlots.add(task, { signal })
-  } catch (err) {
-    // Aborted while waiting for a slot: p-queue rejects with the signal's reason.
-    if (signal.aborted && !(err instanceof Error && 'code' in err)) throw new AbortedError('pull')
-    throw err
+    return await downloadSlots.add(async () => {
+      started = true
+      return await download({ opts, control, signal, emit, setStatus, completeWith, cid, id, kind, filename, targetDir, registry })
+    }, { signal: dequeue.signal })
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }
 
