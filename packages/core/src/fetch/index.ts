@@ -17,7 +17,7 @@
 export { pull, startPull, pullModelId, checkPullInput, MAX_CONCURRENT_PULLS } from './pull.ts'
 export type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
-export { SourceRequestError, type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
+export { type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 export { resolveSources, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type ResolveSourcesOptions, type ResolvedSources } from './sources.ts'
 export { verifyBlock, assertSupportedCid, MAX_BLOCK_BYTES } from './verify.ts'
 export { checkEntryName } from './unixfs.ts'
