@@ -3,7 +3,7 @@
  * warnings and progress on stderr, or (with --json) JSON on stdout.
  */
 import { formatBytes } from '@citrate-ipfs/contract'
-import { hintFor, toCliError } from './errors.ts'
+import { exitCodeFor, hintFor, toCliError } from './errors.ts'
 
 export { exitCodeFor } from './errors.ts'
 

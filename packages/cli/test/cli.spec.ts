@@ -150,7 +150,11 @@ describe('citrate-ipfs CLI', () => {
     assert.match(r.stdout, /^kubo: not installed/)
     r = await cli(h, ['daemon', 'start'], env)
     assert.equal(r.code, 3)
-    assert.match(r.stderr, /citrate-ipfs install/)
+    // Core's message says what is missing; the CLI's hint line says what to run.
+    const [error, hint] = r.stderr.trimEnd().split('\n')
+    assert.match(error ?? '', /^citrate-ipfs: error: kubo \(ipfs\) was not found/)
+    assert.doesNotMatch(error ?? '', /citrate-ipfs install/)
+    assert.match(hint ?? '', /^hint: run `citrate-ipfs install`/)
 
     r = await cli(h, ['install', '--json', '--version', mirror.version, '--dist-url', mirror.url], env)
     assert.equal(r.code, 0, r.stderr)

@@ -156,7 +156,14 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       return
     }
     const root = resolve(opts.uiDir)
-    let rel = decodeURIComponent(url.pathname)
+    let rel: string
+    try {
+      rel = decodeURIComponent(url.pathname)
+    } catch {
+      // A malformed %-escape names no file: the caller's mistake, not a 500.
+      sendError(res, 'NOT_FOUND', `${url.pathname} not found`)
+      return
+    }
     if (rel === '/' || !/\.[a-z0-9]+$/i.test(rel)) rel = '/index.html' // client-side routes
     const file = normalize(join(root, rel))
     if (!file.startsWith(root + sep)) {
