@@ -101,7 +101,6 @@ const LOGS = "see kubo's log with `citrate-ipfs daemon logs`"
 
 /** The next step, in CLI terms, for the codes where there is one a person can take. */
 export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
-  USAGE: 'see `citrate-ipfs --help`',
   KUBO_NOT_INSTALLED: 'run `citrate-ipfs install`, or set daemon_path in citrate.toml to a kubo you have',
   KUBO_TOO_OLD: INSTALL,
   KUBO_BINARY_UNUSABLE: INSTALL,

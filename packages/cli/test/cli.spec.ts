@@ -102,6 +102,9 @@ describe('citrate-ipfs CLI', () => {
     assert.equal(r.code, 2)
     assert.equal(r.stderr.trim().split('\n').length, 1)
     assert.match(r.stderr, /^citrate-ipfs: error: unknown command 'no-such-command'/)
+    r = await cli(h, ['no-such-command', '--json'])
+    assert.equal(r.code, 2)
+    assert.equal((json(r).error as { code: string }).code, 'USAGE')
 
     r = await cli(h, ['gateway', 'set', 'http://gateway.example.com'])
     assert.equal(r.code, 2)
