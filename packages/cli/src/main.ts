@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 /**
  * citrate-ipfs: the command line over @citrate-ipfs/core. Readable output by
- * default, `--json` for scripts; an error is one line on stderr (or a JSON
- * `{"error":{code,message}}` with --json) and a non-zero exit code.
+ * default, `--json` for scripts; an error is one line on stderr, with a `hint:`
+ * line when there is a next step (or a JSON `{"error":{code,message,hint?}}`
+ * with --json), and a non-zero exit code.
  */
 import { Command, CommanderError, Option } from 'commander'
+<<<<<<< HEAD
 import { CitrateError, InvalidArgumentError, enableLogging } from '@citrate-ipfs/core'
+=======
+import { InvalidArgumentError } from '@citrate-ipfs/core'
+>>>>>>> errors
 import { makeContext, type Context, type GlobalOptions } from './context.ts'
+import { UsageError } from './errors.ts'
 import { Output } from './output.ts'
 import { statusCommand } from './commands/status.ts'
 import { daemonLogs, daemonStart, daemonStop } from './commands/daemon.ts'
@@ -151,7 +157,7 @@ async function main (argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0
       const message = err.message.replace(/^error: /, '')
-      return new Output(json).error(new CitrateError('USAGE', message))
+      return new Output(json).error(new UsageError(message))
     }
     return new Output(json).error(err)
   }

@@ -2,7 +2,10 @@
  * Everything the CLI shows goes through an Output: human text on stdout,
  * warnings and progress on stderr, or (with --json) JSON on stdout.
  */
-import { toCitrateError } from '@citrate-ipfs/core'
+import { formatBytes } from '@citrate-ipfs/contract'
+import { exitCodeFor, hintFor, toCliError } from './errors.ts'
+
+export { exitCodeFor } from './errors.ts'
 
 export class Output {
   readonly json: boolean
@@ -30,26 +33,17 @@ export class Output {
     this.stderr.write(`citrate-ipfs: warning: ${message}\n`)
   }
 
-  /** The one-line error, and the exit code to leave with. */
+  /** The one-line error (and a `hint:` line when the CLI knows the next step), and the exit code to leave with. */
   error (err: unknown): number {
-    const e = toCitrateError(err)
-    if (this.json) this.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n')
-    else this.stderr.write(`citrate-ipfs: error: ${e.message.split('\n')[0] ?? ''}\n`)
+    const e = toCliError(err)
+    const hint = hintFor(e)
+    if (this.json) this.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, ...(hint != null ? { hint } : {}) } }) + '\n')
+    else this.stderr.write(`citrate-ipfs: error: ${e.message.split('\n')[0] ?? ''}\n${hint != null ? `hint: ${hint}\n` : ''}`)
     return exitCodeFor(e.code)
   }
 
   get interactive (): boolean {
     return !this.json && this.stderr.isTTY === true
-  }
-}
-
-/** Distinct exit codes for the errors scripts most often branch on. */
-export function exitCodeFor (code: string): number {
-  switch (code) {
-    case 'INVALID_ARGUMENT': case 'CONFIG_INVALID': case 'USAGE': return 2
-    case 'KUBO_NOT_INSTALLED': case 'KUBO_TOO_OLD': return 3
-    case 'DAEMON_NOT_RUNNING': return 4
-    default: return 1
   }
 }
 
@@ -89,14 +83,6 @@ export class ProgressBar {
     if (this.drawn) this.out.write('\r\x1b[2K')
     if (message != null) this.out.write(message + '\n')
   }
-}
-
-export function formatBytes (n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB']
-  let i = 0
-  let v = n
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++ }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i] ?? 'B'}`
 }
 
 export function formatDuration (seconds: number): string {

@@ -102,6 +102,9 @@ describe('citrate-ipfs CLI', () => {
     assert.equal(r.code, 2)
     assert.equal(r.stderr.trim().split('\n').length, 1)
     assert.match(r.stderr, /^citrate-ipfs: error: unknown command 'no-such-command'/)
+    r = await cli(h, ['no-such-command', '--json'])
+    assert.equal(r.code, 2)
+    assert.equal((json(r).error as { code: string }).code, 'USAGE')
 
     r = await cli(h, ['gateway', 'set', 'http://gateway.example.com'])
     assert.equal(r.code, 2)
@@ -150,7 +153,11 @@ describe('citrate-ipfs CLI', () => {
     assert.match(r.stdout, /^kubo: not installed/)
     r = await cli(h, ['daemon', 'start'], env)
     assert.equal(r.code, 3)
-    assert.match(r.stderr, /citrate-ipfs install/)
+    // Core's message says what is missing; the CLI's hint line says what to run.
+    const [error, hint] = r.stderr.trimEnd().split('\n')
+    assert.match(error ?? '', /^citrate-ipfs: error: kubo \(ipfs\) was not found/)
+    assert.doesNotMatch(error ?? '', /citrate-ipfs install/)
+    assert.match(hint ?? '', /^hint: run `citrate-ipfs install`/)
 
     r = await cli(h, ['install', '--json', '--version', mirror.version, '--dist-url', mirror.url], env)
     assert.equal(r.code, 0, r.stderr)

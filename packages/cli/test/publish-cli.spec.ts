@@ -56,6 +56,7 @@ describe('citrate-ipfs add / models / pins', () => {
     const noDaemon = await cli(h, ['add', join(content, 'model.gguf'), '--json'])
     assert.equal(noDaemon.code, 4)
     assert.equal(lastJson(noDaemon).error.code, 'DAEMON_NOT_RUNNING')
+    assert.equal(lastJson(noDaemon).error.hint, 'start it with `citrate-ipfs daemon start`')
 
     const car = join(h.home, 'ds.car')
     const added = await cli(h, ['add', join(content, 'dataset'), '--kind', 'dataset', '--cid-version', '1', '--car', car, '--json'])
@@ -121,6 +122,8 @@ describe('citrate-ipfs add / models / pins', () => {
     const refused = await cli(h, ['unpin', cid, '--json'])
     assert.equal(refused.code, 1)
     assert.equal(lastJson(refused).error.code, 'PIN_IN_USE')
+    assert.doesNotMatch(lastJson(refused).error.message, /--force/)
+    assert.match(lastJson(refused).error.hint, /pass --force to unpin anyway, or remove the model first \(`citrate-ipfs models rm qwen-test`\)/)
 
     const rm = await cli(h, ['models', 'rm', 'qwen-test', '--json'])
     assert.equal(rm.code, 0, rm.stderr)

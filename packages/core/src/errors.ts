@@ -1,17 +1,27 @@
 /**
- * Every error the core throws is a CitrateError with a stable `code`, so the CLI,
+ * Every error the core throws is a CitrateError with a stable `code` from the
+ * one vocabulary (`ErrorCode`, defined in @citrate-ipfs/contract), so the CLI,
  * the service and any UI can branch on the code and show the message.
+ *
+ * Messages describe the situation only: what failed and why, in terms of
+ * CIDs, files and config keys. They never name a CLI flag or command, because
+ * the same message reaches the UI; the CLI and the UI add their own hints
+ * (flags for one, buttons for the other), keyed by code.
  */
-export class CitrateError extends Error {
-  readonly code: string
+import type { ErrorCode } from '@citrate-ipfs/contract'
 
-  constructor (code: string, message: string, options?: ErrorOptions) {
+export type { ErrorCode } from '@citrate-ipfs/contract'
+
+export class CitrateError extends Error {
+  readonly code: ErrorCode
+
+  constructor (code: ErrorCode, message: string, options?: ErrorOptions) {
     super(message, options)
     this.code = code
     this.name = new.target.name
   }
 
-  toJSON (): { code: string, message: string } {
+  toJSON (): { code: ErrorCode, message: string } {
     return { code: this.code, message: this.message }
   }
 }
@@ -32,7 +42,7 @@ export class KuboTooOldError extends CitrateError {
   readonly found: string
   readonly required: string
   constructor (binary: string, found: string, required: string) {
-    super('KUBO_TOO_OLD', `kubo at ${binary} is version ${found}; citrate-ipfs needs ${required} or newer (run \`citrate-ipfs install\`)`)
+    super('KUBO_TOO_OLD', `kubo at ${binary} is version ${found}; citrate-ipfs needs ${required} or newer`)
     this.found = found
     this.required = required
   }
@@ -75,7 +85,7 @@ export class DaemonStartTimeoutError extends CitrateError {
 }
 
 export class DaemonNotRunningError extends CitrateError {
-  constructor (message = 'the kubo daemon is not running (start it with `citrate-ipfs daemon start`)') {
+  constructor (message = 'the kubo daemon is not running') {
     super('DAEMON_NOT_RUNNING', message)
   }
 }
@@ -88,6 +98,12 @@ export class DaemonDisabledError extends CitrateError {
 
 export class DaemonStopError extends CitrateError {
   constructor (message: string) { super('DAEMON_STOP_FAILED', message) }
+}
+
+export class KuboRepoConfigError extends CitrateError {
+  constructor (file: string, detail: string, options?: ErrorOptions) {
+    super('KUBO_REPO_CONFIG_INVALID', `kubo's repo config ${file} is unreadable (${detail}); fix it, or move the repo aside to start afresh`, options)
+  }
 }
 
 export class KuboRpcError extends CitrateError {
@@ -107,7 +123,7 @@ export class AbortedError extends CitrateError {
 }
 
 export class InstallError extends CitrateError {
-  constructor (code: 'INSTALL_DOWNLOAD_FAILED' | 'INSTALL_CHECKSUM_MISMATCH' | 'INSTALL_ARCHIVE_INVALID' | 'INSTALL_FAILED', message: string, options?: ErrorOptions) {
+  constructor (code: Extract<ErrorCode, `INSTALL_${string}`>, message: string, options?: ErrorOptions) {
     super(code, message, options)
   }
 }
@@ -162,6 +178,26 @@ export class UnsafeNameError extends CitrateError {
   }
 }
 
+/**
+ * A source failure. `permanent` ones (a bad block, a non-trustless answer, 404)
+ * drop the source for the rest of the pull; transient ones (5xx, a stall, a
+ * reset connection) get a retry elsewhere and a strike.
+ */
+export class SourceRequestError extends CitrateError {
+  readonly permanent: boolean
+  constructor (message: string, permanent: boolean, options?: ErrorOptions) {
+    super('SOURCE_FAILED', message, options)
+    this.permanent = permanent
+  }
+}
+
+/** The source does not serve byte ranges the way we need; use CAR requests with it instead. */
+export class RangeUnsupportedError extends CitrateError {
+  constructor (message: string) {
+    super('SOURCE_FAILED', message)
+  }
+}
+
 /** One source's failure during a pull; kept so the user can see why each source was dropped. */
 export interface SourceFailure { source: string, reason: string }
 
@@ -187,7 +223,7 @@ export class SizeLimitError extends CitrateError {
 export class TargetExistsError extends CitrateError {
   readonly path: string
   constructor (path: string) {
-    super('TARGET_EXISTS', `${path} already exists; choose another --name or remove it first`)
+    super('TARGET_EXISTS', `${path} already exists`)
     this.path = path
   }
 }
@@ -284,7 +320,7 @@ export class PinInUseError extends CitrateError {
   readonly cid: string
   readonly models: string[]
   constructor (cid: string, models: string[]) {
-    super('PIN_IN_USE', `${cid} backs registry model(s) ${models.join(', ')}; pass --force to unpin anyway`)
+    super('PIN_IN_USE', `${cid} backs registry model(s) ${models.join(', ')}; unpinning it would leave them to garbage collection`)
     this.cid = cid
     this.models = models
   }
@@ -305,7 +341,7 @@ export class ContentCorruptError extends CitrateError {
 }
 
 export class DagIndexError extends CitrateError {
-  constructor (code: 'DAG_INDEX_MISSING' | 'DAG_INDEX_CORRUPT', message: string, options?: ErrorOptions) { super(code, message, options) }
+  constructor (code: Extract<ErrorCode, `DAG_INDEX_${string}`>, message: string, options?: ErrorOptions) { super(code, message, options) }
 }
 
 export class VerifyUnsupportedError extends CitrateError {

@@ -3,8 +3,9 @@
  * sampled progress is pushed to clients as `download-progress` events. Pause,
  * resume and cancel act on the pull handle.
  */
-import { CitrateError, checkPullInput, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
+import { checkPullInput, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
 import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/client'
+import { ServiceError } from './errors.ts'
 
 interface Job { view: DownloadView, handle: PullHandle }
 
@@ -63,7 +64,7 @@ export class Downloads {
 
   control (id: string, action: 'pause' | 'resume' | 'cancel'): DownloadView {
     const job = this.jobs.get(id)
-    if (job == null) throw new CitrateError('NOT_FOUND', `no download with id ${id}`)
+    if (job == null) throw new ServiceError('NOT_FOUND', `no download with id ${id}`)
     if (action === 'pause') job.handle.pause()
     else if (action === 'resume') job.handle.resume()
     else job.handle.cancel()

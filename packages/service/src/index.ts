@@ -11,7 +11,8 @@
  * console.log(svc.url, svc.tokenFile)
  * ```
  */
-export { startService, httpStatusFor, type ServiceOptions, type RunningService } from './server.ts'
+export { startService, type ServiceOptions, type RunningService } from './server.ts'
+export { httpStatusFor, HTTP_STATUS, ServiceError, type ServiceAnswerCode } from './errors.ts'
 export { COMMANDS } from './commands.ts'
 export { openApiDocument } from './openapi.ts'
 export { TAURI_ORIGINS, tokenPath, loadOrCreateToken, isAllowedHost } from './security.ts'

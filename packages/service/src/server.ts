@@ -10,9 +10,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
-import { toCitrateError } from '@citrate-ipfs/core'
 import type { ServiceEvent } from '@citrate-ipfs/client'
 import { COMMANDS, configLoader, isCommandName, type CommandContext } from './commands.ts'
+import { httpStatusFor, toAnswerError, type ServiceAnswerCode } from './errors.ts'
 import { EventHub } from './events.ts'
 import { Downloads } from './downloads.ts'
 import { openApiDocument } from './openapi.ts'
@@ -60,18 +60,21 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   let allowedOrigins = new Set<string>()
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => sendError(res, 500, toCitrateError(err).code, toCitrateError(err).message))
+    handle(req, res).catch((err: unknown) => {
+      const e = toAnswerError(err)
+      sendError(res, e.code, e.message)
+    })
   })
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('x-content-type-options', 'nosniff')
     if (!isAllowedHost(req.headers.host, port)) {
-      sendError(res, 403, 'FORBIDDEN_HOST', `Host "${req.headers.host ?? ''}" is not this service; use http://127.0.0.1:${port}`)
+      sendError(res, 'FORBIDDEN_HOST', `Host "${req.headers.host ?? ''}" is not this service; use http://127.0.0.1:${port}`)
       return
     }
     const origin = req.headers.origin
     if (origin != null && !allowedOrigins.has(origin)) {
-      sendError(res, 403, 'FORBIDDEN_ORIGIN', `origin ${origin} may not use this service`)
+      sendError(res, 'FORBIDDEN_ORIGIN', `origin ${origin} may not use this service`)
       return
     }
     if (origin != null) {
@@ -89,7 +92,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
     }
     if (url.pathname.startsWith('/api/')) {
       if (!isTokenValid(req.headers.authorization, token)) {
-        sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong token (Authorization: Bearer <token from $CITRATE_HOME/run/service-token>)')
+        sendError(res, 'UNAUTHORIZED', 'missing or wrong token (Authorization: Bearer <token from $CITRATE_HOME/run/service-token>)')
         return
       }
       await handleApi(req, res, url)
@@ -99,7 +102,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       await serveUi(req, res, url)
       return
     }
-    sendError(res, 404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
+    sendError(res, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
   }
 
   async function handleApi (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -113,21 +116,21 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
     }
     const m = /^\/api\/commands\/([a-z_]+)$/.exec(url.pathname)
     if (m?.[1] == null) {
-      sendError(res, 404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
+      sendError(res, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
       return
     }
     const name = m[1]
     if (req.method !== 'POST') {
-      sendError(res, 405, 'METHOD_NOT_ALLOWED', `${name} is called with POST`)
+      sendError(res, 'METHOD_NOT_ALLOWED', `${name} is called with POST`)
       return
     }
     if (!isCommandName(name)) {
-      sendError(res, 404, 'UNKNOWN_COMMAND', `unknown command ${name}`)
+      sendError(res, 'UNKNOWN_COMMAND', `unknown command ${name}`)
       return
     }
     const body = await readBody(req)
     if (typeof body === 'string') {
-      sendError(res, body === 'too large' ? 413 : 400, body === 'too large' ? 'BODY_TOO_LARGE' : 'INVALID_JSON', `${name}: request body ${body}`)
+      sendError(res, body === 'too large' ? 'BODY_TOO_LARGE' : 'INVALID_JSON', `${name}: request body ${body}`)
       return
     }
     const validate = validators.get(name)
@@ -135,34 +138,41 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       const e = validate.errors?.[0]
       const where = e?.instancePath === '' ? 'arguments' : `argument ${e?.instancePath.slice(1) ?? ''}`
       const extra = e?.params != null && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''
-      sendError(res, 400, 'INVALID_ARGUMENT', `${name}: ${where} ${e?.message ?? 'invalid'}${extra}`)
+      sendError(res, 'INVALID_ARGUMENT', `${name}: ${where} ${e?.message ?? 'invalid'}${extra}`)
       return
     }
     try {
       const spec = COMMANDS[name] as { run: (c: CommandContext, a: unknown) => Promise<unknown> }
       sendJson(res, 200, await spec.run(ctx, body))
     } catch (err) {
-      const e = toCitrateError(err)
-      sendError(res, httpStatusFor(e.code), e.code, e.message)
+      const e = toAnswerError(err)
+      sendError(res, e.code, e.message)
     }
   }
 
   async function serveUi (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (opts.uiDir == null) {
-      sendError(res, 404, 'NO_UI', 'this service was started without a UI')
+      sendError(res, 'NO_UI', 'this service was started without a UI')
       return
     }
     const root = resolve(opts.uiDir)
-    let rel = decodeURIComponent(url.pathname)
+    let rel: string
+    try {
+      rel = decodeURIComponent(url.pathname)
+    } catch {
+      // A malformed %-escape names no file: the caller's mistake, not a 500.
+      sendError(res, 'NOT_FOUND', `${url.pathname} not found`)
+      return
+    }
     if (rel === '/' || !/\.[a-z0-9]+$/i.test(rel)) rel = '/index.html' // client-side routes
     const file = normalize(join(root, rel))
     if (!file.startsWith(root + sep)) {
-      sendError(res, 404, 'NOT_FOUND', 'not found')
+      sendError(res, 'NOT_FOUND', 'not found')
       return
     }
     const st = await stat(file).catch(() => undefined)
     if (st == null || !st.isFile()) {
-      sendError(res, 404, 'NOT_FOUND', `${url.pathname} not found`)
+      sendError(res, 'NOT_FOUND', `${url.pathname} not found`)
       return
     }
     let data: Buffer | string = await readFile(file)
@@ -238,21 +248,10 @@ function sendJson (res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
 }
 
-function sendError (res: ServerResponse, status: number, code: string, message: string): void {
+/** Every error answer takes its status from the one map, so a code cannot get two statuses in two places. */
+function sendError (res: ServerResponse, code: ServiceAnswerCode, message: string): void {
   if (res.headersSent) { res.end(); return }
-  sendJson(res, status, { error: { code, message } })
-}
-
-export function httpStatusFor (code: string): number {
-  switch (code) {
-    case 'INVALID_ARGUMENT': case 'CONFIG_INVALID': case 'INVALID_CID': case 'INVALID_MODEL_ID': case 'UNSAFE_NAME': case 'USAGE': return 400
-    case 'NOT_FOUND': case 'MODEL_NOT_FOUND': return 404
-    case 'KUBO_NOT_INSTALLED': case 'KUBO_TOO_OLD': case 'DAEMON_NOT_RUNNING': case 'DAEMON_PORT_IN_USE': case 'REPO_LOCKED': case 'DAEMON_DISABLED':
-    case 'PIN_IN_USE': case 'TARGET_EXISTS': case 'TOO_MANY_PULLS': case 'SIZE_LIMIT_EXCEEDED': return 409
-    case 'PIN_TIMEOUT': case 'TIMEOUT': return 504
-    case 'ALL_SOURCES_FAILED': return 502
-    default: return 500
-  }
+  sendJson(res, httpStatusFor(code), { error: { code, message } })
 }
 
 const MIME: Record<string, string> = {

@@ -5,8 +5,9 @@ import {
   modelIdFromName, sanitizeModelId, writeCar, writeModelFiles, scanSource,
   type ModelEntry, type ModelKind, type PublishOptions, type PublishProgressEvent, type PublishResult, type UnixfsProfile
 } from '@citrate-ipfs/core'
+import { formatBytes } from '@citrate-ipfs/contract'
 import type { Context } from '../context.ts'
-import { formatBytes, ProgressBar } from '../output.ts'
+import { ProgressBar } from '../output.ts'
 import { registryFor } from './models.ts'
 
 export interface AddCommandOptions {

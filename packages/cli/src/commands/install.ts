@@ -1,6 +1,7 @@
 import { installKubo } from '@citrate-ipfs/core'
+import { formatBytes } from '@citrate-ipfs/contract'
 import type { Context } from '../context.ts'
-import { formatBytes, ProgressBar } from '../output.ts'
+import { ProgressBar } from '../output.ts'
 
 export async function installCommand (ctx: Context, opts: { version?: string, distUrl?: string }): Promise<void> {
   const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, 'downloading kubo') : undefined

@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   CitrateError, ContentCorruptError, InvalidArgumentError, ModelNotFoundError, ModelRegistry,
-  modelDir, removeModel, toCitrateError, verifyRegisteredModel, type ModelEntry
+  modelDir, removeModel, toCitrateError, verifyRegisteredModel, type ErrorCode, type ModelEntry
 } from '@citrate-ipfs/core'
+import { formatBytes } from '@citrate-ipfs/contract'
 import type { Context } from '../context.ts'
-import { formatBytes, ProgressBar } from '../output.ts'
+import { ProgressBar } from '../output.ts'
 
 export function registryFor (ctx: Context): ModelRegistry {
   return new ModelRegistry({ modelsDir: ctx.config.paths.models })
@@ -47,7 +48,7 @@ export async function modelsVerify (ctx: Context, opts: { all?: boolean }, id: s
     if (entry == null) throw new ModelNotFoundError(id)
     targets = [entry]
   }
-  const results: Array<{ id: string, ok: boolean, bytes?: number, method?: string, error?: { code: string, message: string, offset?: number, path?: string } }> = []
+  const results: Array<{ id: string, ok: boolean, bytes?: number, method?: string, error?: { code: ErrorCode, message: string, offset?: number, path?: string } }> = []
   for (const m of targets) {
     const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, `verifying ${m.id}`) : undefined
     try {

@@ -2,8 +2,9 @@
 import {
   collectGarbage, DaemonManager, DaemonNotRunningError, InvalidArgumentError, pinAdd, pinList, pinRm, type KuboRpc
 } from '@citrate-ipfs/core'
+import { formatBytes } from '@citrate-ipfs/contract'
 import type { Context } from '../context.ts'
-import { formatBytes, ProgressBar } from '../output.ts'
+import { ProgressBar } from '../output.ts'
 import { registryFor } from './models.ts'
 
 async function rpcOf (ctx: Context): Promise<KuboRpc> {

@@ -1,6 +1,7 @@
 import { AbortedError, InvalidArgumentError, startPull, type ModelKind, type PullEvent, type SourceMode } from '@citrate-ipfs/core'
+import { formatBytes } from '@citrate-ipfs/contract'
 import type { Context } from '../context.ts'
-import { formatBytes, formatDuration, ProgressBar } from '../output.ts'
+import { formatDuration, ProgressBar } from '../output.ts'
 
 export interface PullCliOptions {
   name?: string

@@ -57,7 +57,7 @@ export async function locateKubo (opts: FindKuboOptions): Promise<{ path: string
 export async function findKubo (opts: FindKuboOptions): Promise<KuboBinary> {
   const found = await locateKubo(opts)
   if (found == null) {
-    throw new KuboNotInstalledError(`kubo (ipfs) was not found at daemon_path "${opts.daemonPath}", in ${opts.installedPath} or on PATH; run \`citrate-ipfs install\``)
+    throw new KuboNotInstalledError(`kubo (ipfs) was not found at daemon_path "${opts.daemonPath}", in ${opts.installedPath} or on PATH`)
   }
   const version = await kuboVersion(found.path)
   const min = opts.minVersion ?? MIN_KUBO_VERSION

@@ -8,16 +8,12 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { IpfsConfig } from '../config/schema.ts'
-import { CitrateError, DaemonStartError } from '../errors.ts'
+import { DaemonStartError, KuboRepoConfigError } from '../errors.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 
 const execFileAsync = promisify(execFile)
 
-export class KuboRepoConfigError extends CitrateError {
-  constructor (file: string, detail: string, options?: ErrorOptions) {
-    super('KUBO_REPO_CONFIG_INVALID', `kubo's repo config ${file} is unreadable (${detail}); fix it, or move the repo aside to start afresh`, options)
-  }
-}
+export { KuboRepoConfigError }
 
 export function kuboEnv (repo: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   // Telemetry is off: a desktop app must not report home without asking.

@@ -23,15 +23,9 @@
  */
 import { connect, isIP, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions, type SecureContextOptions } from 'node:tls'
-import { AbortedError, CitrateError } from '../errors.ts'
-import { SourceRequestError } from './source.ts'
+import { AbortedError, RangeUnsupportedError, SourceRequestError } from '../errors.ts'
 
-/** The source does not serve byte ranges the way we need; use CAR requests with it instead. */
-export class RangeUnsupportedError extends CitrateError {
-  constructor (message: string) {
-    super('SOURCE_FAILED', message)
-  }
-}
+export { RangeUnsupportedError }
 
 /** Where the body goes. `buffer()` is where the next bytes land; `wrote(n)` says n bytes landed at its start. */
 export interface RangeSink {

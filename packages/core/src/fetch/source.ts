@@ -1,7 +1,7 @@
 /** The block source abstraction every retrieval path goes through. */
 import type { CID } from 'multiformats/cid'
-import { CitrateError } from '../errors.ts'
 import type { SecureContextOptions } from 'node:tls'
+import { SourceRequestError } from '../errors.ts'
 
 export interface VerifiedBlock { cid: CID, bytes: Uint8Array }
 
@@ -36,16 +36,6 @@ export interface BlockSource {
   readonly stallMs?: number
 }
 
-/**
- * A source failure. `permanent` ones (a bad block, a non-trustless answer, 404)
- * drop the source for the rest of the pull; transient ones (5xx, a stall, a
- * reset connection) get a retry elsewhere and a strike.
- */
-export class SourceRequestError extends CitrateError {
-  readonly permanent: boolean
-  constructor (message: string, permanent: boolean, options?: ErrorOptions) {
-    super('SOURCE_FAILED', message, options)
-    this.permanent = permanent
-  }
-}
+// The class lives with every other error in errors.ts; re-exported where it always was.
+export { SourceRequestError }
 

@@ -43,7 +43,7 @@ export async function resolveSources (opts: ResolveSourcesOptions): Promise<Reso
     }
   }
   if (mode === 'daemon') {
-    if (daemon == null) throw new DaemonNotRunningError('--source daemon needs a running kubo daemon (start it with `citrate-ipfs daemon start`)')
+    if (daemon == null) throw new DaemonNotRunningError('daemon-only retrieval needs a running kubo daemon, and none is running')
     return { sources: [daemon], daemonApiUrl }
   }
   const urls = [ipfs.external_gateway, ipfs.fallback_gateway, ...(opts.publicGateways ?? ipfs.public_gateways)]

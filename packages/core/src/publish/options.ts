@@ -35,7 +35,7 @@ export const MAX_CHUNK_SIZE = 1024 * 1024 * 2 - 1024
 export function resolveImportShape (opts: ImportShapeOptions = {}): ResolvedImportShape {
   const profile = opts.profile ?? 'unixfs-v0-2015'
   if (!UNIXFS_PROFILES.includes(profile)) throw new InvalidArgumentError(`unknown profile "${String(profile)}" (use ${UNIXFS_PROFILES.join(' or ')})`)
-  if (opts.cidVersion != null && opts.cidVersion !== 0 && opts.cidVersion !== 1) throw new InvalidArgumentError(`--cid-version must be 0 or 1 (got ${String(opts.cidVersion)})`)
+  if (opts.cidVersion != null && opts.cidVersion !== 0 && opts.cidVersion !== 1) throw new InvalidArgumentError(`the CID version must be 0 or 1 (got ${String(opts.cidVersion)})`)
   const base: ResolvedImportShape = profile === 'unixfs-v1-2025'
     ? { cidVersion: 1, rawLeaves: true, chunkSize: 1_048_576, maxLinks: 1024, shardSplitStrategy: 'block-bytes' }
     : { cidVersion: 0, rawLeaves: false, chunkSize: 262_144, maxLinks: 174, shardSplitStrategy: 'links-bytes' }

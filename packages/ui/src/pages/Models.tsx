@@ -1,7 +1,8 @@
 /** Models: the registry, download by CID with live progress (pause/resume/cancel), verify and remove. */
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import type { DownloadView, ModelEntry, ModelKind, VerifyOutcome } from '@citrate-ipfs/client'
-import { client, formatBytes, useServiceEvents } from '../api.ts'
+import { formatBytes } from '@citrate-ipfs/contract'
+import { client, useServiceEvents } from '../api.ts'
 import { ErrorPanel, ProgressBar } from '../components.tsx'
 
 export function ModelsPage (): ReactNode {

@@ -1,7 +1,8 @@
 /** Pins: what the local node keeps, which models each pin backs; pin by CID with progress, unpin. */
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { CommandError, type PinView } from '@citrate-ipfs/client'
-import { client, formatBytes, useServiceEvents } from '../api.ts'
+import { formatBytes } from '@citrate-ipfs/contract'
+import { client, useServiceEvents } from '../api.ts'
 import { ErrorPanel } from '../components.tsx'
 
 export function PinsPage (): ReactNode {

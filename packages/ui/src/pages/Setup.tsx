@@ -1,7 +1,8 @@
 /** The seed's IPFS Setup flow: checking → install (with progress) → start → running; plus the external gateway form. */
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import type { InstallProgress, IpfsStatus } from '@citrate-ipfs/client'
-import { client, formatBytes, useServiceEvents } from '../api.ts'
+import { formatBytes } from '@citrate-ipfs/contract'
+import { client, useServiceEvents } from '../api.ts'
 import { ErrorPanel, ProgressBar } from '../components.tsx'
 
 type Busy = 'installing' | 'starting' | 'stopping' | undefined
