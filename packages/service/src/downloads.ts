@@ -4,7 +4,7 @@
  * resume and cancel act on the pull handle.
  */
 import { CitrateError, checkPullInput, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
-import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/client'
+import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/contract'
 
 interface Job { view: DownloadView, handle: PullHandle }
 
