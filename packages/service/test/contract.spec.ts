@@ -31,7 +31,7 @@ const sameTypes: Array<true> = [
   true as { [C in CommandName]: Equal<Parameters<typeof COMMANDS[C]['run']>[1], CommandArgs<C>> }[CommandName],
   // The client's names are the contract's types.
   true as Equal<client.CommandMap[CommandName], { [C in CommandName]: { args: CommandArgs<C>, result: CommandResult<C> } }[CommandName]>,
-  true as Equal<client.ServiceEvent, import('@citrate-ipfs/contract').ServiceEvent>,
+  true as Equal<client.ServiceEvent, ServiceEvent>,
   // Core's wire types are the contract's.
   true as Equal<CoreModelEntry, client.ModelEntry>,
   true as Equal<DownloadProgress, client.DownloadProgress>,
