@@ -6,11 +6,7 @@
  * with --json), and a non-zero exit code.
  */
 import { Command, CommanderError, Option } from 'commander'
-<<<<<<< HEAD
-import { CitrateError, InvalidArgumentError, enableLogging } from '@citrate-ipfs/core'
-=======
-import { InvalidArgumentError } from '@citrate-ipfs/core'
->>>>>>> errors
+import { InvalidArgumentError, enableLogging } from '@citrate-ipfs/core'
 import { makeContext, type Context, type GlobalOptions } from './context.ts'
 import { UsageError } from './errors.ts'
 import { Output } from './output.ts'

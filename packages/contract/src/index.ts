@@ -9,10 +9,20 @@
  *
  * @example
  * ```ts
- * import { ERROR_CODES, formatBytes, type ErrorCode } from '@citrate-ipfs/contract'
+ * import { COMMAND_SCHEMAS, ERROR_CODES, formatBytes, type CommandResult, type ErrorCode } from '@citrate-ipfs/contract'
  * const known: ErrorCode = 'ALL_SOURCES_FAILED'
  * formatBytes(4_700_000_000) // '4.7 GB'
+ * COMMAND_SCHEMAS.ipfs_check_status.result // the JSON Schema of IpfsStatus
+ * const status: CommandResult<'ipfs_check_status'> = { state: 'Stopped', installed: true, running: false, connected: false }
  * ```
  */
+export * from './status.ts'
+export * from './install.ts'
+export * from './model.ts'
+export * from './download.ts'
+export * from './pins.ts'
+export * from './commands.ts'
+export * from './events.ts'
+export * from './error-body.ts'
 export * from './errors.ts'
 export * from './format.ts'

@@ -1,16 +1,17 @@
 /**
- * The seed's Tauri commands, implemented over @citrate-ipfs/core. Each has a
- * JSON Schema for its arguments (validated before the handler runs, and
- * published in the OpenAPI document) and is type-checked against the client's
- * CommandMap.
+ * The seed's Tauri commands, implemented over @citrate-ipfs/core. Summaries
+ * and schemas come from @citrate-ipfs/contract (the arguments are validated
+ * before the handler runs, and both are published in the OpenAPI document);
+ * this table adds only the handlers, each type-checked against the contract's
+ * types for its arguments and result.
  */
 import {
   DaemonManager, installKubo, loadConfig, normalizeGatewayUrl, toStatusView, updateIpfsConfig, InvalidArgumentError,
   ContentCorruptError, ModelNotFoundError, pinAdd, pinList, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
-  type LoadedConfig, type PinListEntry
+  type LoadedConfig
 } from '@citrate-ipfs/core'
+import { COMMAND_SCHEMAS, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
 import type { Downloads } from './downloads.ts'
-import type { CommandArgs, CommandName, CommandResult, ServiceEvent } from '@citrate-ipfs/client'
 
 export interface CommandContext {
   /** Config as on disk now (re-read per call, so CLI changes are seen). */
@@ -20,94 +21,20 @@ export interface CommandContext {
   downloads: Downloads
 }
 
-export interface JsonSchema { [key: string]: unknown }
-
-export interface CommandSpec<C extends CommandName> {
-  summary: string
-  args: JsonSchema
-  result: JsonSchema
+/** A command: its summary and schemas, taken from the contract, and the handler that runs it. */
+export type CommandSpec<C extends CommandName> = typeof COMMAND_SCHEMAS[C] & {
   run: (ctx: CommandContext, args: CommandArgs<C>) => Promise<CommandResult<C>>
 }
-
-const noArgs: JsonSchema = { type: 'object', additionalProperties: false, properties: {} }
-
-const statusSchema: JsonSchema = {
-  type: 'object',
-  required: ['state', 'installed', 'running', 'connected'],
-  properties: {
-    state: { enum: ['NotInstalled', 'Stopped', 'Starting', 'Running', 'Error'] },
-    installed: { type: 'boolean' },
-    running: { type: 'boolean' },
-    connected: { type: 'boolean' },
-    peerId: { type: 'string' },
-    addresses: { type: 'array', items: { type: 'string' } },
-    apiUrl: { type: 'string' },
-    gatewayUrl: { type: 'string' },
-    kuboVersion: { type: 'string' },
-    pid: { type: 'integer' },
-    message: { type: 'string' },
-    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, logTail: { type: 'string' } } }
-  }
-}
-
-const gatewaySchema: JsonSchema = {
-  type: 'object',
-  required: ['external_gateway', 'fallback_gateway', 'use_external_by_default'],
-  properties: { external_gateway: { type: 'string' }, fallback_gateway: { type: 'string' }, use_external_by_default: { type: 'boolean' } }
-}
-
-const modelSchema: JsonSchema = {
-  type: 'object',
-  required: ['id', 'name', 'cid', 'size_bytes', 'quantization', 'downloaded_at', 'path', 'source', 'source_url', 'verified', 'kind'],
-  properties: {
-    id: { type: 'string' }, name: { type: 'string' }, cid: { type: 'string' }, size_bytes: { type: 'integer', minimum: 0 },
-    quantization: { type: ['string', 'null'] }, downloaded_at: { type: 'string' }, path: { type: 'string' },
-    source: { enum: ['ipfs', 'gateway', 'local'] }, source_url: { type: ['string', 'null'] }, verified: { type: 'boolean' },
-    kind: { enum: ['model', 'dataset', 'checkpoint'] }
-  }
-}
-
-const downloadSchema: JsonSchema = {
-  type: 'object',
-  required: ['id', 'cid', 'progress'],
-  properties: {
-    id: { type: 'string' },
-    cid: { type: 'string' },
-    model: modelSchema,
-    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
-    progress: {
-      type: 'object',
-      required: ['cid', 'total_bytes', 'downloaded_bytes', 'progress_percent', 'speed_mbps', 'eta_seconds', 'status', 'source'],
-      properties: {
-        cid: { type: 'string' },
-        total_bytes: { type: 'number' },
-        downloaded_bytes: { type: 'number' },
-        progress_percent: { type: 'number' },
-        speed_mbps: { type: 'number' },
-        eta_seconds: { type: ['number', 'null'] },
-        status: { oneOf: [{ enum: ['Queued', 'Connecting', 'Downloading', 'Verifying', 'Complete', 'Paused'] }, { type: 'object', required: ['Failed'], properties: { Failed: { type: 'string' } } }] },
-        source: { type: ['string', 'null'] }
-      }
-    }
-  }
-}
-
-const idArgs: JsonSchema = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } }
-const cidString: JsonSchema = { type: 'string', minLength: 1, maxLength: 200 }
 
 const manager = async (ctx: CommandContext): Promise<DaemonManager> => new DaemonManager({ config: await ctx.config(), env: ctx.env })
 
 export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_check_status: {
-    summary: 'Whether kubo is installed and running, with peer id and addresses',
-    args: noArgs,
-    result: statusSchema,
+    ...COMMAND_SCHEMAS.ipfs_check_status,
     run: async (ctx) => toStatusView(await (await manager(ctx)).status())
   },
   ipfs_install: {
-    summary: 'Download, verify (sha512) and install kubo into $CITRATE_HOME/bin; progress as install-progress events',
-    args: { type: 'object', additionalProperties: false, properties: { version: { type: 'string', pattern: '^(latest|v?\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?)$' } } },
-    result: { type: 'object', required: ['path', 'version', 'sha512', 'bytes'], properties: { path: { type: 'string' }, version: { type: 'string' }, sha512: { type: 'string' }, bytes: { type: 'integer' } } },
+    ...COMMAND_SCHEMAS.ipfs_install,
     run: async (ctx, args) => {
       const cfg = await ctx.config()
       try {
@@ -125,9 +52,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     }
   },
   ipfs_start_daemon: {
-    summary: 'Start kubo, or adopt the daemon already running on this repo',
-    args: noArgs,
-    result: { ...statusSchema, required: [...(statusSchema.required as string[]), 'adopted'], properties: { ...(statusSchema.properties as object), adopted: { type: 'boolean' } } },
+    ...COMMAND_SCHEMAS.ipfs_start_daemon,
     run: async (ctx) => {
       const { status, adopted } = await (await manager(ctx)).start({ onProgress: (e) => ctx.emit({ event: 'daemon-progress', data: e }) })
       const view = { adopted, ...toStatusView(status) }
@@ -136,9 +61,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     }
   },
   ipfs_stop_daemon: {
-    summary: 'Stop kubo: RPC shutdown, then SIGTERM, then SIGKILL after timeouts',
-    args: noArgs,
-    result: { type: 'object', required: ['wasRunning'], properties: { wasRunning: { type: 'boolean' }, method: { enum: ['rpc', 'SIGTERM', 'SIGKILL'] } } },
+    ...COMMAND_SCHEMAS.ipfs_stop_daemon,
     run: async (ctx) => {
       const m = await manager(ctx)
       const r = await m.stop()
@@ -147,9 +70,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     }
   },
   ipfs_configure_gateway: {
-    summary: 'Set external_gateway (https, or http on loopback); an empty url removes it',
-    args: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: { type: 'string', maxLength: 2048 } } },
-    result: gatewaySchema,
+    ...COMMAND_SCHEMAS.ipfs_configure_gateway,
     run: async (ctx, args) => {
       let url = ''
       if (args.url.trim() !== '') {
@@ -166,72 +87,38 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     }
   },
   ipfs_get_config: {
-    summary: 'The effective [ipfs] configuration',
-    args: noArgs,
-    result: { type: 'object', required: ['configFile', 'home', 'ipfs'], properties: { configFile: { type: 'string' }, home: { type: 'string' }, ipfs: { type: 'object' } } },
+    ...COMMAND_SCHEMAS.ipfs_get_config,
     run: async (ctx) => {
       const cfg = await ctx.config()
       return { configFile: cfg.paths.configFile, home: cfg.paths.home, ipfs: { ...cfg.ipfs } }
     }
   },
   ipfs_download_model: {
-    summary: 'Start a verified download by CID (daemon, then gateways); returns at once, progress as download-progress events',
-    args: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['cid'],
-      properties: {
-        cid: cidString,
-        name: { type: 'string', minLength: 1, maxLength: 200 },
-        filename: { type: 'string', minLength: 1, maxLength: 255 },
-        kind: { enum: ['model', 'dataset', 'checkpoint'] },
-        source: { enum: ['auto', 'daemon', 'gateway'] }
-      }
-    },
-    result: downloadSchema,
+    ...COMMAND_SCHEMAS.ipfs_download_model,
     run: async (ctx, args) => ctx.downloads.start(await ctx.config(), args, ctx.env)
   },
   ipfs_list_downloads: {
-    summary: 'Downloads started by this service, with their latest progress',
-    args: noArgs,
-    result: { type: 'object', required: ['downloads'], properties: { downloads: { type: 'array', items: downloadSchema } } },
+    ...COMMAND_SCHEMAS.ipfs_list_downloads,
     run: async (ctx) => ({ downloads: ctx.downloads.list() })
   },
   ipfs_pause_download: {
-    summary: 'Pause a download (verified data is kept)',
-    args: idArgs,
-    result: downloadSchema,
+    ...COMMAND_SCHEMAS.ipfs_pause_download,
     run: async (ctx, args) => ctx.downloads.control(args.id, 'pause')
   },
   ipfs_resume_download: {
-    summary: 'Resume a paused download',
-    args: idArgs,
-    result: downloadSchema,
+    ...COMMAND_SCHEMAS.ipfs_resume_download,
     run: async (ctx, args) => ctx.downloads.control(args.id, 'resume')
   },
   ipfs_cancel_download: {
-    summary: 'Cancel a download and discard its partial data',
-    args: idArgs,
-    result: downloadSchema,
+    ...COMMAND_SCHEMAS.ipfs_cancel_download,
     run: async (ctx, args) => ctx.downloads.control(args.id, 'cancel')
   },
   ipfs_list_models: {
-    summary: 'The local model registry (models/registry.json)',
-    args: noArgs,
-    result: { type: 'object', required: ['models'], properties: { models: { type: 'array', items: modelSchema } } },
+    ...COMMAND_SCHEMAS.ipfs_list_models,
     run: async (ctx) => ({ models: await registryOf(await ctx.config()).list() })
   },
   ipfs_verify_model: {
-    summary: 'Re-verify a stored model against its CID without a daemon; marks it unverified on bit rot',
-    args: idArgs,
-    result: {
-      type: 'object',
-      required: ['id', 'ok'],
-      properties: {
-        id: { type: 'string' }, ok: { type: 'boolean' }, bytes: { type: 'integer' }, method: { type: 'string' },
-        error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, offset: { type: 'integer' }, path: { type: 'string' } } }
-      }
-    },
+    ...COMMAND_SCHEMAS.ipfs_verify_model,
     run: async (ctx, args) => {
       const cfg = await ctx.config()
       const entry = await registryOf(cfg).get(args.id)
@@ -247,15 +134,11 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     }
   },
   ipfs_remove_model: {
-    summary: 'Remove a model: unpin it (unless keepPin), drop its registry entry, delete its folder',
-    args: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', minLength: 1 }, keepPin: { type: 'boolean' } } },
-    result: { type: 'object', required: ['removed', 'unpinned'], properties: { removed: modelSchema, unpinned: { type: 'boolean' }, pinNote: { type: 'string' } } },
+    ...COMMAND_SCHEMAS.ipfs_remove_model,
     run: async (ctx, args) => await removeModel(await ctx.config(), args.id, { keepPin: args.keepPin, env: ctx.env })
   },
   ipfs_pin: {
-    summary: 'Pin a CID in the local daemon (pin_timeout_seconds applies); progress as pin-progress events',
-    args: { type: 'object', additionalProperties: false, required: ['cid'], properties: { cid: cidString, name: { type: 'string', maxLength: 200 } } },
-    result: { type: 'object', required: ['cid', 'alreadyPinned', 'blocks'], properties: { cid: { type: 'string' }, alreadyPinned: { type: 'boolean' }, blocks: { type: 'integer' }, bytes: { type: 'integer' } } },
+    ...COMMAND_SCHEMAS.ipfs_pin,
     run: async (ctx, args) => {
       const cfg = await ctx.config()
       const rpc = await (await manager(ctx)).rpc()
@@ -271,9 +154,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     }
   },
   ipfs_unpin: {
-    summary: 'Unpin a CID; content a registry model relies on needs force',
-    args: { type: 'object', additionalProperties: false, required: ['cid'], properties: { cid: cidString, force: { type: 'boolean' } } },
-    result: { type: 'object', required: ['cid', 'models'], properties: { cid: { type: 'string' }, models: { type: 'array', items: { type: 'string' } } } },
+    ...COMMAND_SCHEMAS.ipfs_unpin,
     run: async (ctx, args) => {
       const cfg = await ctx.config()
       const rpc = await (await manager(ctx)).rpc()
@@ -281,17 +162,11 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     }
   },
   ipfs_get_pins: {
-    summary: 'Recursive pins of the local daemon, with their names and the registry models each backs',
-    args: noArgs,
-    result: {
-      type: 'object',
-      required: ['pins'],
-      properties: { pins: { type: 'array', items: { type: 'object', required: ['cid', 'type', 'models'], properties: { cid: { type: 'string' }, type: { type: 'string' }, name: { type: 'string' }, models: { type: 'array', items: { type: 'string' } } } } } }
-    },
+    ...COMMAND_SCHEMAS.ipfs_get_pins,
     run: async (ctx) => {
       const cfg = await ctx.config()
       const rpc = await (await manager(ctx)).rpc()
-      const pins: Array<Omit<PinListEntry, 'name'> & { name?: string }> = []
+      const pins: PinView[] = []
       for await (const p of pinList(rpc, { models: await registryOf(cfg).list() })) {
         pins.push({ cid: p.cid, type: p.type, models: p.models, ...(p.name != null ? { name: p.name } : {}) })
       }

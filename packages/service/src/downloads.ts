@@ -4,7 +4,7 @@
  * resume and cancel act on the pull handle.
  */
 import { checkPullInput, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
-import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/client'
+import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/contract'
 import { ServiceError } from './errors.ts'
 
 interface Job { view: DownloadView, handle: PullHandle }

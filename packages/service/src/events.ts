@@ -1,6 +1,6 @@
 /** Fans service events out to every connected Server-Sent Events client. */
 import type { ServerResponse } from 'node:http'
-import type { ServiceEvent } from '@citrate-ipfs/client'
+import type { ServiceEvent } from '@citrate-ipfs/contract'
 
 export class EventHub {
   private readonly clients = new Set<ServerResponse>()

@@ -1,4 +1,8 @@
-/** The OpenAPI 3.1 description, generated from the same schemas the service validates with. */
+/**
+ * The OpenAPI 3.1 description, generated from the contract's schemas: the
+ * same ones the service validates arguments with and the client's types come from.
+ */
+import { ErrorBody, ServiceEvent } from '@citrate-ipfs/contract'
 import { COMMANDS } from './commands.ts'
 
 export function openApiDocument (): Record<string, unknown> {
@@ -9,7 +13,7 @@ export function openApiDocument (): Record<string, unknown> {
       get: { operationId: 'health', summary: 'Liveness (no token needed)', security: [], responses: { 200: { description: 'alive', content: { 'application/json': { schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } } } } } } }
     },
     '/api/events': {
-      get: { operationId: 'events', summary: 'Server-Sent Events: install-progress, daemon-progress, status', responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: errorResponse('missing or wrong token') } }
+      get: { operationId: 'events', summary: "Server-Sent Events: install-progress, daemon-progress, status, download-progress, pin-progress; each frame's event and data form one member of components.schemas.ServiceEvent", responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: errorResponse('missing or wrong token') } }
     },
     '/api/openapi.json': {
       get: { operationId: 'openapi', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } }
@@ -39,7 +43,7 @@ export function openApiDocument (): Record<string, unknown> {
     security: [{ token: [] }],
     components: {
       securitySchemes: { token: { type: 'http', scheme: 'bearer' } },
-      schemas: { Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } } }
+      schemas: { Error: ErrorBody, ServiceEvent }
     },
     paths
   }

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Ajv } from 'ajv'
+import { COMMAND_SCHEMAS, ServiceEvent as ServiceEventSchema } from '@citrate-ipfs/contract'
 import { createClient, CommandError, type CitrateClient, type DownloadView, type ServiceEvent } from '@citrate-ipfs/client'
 import { startService, type RunningService } from '../src/index.ts'
 import { addBytes, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
@@ -148,6 +150,20 @@ describe('service: models, downloads and pins (real kubo)', () => {
     await assert.rejects(client.invoke('ipfs_remove_model', { id: 'slow' }), (err: Error) => err instanceof CommandError && err.code === 'MODEL_NOT_FOUND' && err.status === 404)
     await assert.rejects(client.invoke('ipfs_download_model', { cid: 'not-a-cid' }), (err: Error) => err instanceof CommandError && err.status === 400)
     await assert.rejects(client.invoke('ipfs_pause_download', { id: 'nope' }), (err: Error) => err instanceof CommandError && err.code === 'NOT_FOUND')
+  })
+
+  test('every event streamed and every result read matches the wire contract', async () => {
+    const ajv = new Ajv({ strict: false })
+    const kinds = new Set(events.map(e => e.event))
+    for (const k of ['download-progress', 'pin-progress'] as const) assert.ok(kinds.has(k), `saw ${k} events`)
+    for (const e of events) assert.ok(ajv.validate(ServiceEventSchema, e), `${e.event} ${JSON.stringify(e.data).slice(0, 200)}: ${ajv.errorsText()}`)
+    // Downloads that completed, failed (cancelled) and were removed: DownloadView with and without model and error.
+    const downloads = await client.invoke('ipfs_list_downloads')
+    assert.ok(downloads.downloads.some(d => d.model != null) && downloads.downloads.some(d => d.error != null))
+    assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_list_downloads.result, downloads), ajv.errorsText())
+    assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_list_models.result, await client.invoke('ipfs_list_models')), ajv.errorsText())
+    assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_get_pins.result, await client.invoke('ipfs_get_pins')), ajv.errorsText())
+    assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_verify_model.result, await client.invoke('ipfs_verify_model', { id: 'tiny-model' })), ajv.errorsText())
   })
 })
 

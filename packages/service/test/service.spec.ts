@@ -8,6 +8,7 @@ import { request } from 'node:http'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
+import { COMMAND_SCHEMAS, ServiceEvent as ServiceEventSchema } from '@citrate-ipfs/contract'
 import { createClient, CommandError, type ServiceEvent } from '@citrate-ipfs/client'
 import { COMMANDS, startService, type RunningService } from '../src/index.ts'
 import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
@@ -172,6 +173,8 @@ describe('service commands (real kubo)', () => {
     ac.abort()
     await listening
     assert.ok(events.some(e => e.event === 'daemon-progress'))
+    const ajv = new Ajv({ strict: false })
+    for (const e of events) assert.ok(ajv.validate(ServiceEventSchema, e), `${e.event} does not match the contract: ${ajv.errorsText()}`)
     assert.deepEqual(events.filter(e => e.event === 'status').map(e => (e.data as { state: string }).state).slice(0, 1), ['Running'])
   })
 
@@ -204,6 +207,9 @@ describe('service commands (real kubo)', () => {
       const types = events.filter(e => e.event === 'install-progress').map(e => (e.data as { type: string }).type)
       assert.equal(types[0], 'citrate:install:resolve')
       assert.ok(types.includes('citrate:install:download'))
+      const ajv = new Ajv({ strict: false })
+      for (const e of events) assert.ok(ajv.validate(ServiceEventSchema, e), `${e.event} does not match the contract: ${ajv.errorsText()}`)
+      assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_install.result, r), ajv.errorsText())
       assert.equal((await client.invoke('ipfs_check_status')).state, 'Stopped')
     } finally {
       await svc2.close()

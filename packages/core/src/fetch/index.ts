@@ -18,13 +18,8 @@
  */
 export { Retrieval, type RetrieveOptions, type RetrieveResult } from './retrieval.ts'
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
-<<<<<<< HEAD
-export { SourceRequestError, type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
-export { type BlockCache } from './local-blocks.ts'
-=======
 export { type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
-export { resolveSources, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type ResolveSourcesOptions, type ResolvedSources } from './sources.ts'
->>>>>>> errors
+export { type BlockCache } from './local-blocks.ts'
 export { verifyBlock, assertSupportedCid, MAX_BLOCK_BYTES } from './verify.ts'
 export { checkEntryName } from './unixfs.ts'
 export { readCarBlocks } from './car.ts'

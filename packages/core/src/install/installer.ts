@@ -13,6 +13,7 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
+import type { InstallProgressEvent } from '@citrate-ipfs/contract'
 import type { CitratePaths } from '../config/paths.ts'
 import { AbortedError, InstallError, UnsupportedPlatformError } from '../errors.ts'
 import { archiveFormat, currentPlatform, kuboArchiveName, kuboBinaryName, type PlatformInfo } from '../platform.ts'
@@ -21,12 +22,8 @@ import { fsyncDir } from '../util/atomic-write.ts'
 
 const execFileAsync = promisify(execFile)
 
-export type InstallProgressEvent =
-  | { type: 'citrate:install:resolve', version: string, url: string }
-  | { type: 'citrate:install:download', downloadedBytes: number, totalBytes: number | undefined }
-  | { type: 'citrate:install:verify', algorithm: 'sha512' }
-  | { type: 'citrate:install:extract' }
-  | { type: 'citrate:install:done', path: string, version: string }
+// Install progress reaches clients as is (as `install-progress` events), so its shape is the contract's.
+export type { InstallProgressEvent } from '@citrate-ipfs/contract'
 
 export interface InstallOptions {
   paths: CitratePaths

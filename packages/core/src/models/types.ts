@@ -1,27 +1,13 @@
 /** The public shapes of a pull: options, progress events (the seed's DownloadProgress) and result. */
+import type { DownloadProgress } from '@citrate-ipfs/contract'
 import type { LoadedConfig } from '../config/load.ts'
 import type { SourceFailure } from '../errors.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import type { BlockSource } from '../fetch/index.ts'
 import type { SourceMode } from './sources.ts'
 
-/** The seed's status enum, serialised as serde does: unit variants as strings, `Failed(reason)` as `{ Failed: reason }`. */
-export type DownloadStatus = 'Queued' | 'Connecting' | 'Downloading' | 'Verifying' | 'Complete' | 'Paused' | { Failed: string }
-
-/** The seed's DownloadProgress, plus the source currently answering. Byte counts are best-effort; status changes are guaranteed. */
-export interface DownloadProgress {
-  cid: string
-  /** Declared size of all file bytes; grows while a directory is being discovered, exact at Complete. 0 until the root is read. */
-  total_bytes: number
-  /** Verified file bytes on disk (including those found on disk when resuming). */
-  downloaded_bytes: number
-  progress_percent: number
-  /** Recent throughput in megabytes (10^6 bytes) per second. */
-  speed_mbps: number
-  eta_seconds: number | null
-  status: DownloadStatus
-  source: string | null
-}
+// The seed's DownloadProgress and its status enum cross the wire as they are, so they are the contract's.
+export type { DownloadProgress, DownloadStatus } from '@citrate-ipfs/contract'
 
 export type PullEvent =
   | { type: 'citrate:pull:progress', progress: DownloadProgress }

@@ -3,26 +3,10 @@
  * migration from older versions. Validation names the first field at fault so a
  * broken file can be fixed by hand.
  */
+import { MODEL_KINDS, MODEL_SOURCES, type ModelEntry, type ModelKind, type ModelSource } from '@citrate-ipfs/contract'
 
-export type ModelSource = 'ipfs' | 'gateway' | 'local'
-export type ModelKind = 'model' | 'dataset' | 'checkpoint'
-
-export interface ModelEntry {
-  /** A safe folder name, see sanitizeModelId. */
-  id: string
-  name: string
-  cid: string
-  size_bytes: number
-  quantization: string | null
-  /** ISO 8601 time of download or publish. */
-  downloaded_at: string
-  /** Where the content lives on disk (a file, or a folder for directory CIDs). */
-  path: string
-  source: ModelSource
-  source_url: string | null
-  verified: boolean
-  kind: ModelKind
-}
+// An entry is what `ipfs_list_models` returns, so its shape is the wire contract's.
+export { MODEL_KINDS, MODEL_SOURCES, type ModelEntry, type ModelKind, type ModelSource }
 
 export interface RegistryDocument {
   version: string
@@ -35,9 +19,6 @@ export interface RegistryDocument {
  */
 export const REGISTRY_VERSION = '1.1'
 export const SUPPORTED_REGISTRY_VERSIONS = ['1.0', '1.1'] as const
-
-export const MODEL_SOURCES: readonly ModelSource[] = ['ipfs', 'gateway', 'local']
-export const MODEL_KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
 
 /** A schema violation: the JSON path of the field and what is wrong with it. */
 export class SchemaViolation {

@@ -1,0 +1,133 @@
+/**
+ * Every command of the service under its seed name: a summary, the schema of
+ * its arguments and the schema of its result. The service validates arguments
+ * with these and publishes them in OpenAPI; `CommandMap` gives clients the
+ * same shapes as TypeScript types, so neither side can drift from the other.
+ */
+import { Type, type Static, type TObject, type TProperties, type TSchema } from 'typebox'
+import { DownloadSourceMode, DownloadView } from './download.ts'
+import { InstallResult } from './install.ts'
+import { ModelEntry, ModelKind, RemoveModelResult, VerifyOutcome } from './model.ts'
+import { PinResult, PinView, UnpinResult } from './pins.ts'
+import { ConfigView, GatewayConfig, IpfsStatus, StartDaemonResult, StopDaemonResult } from './status.ts'
+
+export interface CommandSchema {
+  summary: string
+  /** Arguments are an object that admits no unknown keys, so a typo fails loudly instead of being ignored. */
+  args: TObject
+  result: TSchema
+}
+
+/** Arguments are closed: an unknown key is a caller's mistake worth a 400. */
+const args = <P extends TProperties>(properties: P) => Type.Object(properties, { additionalProperties: false })
+
+const NoArgs = args({})
+/** Long enough for any CID in use (a CIDv1 of a 512-bit hash in base32 is about 110 characters), short enough to reject junk. */
+const CidArg = Type.String({ minLength: 1, maxLength: 200 })
+const IdArgs = args({ id: Type.String({ minLength: 1, maxLength: 200 }) })
+
+export const COMMAND_SCHEMAS = {
+  ipfs_check_status: {
+    summary: 'Whether kubo is installed and running, with peer id and addresses',
+    args: NoArgs,
+    result: IpfsStatus
+  },
+  ipfs_install: {
+    summary: 'Download, verify (sha512) and install kubo into $CITRATE_HOME/bin; progress as install-progress events',
+    args: args({ version: Type.Optional(Type.String({ pattern: '^(latest|v?\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?)$' })) }),
+    result: InstallResult
+  },
+  ipfs_start_daemon: {
+    summary: 'Start kubo, or adopt the daemon already running on this repo',
+    args: NoArgs,
+    result: StartDaemonResult
+  },
+  ipfs_stop_daemon: {
+    summary: 'Stop kubo: RPC shutdown, then SIGTERM, then SIGKILL after timeouts',
+    args: NoArgs,
+    result: StopDaemonResult
+  },
+  ipfs_configure_gateway: {
+    summary: 'Set external_gateway (https, or http on loopback); an empty url removes it',
+    args: args({ url: Type.String({ maxLength: 2048 }) }),
+    result: GatewayConfig
+  },
+  ipfs_get_config: {
+    summary: 'The effective [ipfs] configuration',
+    args: NoArgs,
+    result: ConfigView
+  },
+  ipfs_download_model: {
+    summary: 'Start a verified download by CID (daemon, then gateways); returns at once, progress as download-progress events',
+    args: args({
+      cid: CidArg,
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+      kind: Type.Optional(ModelKind),
+      source: Type.Optional(DownloadSourceMode)
+    }),
+    result: DownloadView
+  },
+  ipfs_list_downloads: {
+    summary: 'Downloads started by this service, with their latest progress',
+    args: NoArgs,
+    result: Type.Object({ downloads: Type.Array(DownloadView) })
+  },
+  ipfs_pause_download: {
+    summary: 'Pause a download (verified data is kept)',
+    args: IdArgs,
+    result: DownloadView
+  },
+  ipfs_resume_download: {
+    summary: 'Resume a paused download',
+    args: IdArgs,
+    result: DownloadView
+  },
+  ipfs_cancel_download: {
+    summary: 'Cancel a download and discard its partial data',
+    args: IdArgs,
+    result: DownloadView
+  },
+  ipfs_list_models: {
+    summary: 'The local model registry (models/registry.json)',
+    args: NoArgs,
+    result: Type.Object({ models: Type.Array(ModelEntry) })
+  },
+  ipfs_verify_model: {
+    summary: 'Re-verify a stored model against its CID without a daemon; marks it unverified on bit rot',
+    args: IdArgs,
+    result: VerifyOutcome
+  },
+  ipfs_remove_model: {
+    summary: 'Remove a model: unpin it (unless keepPin), drop its registry entry, delete its folder',
+    args: args({ id: Type.String({ minLength: 1 }), keepPin: Type.Optional(Type.Boolean()) }),
+    result: RemoveModelResult
+  },
+  ipfs_pin: {
+    summary: 'Pin a CID in the local daemon (pin_timeout_seconds applies); progress as pin-progress events',
+    args: args({ cid: CidArg, name: Type.Optional(Type.String({ maxLength: 200 })) }),
+    result: PinResult
+  },
+  ipfs_unpin: {
+    summary: 'Unpin a CID; content a registry model relies on needs force',
+    args: args({ cid: CidArg, force: Type.Optional(Type.Boolean()) }),
+    result: UnpinResult
+  },
+  ipfs_get_pins: {
+    summary: 'Recursive pins of the local daemon, with their names and the registry models each backs',
+    args: NoArgs,
+    result: Type.Object({ pins: Type.Array(PinView) })
+  }
+} satisfies Record<string, CommandSchema>
+
+export type CommandName = keyof typeof COMMAND_SCHEMAS
+
+/** Commands without arguments take `{}` and nothing else (TypeScript's `{}` would admit any object). */
+type ArgsOf<S extends TSchema> = keyof Static<S> extends never ? Record<string, never> : Static<S>
+
+/** Each command's arguments and result as TypeScript types, derived from the schemas above. */
+export type CommandMap = {
+  [C in CommandName]: { args: ArgsOf<typeof COMMAND_SCHEMAS[C]['args']>, result: Static<typeof COMMAND_SCHEMAS[C]['result']> }
+}
+export type CommandArgs<C extends CommandName> = CommandMap[C]['args']
+export type CommandResult<C extends CommandName> = CommandMap[C]['result']
