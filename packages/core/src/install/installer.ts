@@ -13,7 +13,7 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
-import type { InstallProgressEvent } from '@citrate-ipfs/contract'
+import type { InstallProgressEvent, InstallResult as ContractInstallResult } from '@citrate-ipfs/contract'
 import type { CitratePaths } from '../config/paths.ts'
 import { AbortedError, InstallError, UnsupportedPlatformError } from '../errors.ts'
 import { archiveFormat, currentPlatform, kuboArchiveName, kuboBinaryName, type PlatformInfo } from '../platform.ts'
@@ -37,12 +37,8 @@ export interface InstallOptions {
   stallTimeoutMs?: number
 }
 
-export interface InstallResult {
-  path: string
-  version: string
-  sha512: string
-  bytes: number
-}
+/** What an install gives: the wire contract's shape. */
+export type InstallResult = ContractInstallResult
 
 export async function installKubo (opts: InstallOptions): Promise<InstallResult> {
   const platform = opts.platform ?? currentPlatform

@@ -5,6 +5,7 @@
  * trustless responses. Duplicates are removed; every one is spoken to the
  * trustless way, the local daemon included.
  */
+import type { DownloadSourceMode } from '@citrate-ipfs/contract'
 import type { LoadedConfig } from '../config/load.ts'
 import { DaemonManager } from '../daemon/manager.ts'
 import { DaemonNotRunningError } from '../errors.ts'
@@ -13,7 +14,8 @@ import { GatewaySource, type BlockSource } from '../fetch/index.ts'
 /** Public gateways known to answer `application/vnd.ipld.raw` and `.car` requests. */
 export { PUBLIC_TRUSTLESS_GATEWAYS } from '../config/schema.ts'
 
-export type SourceMode = 'auto' | 'daemon' | 'gateway'
+/** Where a pull's blocks may come from (the wire contract's `source` argument). */
+export type SourceMode = DownloadSourceMode
 
 export interface ResolveSourcesOptions {
   config: LoadedConfig
