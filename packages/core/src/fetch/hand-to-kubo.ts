@@ -12,8 +12,8 @@ import type { CID } from 'multiformats/cid'
 import { KuboRpc } from '../daemon/rpc.ts'
 import { KuboRpcError, UnsupportedContentError } from '../errors.ts'
 import type { PullJournal } from './journal.ts'
-import { decodeNode, leafBlockFromData } from './unixfs.ts'
-import { isIdentity } from './verify.ts'
+import { decodeNode, leafBlockFromData } from '../ipld/unixfs.ts'
+import { isIdentity } from '../ipld/verify-block.ts'
 
 interface Block { cid: CID, bytes: Uint8Array }
 

@@ -15,7 +15,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
-import { verifyBlock } from './verify.ts'
+import { verifyBlock } from '../ipld/verify-block.ts'
 
 export function pullsRoot (home: string): string {
   return join(home, 'tmp', 'pulls', 'v1')

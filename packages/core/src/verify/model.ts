@@ -13,7 +13,7 @@ import { hashPath } from '../publish/publish.ts'
 import type { ImportShapeOptions } from '../publish/options.ts'
 import { modelDir } from '../registry/model-files.ts'
 import type { ModelEntry } from '../registry/schema.ts'
-import { DAG_INDEX_FILE, readDagIndex } from './dag-index.ts'
+import { DAG_INDEX_FILE, readDagIndex } from '../ipld/dag-index.ts'
 import { verifyContent, type VerifyOptions, type VerifyResult } from './verify.ts'
 
 export interface VerifyModelOptions extends VerifyOptions {

@@ -13,7 +13,7 @@ import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { UnixFS } from 'ipfs-unixfs'
 import { AbortedError, ContentCorruptError, DagIndexError, VerifyUnsupportedError } from '../errors.ts'
-import type { DagIndex } from './dag-index.ts'
+import type { DagIndex } from '../ipld/dag-index.ts'
 
 export type VerifyProgressEvent = { type: 'citrate:verify:bytes', bytes: number }
 

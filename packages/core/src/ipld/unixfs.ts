@@ -9,7 +9,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { CID } from 'multiformats/cid'
 import { InvalidDagError, UnsafeNameError, UnsupportedContentError } from '../errors.ts'
-import { CODEC_DAG_PB, CODEC_RAW, verifyBlock } from './verify.ts'
+import { CODEC_DAG_PB, CODEC_RAW, verifyBlock } from './verify-block.ts'
 
 /** murmur3-x64-64, the only HAMT hash function UnixFS uses. */
 const HAMT_HASH_MURMUR3 = 0x22n
