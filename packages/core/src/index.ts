@@ -36,6 +36,7 @@ export {
   defaultCitrateHome, expandHome, currentPlatform, type PlatformInfo
 } from './platform.ts'
 // -- further areas export below (fetch, publish, registry, pins, verify) --
+export * from './ipld/index.ts'
 export * from './fetch/index.ts'
 export * from './registry/index.ts'
 export * from './publish/index.ts'

@@ -19,6 +19,4 @@ export type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptio
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
 export { SourceRequestError, type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 export { resolveSources, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type ResolveSourcesOptions, type ResolvedSources } from './sources.ts'
-export { verifyBlock, assertSupportedCid, MAX_BLOCK_BYTES } from '../ipld/verify-block.ts'
-export { checkEntryName } from '../ipld/unixfs.ts'
 export { readCarBlocks } from './car.ts'
