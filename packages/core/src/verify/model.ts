@@ -6,9 +6,8 @@
  */
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CID } from 'multiformats/cid'
 import { ContentMismatchError, DagIndexError } from '../errors.ts'
-import { sameCid } from '../ipld/cid.ts'
+import { parseCid, sameCid } from '../ipld/cid.ts'
 import { hashPath } from '../publish/publish.ts'
 import type { ImportShapeOptions } from '../publish/options.ts'
 import { modelDir } from '../registry/model-files.ts'
@@ -50,7 +49,7 @@ export async function verifyModel (entry: ModelEntry, opts: VerifyModelOptions):
 function standardShapesFor (cid: string): ImportShapeOptions[] {
   let version: number
   try {
-    version = CID.parse(cid).version
+    version = parseCid(cid).version
   } catch {
     return [{}]
   }
