@@ -11,6 +11,6 @@
  * verifyBlock(cid, bytes)   // throws BlockVerificationError unless bytes hash to cid
  * ```
  */
-export { verifyBlock, hashMatches, assertSupportedCid, MAX_BLOCK_BYTES } from './verify-block.ts'
+export { verifyBlock, assertSupportedCid, MAX_BLOCK_BYTES } from './verify-block.ts'
 export { checkEntryName } from './unixfs.ts'
 export { DagIndexBuilder, readDagIndex, isLeaf, DAG_INDEX_FILE, type DagIndex } from './dag-index.ts'

@@ -67,16 +67,6 @@ export function isIdentity (cid: CID): boolean {
   return cid.multihash.code === IDENTITY
 }
 
-/**
- * True when `bytes` hash to the multihash inside `cid` (for an identity CID:
- * are its digest). Throws UnsupportedContentError for a hash function we
- * cannot compute or a digest too short to mean anything, never `false`:
- * "could not check" must not read as "does not match".
- */
-export function hashMatches (cid: CID, bytes: Uint8Array): boolean {
-  return sameBytes(digestOf(cid, bytes), cid.multihash.digest)
-}
-
 /** Checks `bytes` against `cid`; throws BlockVerificationError on any mismatch. */
 export function verifyBlock (cid: CID, bytes: Uint8Array): void {
   if (bytes.byteLength > MAX_BLOCK_BYTES) {
@@ -88,7 +78,11 @@ export function verifyBlock (cid: CID, bytes: Uint8Array): void {
   throw new BlockVerificationError(cid.toString(), hex(cid.multihash.digest), hex(actual))
 }
 
-/** The digest of `bytes` under the CID's hash function, truncated to the CID's digest length. */
+/**
+ * The digest of `bytes` under the CID's hash function, truncated to the CID's
+ * digest length. A hash function we cannot compute throws UnsupportedContentError,
+ * never a mismatch: "could not check" must not read as "does not match".
+ */
 function digestOf (cid: CID, bytes: Uint8Array): Uint8Array {
   const mh = cid.multihash
   if (mh.code === IDENTITY) return bytes
