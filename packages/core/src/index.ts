@@ -34,9 +34,9 @@ export {
   distTarget, kuboArchiveName, kuboBinaryName, archiveFormat, terminationSignals, executableCandidates,
   defaultCitrateHome, expandHome, currentPlatform, type PlatformInfo
 } from './platform.ts'
-// -- retrieval, publishing, the registry, pins, verification at rest, and the models layer above them --
-export { parseCid, sameCid } from './ipld/cid.ts'
+// -- IPLD, retrieval, publishing, the registry, pins, verification at rest, and the models layer above them --
 export { logger, enableLogging, type Logger } from './log.ts'
+export * from './ipld/index.ts'
 export * from './fetch/index.ts'
 export * from './registry/index.ts'
 export * from './publish/index.ts'

@@ -7,7 +7,7 @@
  */
 import { CID } from 'multiformats/cid'
 import { SourceRequestError } from './source.ts'
-import { MAX_BLOCK_BYTES } from './verify.ts'
+import { MAX_BLOCK_BYTES } from '../ipld/verify-block.ts'
 
 const MAX_HEADER_BYTES = 64 * 1024
 const MAX_SECTION_BYTES = MAX_BLOCK_BYTES + 256

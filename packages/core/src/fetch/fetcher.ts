@@ -12,7 +12,7 @@ import { AbortedError, AllSourcesFailedError, type SourceFailure } from '../erro
 import type { LeafSink } from './leaf-sink.ts'
 import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
 import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
-import { isIdentity, verifyBlock } from './verify.ts'
+import { isIdentity, verifyBlock } from '../ipld/verify-block.ts'
 
 const MAX_STRIKES = 3
 

@@ -10,7 +10,7 @@ import { CID } from 'multiformats/cid'
 import { AbortedError, BlockVerificationError, CitrateError, UnsupportedContentError } from '../errors.ts'
 import { readCarBlocks } from './car.ts'
 import { SourceRequestError, type BlockRequestOptions, type BlockSource, type CarRequestOptions, type VerifiedBlock } from './source.ts'
-import { MAX_BLOCK_BYTES, verifyBlock } from './verify.ts'
+import { MAX_BLOCK_BYTES, verifyBlock } from '../ipld/verify-block.ts'
 import type { RangeRequestOptions } from './range-client.ts'
 
 export interface GatewaySourceOptions {

@@ -20,6 +20,4 @@ export { Retrieval, type RetrieveOptions, type RetrieveResult } from './retrieva
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
 export { type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 export { type BlockCache } from './local-blocks.ts'
-export { verifyBlock, assertSupportedCid, MAX_BLOCK_BYTES } from './verify.ts'
-export { checkEntryName } from './unixfs.ts'
 export { readCarBlocks } from './car.ts'

@@ -15,7 +15,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
-import { verifyBlock } from './verify.ts'
+import { verifyBlock } from '../ipld/verify-block.ts'
 
 export class PullJournal {
   readonly dir: string

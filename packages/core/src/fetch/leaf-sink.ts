@@ -12,7 +12,7 @@
  */
 import type { CID } from 'multiformats/cid'
 import type { RangeSink } from './range-client.ts'
-import { leafMatches } from './unixfs.ts'
+import { leafMatches } from '../ipld/unixfs.ts'
 
 export interface Leaf { cid: CID, offset: number, size: number }
 

@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { UnsupportedContentError } from '../errors.ts'
 import type { VerifiedBlock } from './source.ts'
-import { decodeNode, leafBlockFromData } from './unixfs.ts'
-import { isIdentity } from './verify.ts'
+import { decodeNode, leafBlockFromData } from '../ipld/unixfs.ts'
+import { isIdentity } from '../ipld/verify-block.ts'
 
 /** Where verified interior blocks are kept (the retrieval's journal). */
 export interface BlockCache {

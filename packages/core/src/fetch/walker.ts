@@ -21,8 +21,8 @@ import { AbortedError, InvalidDagError, SizeLimitError, UnsafeNameError } from '
 import type { BlockFetcher, RangeOutcome } from './fetcher.ts'
 import type { PullJournal } from './journal.ts'
 import { BufferPool, LeafMismatch, LeafSink, SinkStopped } from './leaf-sink.ts'
-import { decodeNode, leafBlockFromData, type DecodedNode } from './unixfs.ts'
-import { CODEC_RAW, isIdentity, MAX_BLOCK_BYTES } from './verify.ts'
+import { decodeNode, leafBlockFromData, type DecodedNode } from '../ipld/unixfs.ts'
+import { CODEC_RAW, isIdentity, MAX_BLOCK_BYTES } from '../ipld/verify-block.ts'
 
 type Task =
   | { t: 'entry', cid: CID, path: string, rel: string }

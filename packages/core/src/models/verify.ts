@@ -6,16 +6,15 @@
  */
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CID } from 'multiformats/cid'
 import type { LoadedConfig } from '../config/load.ts'
 import { ContentCorruptError, ContentMismatchError, DagIndexError } from '../errors.ts'
-import { sameCid } from '../ipld/cid.ts'
+import { parseCid, sameCid } from '../ipld/cid.ts'
 import { hashPath } from '../publish/publish.ts'
 import type { ImportShapeOptions } from '../publish/options.ts'
 import { modelDir } from './model-files.ts'
 import { registryOf } from '../registry/registry.ts'
 import type { ModelEntry } from '../registry/schema.ts'
-import { DAG_INDEX_FILE, readDagIndex } from '../verify/dag-index.ts'
+import { DAG_INDEX_FILE, readDagIndex } from '../ipld/dag-index.ts'
 import { verifyContent, type VerifyOptions, type VerifyProgressEvent, type VerifyResult } from '../verify/verify.ts'
 
 export interface VerifyModelOptions extends VerifyOptions {
@@ -69,7 +68,7 @@ export async function verifyRegisteredModel (config: LoadedConfig, entry: ModelE
 function standardShapesFor (cid: string): ImportShapeOptions[] {
   let version: number
   try {
-    version = CID.parse(cid).version
+    version = parseCid(cid).version
   } catch {
     return [{}]
   }

@@ -1,19 +1,24 @@
 /**
  * Verification at rest: re-derive the root CID from the bytes on disk, block
- * by block, with no daemon and without trusting sizes or timestamps. Internal
- * nodes come from the DAG index (each checked against the CID its parent
- * names, starting at the root); every leaf is rebuilt from the file's bytes at
- * the offset the verified parents give, and hashed.
+ * by block, with no daemon and without trusting sizes or timestamps. Interior
+ * nodes (file nodes with links, folders, HAMT shards, symlinks) come from the
+ * DAG index, each checked against the CID its parent names, starting at the
+ * root; every leaf is rebuilt from the file's bytes at the offset the
+ * verified parents give, and hashed. Blocks are checked and decoded by the
+ * same ipld/ functions pull uses, so every hash function and DAG shape pull
+ * accepts re-verifies here.
  */
-import { createHash } from 'node:crypto'
-import { lstat, open, readlink, type FileHandle } from 'node:fs/promises'
+import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
 import { join } from 'node:path'
-import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
-import { UnixFS } from 'ipfs-unixfs'
-import { AbortedError, ContentCorruptError, DagIndexError, VerifyUnsupportedError } from '../errors.ts'
-import type { DagIndex } from './dag-index.ts'
+import { AbortedError, BlockVerificationError, ContentCorruptError, DagIndexError, InvalidDagError } from '../errors.ts'
+import type { DagIndex } from '../ipld/dag-index.ts'
+import { claimEntryName, decodeNode, leafMatches, symlinkTarget, type DecodedNode } from '../ipld/unixfs.ts'
+import { assertSupportedCid, isIdentity, MAX_BLOCK_BYTES, verifyBlock } from '../ipld/verify-block.ts'
+import { logger } from '../log.ts'
+
+const log = logger('verify')
 
 export type VerifyProgressEvent = { type: 'citrate:verify:bytes', bytes: number }
 
@@ -30,122 +35,184 @@ export interface VerifyResult {
   files: number
 }
 
+type FileNode = Extract<DecodedNode, { type: 'file' }>
+type FolderNode = Extract<DecodedNode, { type: 'directory' | 'hamt' }>
+interface Entry { name: string, cid: CID }
+
 /**
  * Proves `path` (a file, or a folder for directory CIDs) hashes to `index.root`.
- * Throws ContentCorruptError naming the file and the offset of the first bad block.
+ * Throws ContentCorruptError naming the file and the offset of the first bad
+ * block, or a missing or extra file; DagIndexError when the index itself is damaged.
  */
 export async function verifyContent (id: string, path: string, index: DagIndex, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const state = { bytes: 0, blocks: 0, files: 0, lastReport: 0 }
-  const interval = opts.progressIntervalMs ?? 200
-  const report = (force = false): void => {
+  const v = new AtRestVerifier(id, index, opts)
+  await v.entry(index.root, path, '')
+  v.report(true)
+  log('%s: %d bytes in %d blocks, %d files verified against %s', id, v.bytes, v.blocks, v.files, index.root.toString())
+  return { cid: index.root.toString(), bytes: v.bytes, blocks: v.blocks, files: v.files }
+}
+
+class AtRestVerifier {
+  bytes = 0
+  blocks = 0
+  files = 0
+  private lastReport = 0
+  /** One leaf at a time is read into this: leaves are at most MAX_BLOCK_BYTES, and none is kept. */
+  private readonly buf = Buffer.allocUnsafe(MAX_BLOCK_BYTES)
+
+  private readonly id: string
+  private readonly index: DagIndex
+  private readonly opts: VerifyOptions
+
+  constructor (id: string, index: DagIndex, opts: VerifyOptions) {
+    this.id = id
+    this.index = index
+    this.opts = opts
+  }
+
+  report (force = false): void {
     const now = Date.now()
-    if (!force && now - state.lastReport < interval) return
-    state.lastReport = now
-    opts.onProgress?.({ type: 'citrate:verify:bytes', bytes: state.bytes })
-  }
-  const corrupt = (p: string, offset: number, detail: string): ContentCorruptError => new ContentCorruptError(id, p, offset, detail)
-
-  /** Checks an index block against the CID its parent names. */
-  const indexBlock = (cid: CID): Uint8Array | undefined => {
-    const bytes = index.blocks.get(cid.toString())
-    if (bytes == null) return undefined
-    if (!hashMatches(cid, bytes)) throw new DagIndexError('DAG_INDEX_CORRUPT', `the DAG index of model ${id} is damaged (block ${cid.toString()}); re-download or re-publish to rebuild it`)
-    state.blocks++
-    return bytes
+    if (!force && now - this.lastReport < (this.opts.progressIntervalMs ?? 200)) return
+    this.lastReport = now
+    this.opts.onProgress?.({ type: 'citrate:verify:bytes', bytes: this.bytes })
   }
 
-  const verifyFileDag = async (cid: CID, fh: FileHandle, p: string, offset: number, length: number | undefined): Promise<number> => {
-    if (opts.signal?.aborted === true) throw new AbortedError('verify')
-    const internal = indexBlock(cid)
-    if (internal == null) {
-      // A leaf: its length is fixed by the verified parent, or (a one-block file) by the file itself.
-      const len = length ?? ((await fh.stat()).size - offset)
-      const buf = Buffer.alloc(len)
-      const { bytesRead } = await fh.read(buf, 0, len, offset)
-      if (bytesRead < len) throw corrupt(p, offset + bytesRead, `the file is truncated (expected ${len} bytes from offset ${offset}, found ${bytesRead})`)
-      if (!leafMatches(cid, buf)) throw corrupt(p, offset, `block ${cid.toString()} (bytes ${offset}–${offset + len - 1}) does not hash to its CID`)
-      state.blocks++
-      state.bytes += len
-      report()
-      return len
-    }
-    const node = dagPb.decode(internal)
-    const fs = node.Data != null ? UnixFS.unmarshal(node.Data) : undefined
-    if (fs == null || (fs.type !== 'file' && fs.type !== 'raw')) throw corrupt(p, offset, `expected a file node at ${cid.toString()}, found ${fs?.type ?? 'no UnixFS data'}`)
-    let pos = offset
-    if (fs.data != null && fs.data.byteLength > 0) {
-      // Data held in an internal node (trickle DAGs): compare with the file directly.
-      const buf = Buffer.alloc(fs.data.byteLength)
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos)
-      if (bytesRead < buf.length || !buf.equals(fs.data)) throw corrupt(p, pos, `bytes ${pos}–${pos + buf.length - 1} differ from node ${cid.toString()}`)
-      pos += buf.length
-      state.bytes += buf.length
-    }
-    for (let i = 0; i < node.Links.length; i++) {
-      const link = node.Links[i]
-      const size = fs.blockSizes[i]
-      if (link == null || size == null) throw corrupt(p, pos, `node ${cid.toString()} has links without block sizes`)
-      pos += await verifyFileDag(link.Hash, fh, p, pos, Number(size))
-    }
-    return pos - offset
-  }
-
-  const verifyEntry = async (cid: CID, p: string): Promise<void> => {
+  /** Verifies the entry `cid` at `p` (`rel` is its path inside the content, for messages). */
+  async entry (cid: CID, p: string, rel: string): Promise<void> {
     const st = await lstat(p).catch(() => undefined)
-    if (st == null) throw corrupt(p, 0, 'it is missing')
-    const internal = index.blocks.has(cid.toString()) ? indexBlock(cid) : undefined
-    const fs = internal != null ? unixfsOf(internal) : undefined
-    if (fs?.type === 'directory') {
-      if (!st.isDirectory()) throw corrupt(p, 0, 'expected a folder')
-      for (const link of dagPb.decode(internal as Uint8Array).Links) {
-        if (link.Name == null || link.Name === '' || link.Name.includes('/') || link.Name === '..' || link.Name === '.') throw corrupt(p, 0, `unsafe entry name ${JSON.stringify(link.Name)}`)
-        await verifyEntry(link.Hash, join(p, link.Name))
+    if (st == null) throw this.corrupt(p, 0, 'it is missing')
+    const block = this.interior(cid)
+    if (block != null) {
+      const target = symlinkTarget(cid, block)
+      if (target !== undefined) {
+        if (!st.isSymbolicLink() || await readlink(p) !== target) throw this.corrupt(p, 0, 'the symlink target differs')
+        return
       }
+    }
+    const node = block != null ? decodeNode(cid, block) : undefined
+    if (node != null && node.type !== 'file') {
+      await this.folder(p, rel, st, this.entriesOf(cid, node, rel))
       return
     }
-    if (fs?.type === 'hamt-sharded-directory') throw new VerifyUnsupportedError(`${p}: HAMT-sharded folders are not verified yet`)
-    if (fs?.type === 'symlink') {
-      const target = st.isSymbolicLink() ? await readlink(p) : undefined
-      if (target !== new TextDecoder().decode(fs.data)) throw corrupt(p, 0, 'the symlink target differs')
-      return
-    }
-    if (!st.isFile()) throw corrupt(p, 0, 'expected a file')
+    if (!st.isFile()) throw this.corrupt(p, 0, 'expected a file')
     const fh = await open(p, 'r')
     try {
-      const total = await verifyFileDag(cid, fh, p, 0, undefined)
       const size = (await fh.stat()).size
-      if (size > total) throw corrupt(p, total, `${size - total} extra bytes after the end of the content`)
-      state.files++
+      const total = node != null ? await this.fileNode(cid, node, fh, p, 0) : await this.leaf(cid, fh, p, 0, size)
+      if (size > total) throw this.corrupt(p, total, `${size - total} extra bytes after the end of the content`)
+      this.files++
     } finally {
       await fh.close()
     }
   }
 
-  await verifyEntry(index.root, path)
-  report(true)
-  return { cid: index.root.toString(), bytes: state.bytes, blocks: state.blocks, files: state.files }
-}
-
-function unixfsOf (block: Uint8Array): UnixFS | undefined {
-  const node = dagPb.decode(block)
-  return node.Data != null ? UnixFS.unmarshal(node.Data) : undefined
-}
-
-/** Rebuilds a leaf block from file bytes in each encoding kubo produces and checks it hashes to `cid`. */
-function leafMatches (cid: CID, data: Uint8Array): boolean {
-  if (cid.code === raw.code) return hashMatches(cid, data)
-  if (cid.code !== dagPb.code) return false
-  for (const type of ['file', 'raw'] as const) {
-    const block = dagPb.encode({ Data: new UnixFS({ type, data }).marshal(), Links: [] })
-    if (hashMatches(cid, block)) return true
+  /**
+   * The folder's entries, whether it is one node or a HAMT: every shard is
+   * an index block checked against its CID, and names go through the same
+   * checks pull applies (portable, unique per folder, case-insensitively).
+   */
+  private entriesOf (cid: CID, node: FolderNode, rel: string): Entry[] {
+    const names = new Set<string>()
+    const entries: Entry[] = []
+    const take = (list: Entry[]): void => {
+      for (const e of list) { claimEntryName(names, e.name, rel); entries.push(e) }
+    }
+    take(node.entries)
+    const shards = node.type === 'hamt' ? [...node.shards] : []
+    for (let shard = shards.pop(); shard != null; shard = shards.pop()) {
+      const bytes = this.interior(shard)
+      if (bytes == null) throw this.indexDamaged(`it lacks HAMT shard ${shard.toString()} of ${cid.toString()}`)
+      const sub = decodeNode(shard, bytes)
+      if (sub.type !== 'hamt') throw new InvalidDagError(`${shard.toString()} is a ${sub.type} where a HAMT shard was expected (${rel || 'root'})`)
+      take(sub.entries)
+      shards.push(...sub.shards)
+    }
+    // A HAMT lists entries in hash order; verify (and report) in name order, as a folder listing would.
+    return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   }
-  return false
-}
 
-function hashMatches (cid: CID, bytes: Uint8Array): boolean {
-  const mh = cid.multihash
-  if (mh.code === 0x00) return Buffer.from(mh.digest).equals(Buffer.from(bytes))
-  if (mh.code !== 0x12) throw new VerifyUnsupportedError(`hash function 0x${mh.code.toString(16)} is not supported by verify (only sha2-256 and identity)`)
-  return createHash('sha256').update(bytes).digest().equals(Buffer.from(mh.digest))
-}
+  /** Missing and extra files are reported before any bytes are hashed: they are cheap to find and say the most. */
+  private async folder (p: string, rel: string, st: Stats, entries: Entry[]): Promise<void> {
+    if (!st.isDirectory()) throw this.corrupt(p, 0, 'expected a folder')
+    const onDisk = new Set(await readdir(p))
+    const expected = new Set(entries.map(e => e.name))
+    for (const e of entries) if (!onDisk.has(e.name)) throw this.corrupt(join(p, e.name), 0, 'it is missing')
+    for (const name of [...onDisk].sort()) if (!expected.has(name)) throw this.corrupt(join(p, name), 0, 'it is not part of the content')
+    for (const e of entries) await this.entry(e.cid, join(p, e.name), rel === '' ? e.name : `${rel}/${e.name}`)
+  }
 
+  /** Verifies the part of a file under `cid` starting at `offset`; returns its length. `size` is what the verified parent declares. */
+  private async filePart (cid: CID, fh: FileHandle, p: string, offset: number, size: number): Promise<number> {
+    const block = this.interior(cid)
+    if (block == null) return await this.leaf(cid, fh, p, offset, size)
+    const node = decodeNode(cid, block)
+    if (node.type !== 'file') throw this.corrupt(p, offset, `expected a file node at ${cid.toString()}, found a ${node.type}`)
+    if (node.fileSize !== size) throw new InvalidDagError(`${cid.toString()} holds ${node.fileSize} bytes where its parent declares ${size} (${p})`)
+    return await this.fileNode(cid, node, fh, p, offset)
+  }
+
+  private async fileNode (cid: CID, node: FileNode, fh: FileHandle, p: string, offset: number): Promise<number> {
+    let pos = offset
+    if (node.data.byteLength > 0) {
+      // Bytes held in the node itself (trickle DAGs, inlined leaves): it is verified, so compare directly.
+      const got = await this.read(fh, pos, node.data.byteLength)
+      if (got.byteLength < node.data.byteLength || !got.equals(node.data)) {
+        throw this.corrupt(p, pos, `bytes ${pos}–${pos + node.data.byteLength - 1} differ from node ${cid.toString()}`)
+      }
+      pos += got.byteLength
+      this.bytes += got.byteLength
+    }
+    for (const child of node.children) pos += await this.filePart(child.cid, fh, p, pos, child.size)
+    return pos - offset
+  }
+
+  /** A leaf: its bytes are the file's, `length` of them from `offset`, rebuilt into a block and hashed. */
+  private async leaf (cid: CID, fh: FileHandle, p: string, offset: number, length: number): Promise<number> {
+    if (this.opts.signal?.aborted === true) throw new AbortedError('verify')
+    if (length > MAX_BLOCK_BYTES) {
+      // No leaf is that big: either the file has bytes past its one-block content, or the index lost an interior node.
+      throw this.corrupt(p, offset, `${length} bytes from offset ${offset} where ${cid.toString()} is a single block of at most ${MAX_BLOCK_BYTES} bytes`)
+    }
+    const data = await this.read(fh, offset, length)
+    if (data.byteLength < length) throw this.corrupt(p, offset + data.byteLength, `the file is truncated (expected ${length} bytes from offset ${offset}, found ${data.byteLength})`)
+    assertSupportedCid(cid)
+    if (!leafMatches(cid, data)) throw this.corrupt(p, offset, `block ${cid.toString()} (bytes ${offset}–${offset + length - 1}) does not hash to its CID`)
+    this.blocks++
+    this.bytes += length
+    this.report()
+    return length
+  }
+
+  /**
+   * The block of `cid` when it is not file data on disk: from the index,
+   * checked against its CID with pull's verifyBlock, or the CID itself for an
+   * identity CID. Undefined means a leaf.
+   */
+  private interior (cid: CID): Uint8Array | undefined {
+    if (this.opts.signal?.aborted === true) throw new AbortedError('verify')
+    assertSupportedCid(cid)
+    const bytes = isIdentity(cid) ? cid.multihash.digest : this.index.blocks.get(cid.toString())
+    if (bytes == null) return undefined
+    try {
+      verifyBlock(cid, bytes)
+    } catch (err) {
+      if (err instanceof BlockVerificationError) throw this.indexDamaged(`block ${cid.toString()} does not hash to its CID`)
+      throw err
+    }
+    this.blocks++
+    return bytes
+  }
+
+  private async read (fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+    const { bytesRead } = await fh.read(this.buf, 0, length, offset)
+    return this.buf.subarray(0, bytesRead)
+  }
+
+  private corrupt (p: string, offset: number, detail: string): ContentCorruptError {
+    return new ContentCorruptError(this.id, p, offset, detail)
+  }
+
+  private indexDamaged (detail: string): DagIndexError {
+    return new DagIndexError('DAG_INDEX_CORRUPT', `the DAG index of model ${this.id} is damaged: ${detail}; re-download or re-publish to rebuild it`)
+  }
+}

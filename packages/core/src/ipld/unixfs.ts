@@ -1,15 +1,17 @@
 /**
- * Decoding one verified block into what the DAG walker needs: file bytes and
- * child offsets, directory entries, or HAMT shard entries. Anything the walker
+ * Decoding one verified block into what a DAG walk needs: file bytes and
+ * child offsets, directory entries, or HAMT shard entries. Anything a walk
  * could get wrong (unknown types, sizes that do not add up, unsafe names) is
- * refused here with a typed error.
+ * refused here with a typed error. Pull (fetch/) and `models verify`
+ * (verify/) both read DAGs through these functions, so they accept and
+ * refuse the same things.
  */
 import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { CID } from 'multiformats/cid'
 import { InvalidDagError, UnsafeNameError, UnsupportedContentError } from '../errors.ts'
-import { CODEC_DAG_PB, CODEC_RAW, verifyBlock } from './verify.ts'
+import { CODEC_DAG_PB, CODEC_RAW, verifyBlock } from './verify-block.ts'
 
 /** murmur3-x64-64, the only HAMT hash function UnixFS uses. */
 const HAMT_HASH_MURMUR3 = 0x22n
@@ -64,6 +66,22 @@ export function decodeNode (cid: CID, bytes: Uint8Array): DecodedNode {
     }
     default:
       throw new UnsupportedContentError(`UnixFS ${fs.type} node (${cid.toString()})`)
+  }
+}
+
+/**
+ * The target of a UnixFS symlink node, or undefined for any other block.
+ * decodeNode refuses symlinks (pull never writes one); content published
+ * from a folder on disk may hold them, and verify re-proves them.
+ */
+export function symlinkTarget (cid: CID, bytes: Uint8Array): string | undefined {
+  if (cid.code !== CODEC_DAG_PB) return undefined
+  try {
+    const pb = dagPb.decode(bytes)
+    const fs = pb.Data != null ? UnixFS.unmarshal(pb.Data) : undefined
+    return fs?.type === 'symlink' ? new TextDecoder().decode(fs.data) : undefined
+  } catch {
+    return undefined // not UnixFS at all: decodeNode reports that with its own error
   }
 }
 
@@ -179,6 +197,17 @@ export function checkEntryName (name: string): string {
   if (/[<>:"|?*]/.test(name) || /[. ]$/.test(name) || WINDOWS_RESERVED.test(name)) throw new UnsafeNameError(name, 'not a portable file name')
   if (Buffer.byteLength(name) > 255) throw new UnsafeNameError(name, 'longer than 255 bytes')
   return name
+}
+
+/**
+ * Records `name` in `names` (one set per folder), refusing a second entry of
+ * the same name. On case-insensitive disks two names differing only in case
+ * would land in one file, so they count as the same.
+ */
+export function claimEntryName (names: Set<string>, name: string, folder: string): void {
+  const key = name.toLowerCase()
+  if (names.has(key)) throw new UnsafeNameError(name, `a second entry with this name in ${folder === '' ? 'the root folder' : folder}`)
+  names.add(key)
 }
 
 /** Model / dataset ids become folder names: a stricter, predictable alphabet. */

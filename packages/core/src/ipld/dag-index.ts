@@ -19,6 +19,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { UnixFS } from 'ipfs-unixfs'
 import { writeFileAtomic } from '../util/atomic-write.ts'
+import { parseCid } from './cid.ts'
 
 export const DAG_INDEX_FILE = 'dag-index.car'
 
@@ -46,7 +47,7 @@ export class DagIndexBuilder {
 
   /** Writes the index for `root` as a CAR, atomically. */
   async write (file: string, root: CID | string): Promise<void> {
-    const rootCid = typeof root === 'string' ? CID.parse(root) : root
+    const rootCid = typeof root === 'string' ? parseCid(root) : root
     const { writer, out } = CarWriter.create([rootCid])
     const parts: Uint8Array[] = []
     const collect = (async () => { for await (const p of out) parts.push(p) })()
