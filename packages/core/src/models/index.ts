@@ -20,4 +20,4 @@ export type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptio
 export { resolveSources, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type ResolveSourcesOptions, type ResolvedSources } from './sources.ts'
 export { removeModel, type RemoveModelResult } from './remove.ts'
 export { verifyModel, verifyRegisteredModel, type VerifyModelOptions, type ModelVerifyResult } from './verify.ts'
-export { writeModelFiles, modelDir, type ModelFilesOptions } from './model-files.ts'
+export { writeModelFiles, modelDir, entryDir, kindRoot, type ModelFilesOptions } from './model-files.ts'

@@ -6,13 +6,24 @@
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { sanitizeModelId } from '../registry/model-id.ts'
-import type { ModelEntry } from '../registry/schema.ts'
+import type { CitratePaths } from '../config/paths.ts'
+import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 
 export interface ModelFilesOptions {
   /** Extra metadata fields merged over the entry's. */
   metadata?: Record<string, unknown>
   /** Model runtime config; config.json is written only when given. */
   config?: Record<string, unknown>
+}
+
+/** Where entries of each kind live: models under models_path, datasets and checkpoints under training/. */
+export function kindRoot (paths: CitratePaths, kind: ModelKind): string {
+  return kind === 'model' ? paths.models : kind === 'dataset' ? paths.datasets : paths.checkpoints
+}
+
+/** The folder of a registry entry of any kind: `<kind root>/<id>`. */
+export function entryDir (paths: CitratePaths, entry: { id: string, kind: ModelKind }): string {
+  return modelDir(kindRoot(paths, entry.kind), entry.id)
 }
 
 /** The folder holding a model's content and its metadata.json/config.json. */

@@ -22,6 +22,7 @@ import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
 import { handToKubo } from './hand-to-kubo.ts'
+import { entryDir } from './model-files.ts'
 import { resolveSources } from './sources.ts'
 import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
 
@@ -135,11 +136,6 @@ export async function pull (opts: PullOptions): Promise<PullResult> {
   return await startPull(opts).result
 }
 
-function targetDirFor (opts: PullOptions, kind: ModelKind, id: string): string {
-  const paths = opts.config.paths
-  const parent = kind === 'model' ? paths.models : kind === 'dataset' ? paths.datasets : paths.checkpoints
-  return join(parent, id)
-}
 
 async function exists (path: string): Promise<boolean> {
   try { await lstat(path); return true } catch { return false }
@@ -157,7 +153,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   const kind = opts.kind ?? 'model'
   const filename = opts.filename != null ? checkEntryName(opts.filename) : cidText
   const id = pullModelId(cidText, opts.name, opts.filename)
-  const targetDir = targetDirFor(opts, kind, id)
+  const targetDir = entryDir(opts.config.paths, { id, kind })
   const registry = new ModelRegistry({ modelsDir: opts.config.paths.models })
 
   // Already verified, in place and registered under this id: nothing to fetch.

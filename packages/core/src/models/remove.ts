@@ -9,7 +9,7 @@ import { DaemonNotRunningError, ModelNotFoundError, toCitrateError } from '../er
 import { modelsBackedBy, pinRm } from '../pins/pins.ts'
 import { registryOf } from '../registry/registry.ts'
 import type { ModelEntry } from '../registry/schema.ts'
-import { modelDir } from './model-files.ts'
+import { entryDir } from './model-files.ts'
 
 export interface RemoveModelResult {
   removed: ModelEntry
@@ -44,6 +44,6 @@ export async function removeModel (config: LoadedConfig, id: string, opts: { kee
     }
   }
   await registry.remove(entry.id)
-  await rm(modelDir(config.paths.models, entry.id), { recursive: true, force: true })
+  await rm(entryDir(config.paths, entry), { recursive: true, force: true })
   return { removed: entry, unpinned, ...(pinNote != null ? { pinNote } : {}) }
 }

@@ -11,7 +11,7 @@ import { ContentCorruptError, ContentMismatchError, DagIndexError } from '../err
 import { parseCid, sameCid } from '../ipld/cid.ts'
 import { hashPath } from '../publish/publish.ts'
 import type { ImportShapeOptions } from '../publish/options.ts'
-import { modelDir } from './model-files.ts'
+import { kindRoot, modelDir } from './model-files.ts'
 import { registryOf } from '../registry/registry.ts'
 import type { ModelEntry } from '../registry/schema.ts'
 import { DAG_INDEX_FILE, readDagIndex } from '../ipld/dag-index.ts'
@@ -55,8 +55,10 @@ export async function verifyModel (entry: ModelEntry, opts: VerifyModelOptions):
 export async function verifyRegisteredModel (config: LoadedConfig, entry: ModelEntry, opts: { onProgress?: (e: VerifyProgressEvent) => void, signal?: AbortSignal } = {}): Promise<ModelVerifyResult> {
   const registry = registryOf(config)
   try {
-    const r = await verifyModel(entry, { modelsDir: config.paths.models, ...opts })
-    if (!entry.verified) await registry.update(entry.id, { verified: true })
+    // A dataset's or checkpoint's index is in its own kind's folder, not under models_path.
+    const r = await verifyModel(entry, { modelsDir: kindRoot(config.paths, entry.kind), ...opts })
+    // The registry as it is now decides, not the (possibly stale) entry the caller holds.
+    if ((await registry.get(entry.id))?.verified === false) await registry.update(entry.id, { verified: true })
     return r
   } catch (err) {
     if (err instanceof ContentCorruptError || err instanceof ContentMismatchError) await registry.update(entry.id, { verified: false })
