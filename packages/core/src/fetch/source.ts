@@ -1,7 +1,12 @@
 /** The block source abstraction every retrieval path goes through. */
+import type { SecureContextOptions } from 'node:tls'
 import type { CID } from 'multiformats/cid'
 import { CitrateError } from '../errors.ts'
-import type { RangeRequestOptions } from './range-client.ts'
+import type { FailureClass } from '../net/classify.ts'
+import type { HealthPolicy } from '../net/health.ts'
+
+/** Certificate authorities for https byte-range reads, instead of Node's defaults. */
+export type CertificateAuthorities = SecureContextOptions['ca']
 
 export interface VerifiedBlock { cid: CID, bytes: Uint8Array }
 
@@ -31,15 +36,18 @@ export interface BlockSource {
    */
   readonly rangeBaseUrl?: string
   /** Certificate authorities for https byte-range reads (default: Node's). */
-  readonly ca?: RangeRequestOptions['ca']
+  readonly ca?: CertificateAuthorities
   /** No bytes for this long = stalled. */
   readonly stallMs?: number
+  /** How this source's transient failures are cooled down and when they drop it (net/health.ts); defaults there. */
+  readonly retry?: HealthPolicy
 }
 
 /**
- * A source failure. `permanent` ones (a bad block, a non-trustless answer, 404)
- * drop the source for the rest of the pull; transient ones (5xx, a stall, a
- * reset connection) get a retry elsewhere and a strike.
+ * A source failure, classified by net/classify.ts. `permanent` ones (a bad
+ * block, a non-trustless answer, 404) drop the source for the rest of the
+ * pull; transient ones (5xx, a stall, a reset connection) are retried
+ * elsewhere, and the source cools down before it is asked again (net/health.ts).
  */
 export class SourceRequestError extends CitrateError {
   readonly permanent: boolean
@@ -49,3 +57,8 @@ export class SourceRequestError extends CitrateError {
   }
 }
 
+
+/** A SourceRequestError of the class classify.ts gave. */
+export function sourceFailure (message: string, kind: FailureClass, options?: ErrorOptions): SourceRequestError {
+  return new SourceRequestError(message, kind === 'permanent', options)
+}
