@@ -67,7 +67,7 @@ const MIN_SCRATCH_ROOM = 32 * 1024
 /**
  * Reads `[from, to)` into the sink. Resolves once every byte was handed to
  * `sink.wrote`; rejects with RangeUnsupportedError, SourceRequestError
- * (transient unless the source says it lacks the content), AbortedError, or
+ * (transient or permanent as net/classify.ts says), AbortedError, or
  * whatever the sink threw. Call `resume()` when the sink has room again.
  */
 export class RangeRequest {
