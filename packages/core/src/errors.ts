@@ -179,9 +179,10 @@ export class UnsafeNameError extends CitrateError {
 }
 
 /**
- * A source failure. `permanent` ones (a bad block, a non-trustless answer, 404)
- * drop the source for the rest of the pull; transient ones (5xx, a stall, a
- * reset connection) get a retry elsewhere and a strike.
+ * A source failure, classified once by net/classify.ts. `permanent` ones (a
+ * bad block, a non-trustless answer, 404) drop the source for the rest of the
+ * pull; transient ones (5xx, a stall, a reset connection) are retried
+ * elsewhere while the source cools down (net/health.ts).
  */
 export class SourceRequestError extends CitrateError {
   readonly permanent: boolean

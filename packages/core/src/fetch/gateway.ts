@@ -4,14 +4,17 @@
  * (`application/vnd.ipld.raw` blocks and `application/vnd.ipld.car` streams),
  * cap every block at 2 MiB, and verify every block against its CID before
  * anyone sees it. A source that stops sending bytes for `stallMs` is treated as
- * failed (stalled), so its work can move to another source.
+ * failed (stalled), so its work can move to another source. What counts as
+ * transient or permanent is net/classify.ts's call, not this file's.
  */
 import { CID } from 'multiformats/cid'
 import { AbortedError, BlockVerificationError, CitrateError, UnsupportedContentError } from '../errors.ts'
 import { readCarBlocks } from './car.ts'
-import { SourceRequestError, type BlockRequestOptions, type BlockSource, type CarRequestOptions, type VerifiedBlock } from './source.ts'
+import { classifyCondition, classifyError, classifyStatus } from '../net/classify.ts'
+import type { HealthPolicy } from '../net/health.ts'
+import { stallGuard, type StallGuard } from '../net/watchdog.ts'
+import { sourceFailure, type BlockRequestOptions, type CertificateAuthorities, type BlockSource, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 import { MAX_BLOCK_BYTES, verifyBlock } from '../ipld/verify-block.ts'
-import type { RangeRequestOptions } from './range-client.ts'
 
 export interface GatewaySourceOptions {
   name?: string
@@ -26,7 +29,9 @@ export interface GatewaySourceOptions {
    */
   byteRanges?: boolean
   /** For https byte-range reads: certificate authorities to trust instead of Node's defaults. */
-  ca?: RangeRequestOptions['ca']
+  ca?: CertificateAuthorities
+  /** Cooldowns and when transient failures drop this source (net/health.ts); its defaults otherwise. */
+  retry?: HealthPolicy
 }
 
 /**
@@ -51,7 +56,8 @@ export class GatewaySource implements BlockSource {
   readonly baseUrl: string
   readonly stallMs: number
   readonly rangeBaseUrl: string | undefined
-  readonly ca: RangeRequestOptions['ca']
+  readonly ca: CertificateAuthorities
+  readonly retry: HealthPolicy | undefined
 
   constructor (baseUrl: string, opts: GatewaySourceOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '')
@@ -60,52 +66,50 @@ export class GatewaySource implements BlockSource {
     this.stallMs = opts.stallMs ?? 20_000
     this.rangeBaseUrl = (opts.byteRanges ?? !behindProxy(this.baseUrl)) && /^https?:/.test(this.baseUrl) ? this.baseUrl : undefined
     this.ca = opts.ca
+    this.retry = opts.retry
   }
 
   async getBlock (cid: CID, opts: BlockRequestOptions = {}): Promise<Uint8Array> {
     const url = `${this.baseUrl}/ipfs/${cid.toString()}?format=raw`
-    return await this.withWatchdog(opts.signal, async (signal, kick) => {
-      const res = await this.request(url, 'application/vnd.ipld.raw', signal)
+    const guard = stallGuard(this.stallMs, opts.signal)
+    const kick = (): void => { guard.watchdog.kick() }
+    try {
+      const res = await this.request(url, 'application/vnd.ipld.raw', guard.signal)
       kick()
       const declared = Number(res.headers.get('content-length') ?? NaN)
       if (Number.isFinite(declared) && declared > MAX_BLOCK_BYTES) {
         await res.body?.cancel().catch(() => {})
-        throw new SourceRequestError(`block ${cid.toString()} announced as ${declared} bytes (over the 2 MiB block limit)`, true)
+        throw sourceFailure(`block ${cid.toString()} announced as ${declared} bytes (over the 2 MiB block limit)`, classifyCondition('bad-data'))
       }
       const bytes = await readCapped(res, MAX_BLOCK_BYTES, kick, `block ${cid.toString()}`)
       try {
         verifyBlock(cid, bytes)
       } catch (err) {
-        if (err instanceof BlockVerificationError) throw new SourceRequestError(err.message, true, { cause: err })
+        if (err instanceof BlockVerificationError) throw sourceFailure(err.message, classifyCondition('bad-data'), { cause: err })
         throw err
       }
       return bytes
-    })
+    } catch (err) {
+      throw this.translate(err, guard, opts.signal)
+    } finally {
+      guard.dispose()
+    }
   }
 
   async * carBlocks (cid: CID, opts: CarRequestOptions = {}): AsyncIterable<VerifiedBlock> {
     const params = new URLSearchParams({ format: 'car', 'dag-scope': 'entity', 'car-version': '1', 'car-order': 'dfs', 'car-dups': 'n' })
     if (opts.entityBytes != null) params.set('entity-bytes', `${opts.entityBytes.from}:${opts.entityBytes.to ?? '*'}`)
     const url = `${this.baseUrl}/ipfs/${cid.toString()}?${params.toString().replace(/%3A/g, ':').replace(/%2A/g, '*')}`
-    const outer = opts.signal
-    const ctrl = new AbortController()
-    const onAbort = (): void => { ctrl.abort(outer?.reason) }
-    outer?.addEventListener('abort', onAbort, { once: true })
-    let timer: NodeJS.Timeout | undefined
-    let stalled = false
-    const kick = (): void => {
-      clearTimeout(timer)
-      timer = setTimeout(() => { stalled = true; ctrl.abort() }, this.stallMs)
-    }
-    kick()
+    const guard = stallGuard(this.stallMs, opts.signal)
+    const watchdog = guard.watchdog
     try {
-      const res = await this.request(url, 'application/vnd.ipld.car', ctrl.signal)
-      kick()
-      if (res.body == null) throw new SourceRequestError('empty CAR response', true)
+      const res = await this.request(url, 'application/vnd.ipld.car', guard.signal)
+      watchdog.kick()
+      if (res.body == null) throw sourceFailure('empty CAR response', classifyCondition('bad-data'))
       const body = res.body
       const chunks = async function * (): AsyncGenerator<Uint8Array> {
         for await (const chunk of body) {
-          kick()
+          watchdog.kick()
           opts.onWireBytes?.(chunk.byteLength)
           yield chunk
         }
@@ -114,18 +118,20 @@ export class GatewaySource implements BlockSource {
         try {
           verifyBlock(block.cid, block.bytes)
         } catch (err) {
-          if (err instanceof BlockVerificationError) throw new SourceRequestError(err.message, true, { cause: err })
+          if (err instanceof BlockVerificationError) throw sourceFailure(err.message, classifyCondition('bad-data'), { cause: err })
           if (err instanceof UnsupportedContentError) continue // an unrequested block we could not check: ignore it
           throw err
         }
+        // The consumer's time with a block (writing it) is ours, not the source's silence.
+        watchdog.pause()
         yield block
+        watchdog.resume()
       }
     } catch (err) {
-      throw this.translate(err, stalled, outer)
+      throw this.translate(err, guard, opts.signal)
     } finally {
-      clearTimeout(timer)
-      outer?.removeEventListener('abort', onAbort)
-      if (!ctrl.signal.aborted) ctrl.abort()
+      // Also ends the response (and its connection) when the consumer stopped early.
+      guard.dispose()
     }
   }
 
@@ -137,46 +143,23 @@ export class GatewaySource implements BlockSource {
     })
     if (!res.ok) {
       await res.body?.cancel().catch(() => {})
-      // 404/410: the source does not have it; 4xx in general means it will not serve this request.
-      throw new SourceRequestError(`HTTP ${res.status} ${res.statusText}`.trim(), res.status >= 400 && res.status < 500 && res.status !== 429)
+      throw sourceFailure(`HTTP ${res.status} ${res.statusText}`.trim(), classifyStatus(res.status))
     }
     const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
     if (type !== accept) {
       await res.body?.cancel().catch(() => {})
-      throw new SourceRequestError(`not a trustless response (content-type ${type === '' ? 'missing' : type}, wanted ${accept})`, true)
+      throw sourceFailure(`not a trustless response (content-type ${type === '' ? 'missing' : type}, wanted ${accept})`, classifyCondition('not-trustless'))
     }
     return res
   }
 
-  /** Runs one request under a stall watchdog: `kick()` on progress; silence for stallMs aborts it. */
-  private async withWatchdog<T> (outer: AbortSignal | undefined, fn: (signal: AbortSignal, kick: () => void) => Promise<T>): Promise<T> {
-    const ctrl = new AbortController()
-    const onAbort = (): void => { ctrl.abort(outer?.reason) }
-    outer?.addEventListener('abort', onAbort, { once: true })
-    let stalled = false
-    let timer: NodeJS.Timeout | undefined
-    const kick = (): void => {
-      clearTimeout(timer)
-      timer = setTimeout(() => { stalled = true; ctrl.abort() }, this.stallMs)
-    }
-    kick()
-    try {
-      return await fn(ctrl.signal, kick)
-    } catch (err) {
-      throw this.translate(err, stalled, outer)
-    } finally {
-      clearTimeout(timer)
-      outer?.removeEventListener('abort', onAbort)
-    }
-  }
-
-  private translate (err: unknown, stalled: boolean, outer: AbortSignal | undefined): Error {
+  /** Any failure of a request as what the fetcher understands: an abort, or a SourceRequestError classified once. */
+  private translate (err: unknown, guard: StallGuard, outer: AbortSignal | undefined): Error {
     if (outer?.aborted === true) return new AbortedError('pull')
-    if (stalled) return new SourceRequestError(`stalled (no data for ${Math.round(this.stallMs / 100) / 10} s)`, false)
+    if (guard.stalled) return sourceFailure(guard.watchdog.describe(), classifyCondition('stalled'))
     if (err instanceof CitrateError) return err
-    const cause = (err as { cause?: { code?: string, message?: string } }).cause
-    const detail = cause?.code ?? cause?.message ?? (err as Error).message
-    return new SourceRequestError(`request failed (${detail})`, false, { cause: err })
+    const { class: kind, detail } = classifyError(err)
+    return sourceFailure(`request failed (${detail})`, kind, { cause: err })
   }
 }
 
@@ -188,7 +171,7 @@ async function readCapped (res: Response, cap: number, kick: () => void, what: s
   for await (const chunk of res.body) {
     kick()
     total += chunk.byteLength
-    if (total > cap) throw new SourceRequestError(`${what} is larger than the 2 MiB block limit`, true)
+    if (total > cap) throw sourceFailure(`${what} is larger than the 2 MiB block limit`, classifyCondition('bad-data'))
     parts.push(chunk)
   }
   return parts.length === 1 && parts[0] != null ? parts[0] : Buffer.concat(parts, total)

@@ -23,7 +23,10 @@
  */
 import { connect, isIP, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions, type SecureContextOptions } from 'node:tls'
-import { AbortedError, RangeUnsupportedError, SourceRequestError } from '../errors.ts'
+import { AbortedError, RangeUnsupportedError } from '../errors.ts'
+import { classifyCondition, classifyError, classifyStatus } from '../net/classify.ts'
+import { StallWatchdog } from '../net/watchdog.ts'
+import { sourceFailure } from './source.ts'
 
 export { RangeUnsupportedError }
 
@@ -59,7 +62,7 @@ const MIN_SCRATCH_ROOM = 32 * 1024
 /**
  * Reads `[from, to)` into the sink. Resolves once every byte was handed to
  * `sink.wrote`; rejects with RangeUnsupportedError, SourceRequestError
- * (transient unless the source says it lacks the content), AbortedError, or
+ * (transient or permanent as net/classify.ts says), AbortedError, or
  * whatever the sink threw. Call `resume()` when the sink has room again.
  */
 export class RangeRequest {
@@ -73,7 +76,8 @@ export class RangeRequest {
   private pendingTo = 0
   private remaining: number
   private paused = false
-  private timer: NodeJS.Timeout | undefined
+  /** Runs only while we are reading: a full sink (our disk behind) pauses it. */
+  private watchdog: StallWatchdog | undefined
   private settled = false
   private resolve!: () => void
   private reject!: (err: unknown) => void
@@ -95,7 +99,7 @@ export class RangeRequest {
     const done = new Promise<void>((resolve, reject) => { this.resolve = resolve; this.reject = reject })
     const onAbort = (): void => { this.fail(new AbortedError('pull')) }
     opts.signal.addEventListener('abort', onAbort, { once: true })
-    this.armTimer()
+    this.watchdog = new StallWatchdog(opts.stallMs, () => { this.fail(sourceFailure((this.watchdog as StallWatchdog).describe(), classifyCondition('stalled'))) })
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     const port = Number(url.port === '' ? (secure ? 443 : 80) : url.port)
     const prefix = url.pathname.replace(/\/+$/, '')
@@ -112,15 +116,18 @@ export class RangeRequest {
       socket.write(`GET ${prefix}${opts.path} HTTP/1.1\r\nHost: ${url.host}\r\nRange: bytes=${opts.from}-${opts.to - 1}\r\n` +
         'Accept: application/octet-stream, */*;q=0.1\r\nAccept-Encoding: identity\r\nUser-Agent: citrate-ipfs\r\nConnection: close\r\n\r\n')
     })
-    socket.on('error', (err: NodeJS.ErrnoException) => { this.fail(new SourceRequestError(`request failed (${err.code ?? err.message})`, false, { cause: err })) })
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const { class: kind, detail } = classifyError(err)
+      this.fail(sourceFailure(`request failed (${detail})`, kind, { cause: err }))
+    })
     // The end may come while we are paused with the last bytes waiting in
     // scratch (TLS reads ahead): only bytes never received make it short.
     socket.on('end', () => {
-      if (this.inHeader) this.fail(new SourceRequestError('connection closed before a response', false))
-      else if (this.unreceived > 0) this.fail(new SourceRequestError(`byte range ${opts.from}-${opts.to - 1} ended ${this.unreceived} bytes short`, false))
+      if (this.inHeader) this.fail(sourceFailure('connection closed before a response', classifyCondition('cut-short')))
+      else if (this.unreceived > 0) this.fail(sourceFailure(`byte range ${opts.from}-${opts.to - 1} ended ${this.unreceived} bytes short`, classifyCondition('cut-short')))
     })
     socket.on('close', () => {
-      if (this.inHeader || this.unreceived > 0) this.fail(new SourceRequestError('connection closed', false))
+      if (this.inHeader || this.unreceived > 0) this.fail(sourceFailure('connection closed', classifyCondition('cut-short')))
     })
     try {
       await done
@@ -140,7 +147,7 @@ export class RangeRequest {
       if (!this.drainPending()) { this.paused = true; return }
       if (this.remaining === 0) { this.finish(); return }
       this.current = this.nextView() ?? this.scratchRoom()
-      this.armTimer()
+      this.watchdog?.resume()
       this.socket?.resume()
     } catch (err) {
       this.fail(err)
@@ -149,7 +156,7 @@ export class RangeRequest {
 
   private onRead (n: number, buf: Uint8Array): boolean {
     if (this.settled) return false
-    this.timer?.refresh()
+    this.watchdog?.kick()
     try {
       if (this.inHeader) {
         this.headerBytes += n
@@ -171,11 +178,11 @@ export class RangeRequest {
         } else {
           throw new Error(`range client: a read landed at ${at} in scratch, not after the ${this.pendingTo - this.pendingFrom} bytes waiting there`)
         }
-        if (this.pendingTo - this.pendingFrom > this.remaining) throw new SourceRequestError('more body bytes than the Content-Length', true)
+        if (this.pendingTo - this.pendingFrom > this.remaining) throw sourceFailure('more body bytes than the Content-Length', classifyCondition('bad-data'))
         // Still paused (TLS hands over what it had decrypted after a pause): keep it for resume().
         if (this.paused) return this.pause()
       } else {
-        if (n > this.remaining) throw new SourceRequestError('more body bytes than the Content-Length', true)
+        if (n > this.remaining) throw sourceFailure('more body bytes than the Content-Length', classifyCondition('bad-data'))
         this.remaining -= n
         this.opts.sink.wrote(n)
       }
@@ -194,9 +201,7 @@ export class RangeRequest {
   private pause (): false {
     this.paused = true
     // Our own disk is behind: that is not the source stalling.
-    clearTimeout(this.timer)
-    // A cleared timer cannot be refreshed back to life: resume() arms a new one.
-    this.timer = undefined
+    this.watchdog?.pause()
     this.current = this.scratchRoom()
     return false
   }
@@ -204,13 +209,6 @@ export class RangeRequest {
   /** Body bytes the source has yet to send (those waiting in scratch are received). */
   private get unreceived (): number {
     return this.remaining - (this.pendingTo - this.pendingFrom)
-  }
-
-  /** (Re)starts the stall clock: no bytes for `stallMs` while we are reading = stalled. */
-  private armTimer (): void {
-    if (this.timer != null) { this.timer.refresh(); return }
-    const { stallMs } = this.opts
-    this.timer = setTimeout(() => { this.fail(new SourceRequestError(`stalled (no data for ${Math.round(stallMs / 100) / 10} s)`, false)) }, stallMs)
   }
 
   /**
@@ -273,8 +271,10 @@ export class RangeRequest {
     }
     const { from, to } = this.opts
     const want = to - from
-    if (code === 404 || code === 410) throw new SourceRequestError(`HTTP ${code}`, true)
-    if (code >= 500 || code === 429 || code === 408) throw new SourceRequestError(`HTTP ${code}`, false)
+    // 404/410: the source lacks the content. Other failures are classify.ts's call: transient ones are
+    // retried; the rest (a 406 from a trustless-only gateway, a 501) mean it will not serve ranges.
+    if (code === 404 || code === 410) throw sourceFailure(`HTTP ${code}`, 'permanent')
+    if (code >= 400 && classifyStatus(code) === 'transient') throw sourceFailure(`HTTP ${code}`, 'transient')
     const length = Number(headers.get('content-length') ?? NaN)
     const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(headers.get('content-range') ?? '')
     const whole = code === 200 && from === 0 && length === want
@@ -290,14 +290,14 @@ export class RangeRequest {
     if (encoding != null && encoding !== 'identity') throw new RangeUnsupportedError(`Content-Encoding ${encoding}`)
     this.pendingFrom = end + HEADER_END.length
     this.pendingTo = Math.min(this.headerBytes, this.pendingFrom + want)
-    if (this.headerBytes - this.pendingFrom > want) throw new SourceRequestError('more body bytes than the Content-Length', true)
+    if (this.headerBytes - this.pendingFrom > want) throw sourceFailure('more body bytes than the Content-Length', classifyCondition('bad-data'))
     return true
   }
 
   private finish (): void {
     if (this.settled) return
     this.settled = true
-    clearTimeout(this.timer)
+    this.watchdog?.stop()
     this.socket?.destroy()
     this.resolve()
   }
@@ -305,7 +305,7 @@ export class RangeRequest {
   private fail (err: unknown): void {
     if (this.settled) return
     this.settled = true
-    clearTimeout(this.timer)
+    this.watchdog?.stop()
     this.socket?.destroy()
     this.reject(err)
   }

@@ -22,13 +22,14 @@ import type { CID } from 'multiformats/cid'
 import type { SourceFailure } from '../errors.ts'
 import { logger } from '../log.ts'
 import { sleep } from '../util/signals.ts'
-import { BlockFetcher } from './fetcher.ts'
+import { BlockFetcher, type SourceReport } from './fetcher.ts'
 import { PullJournal } from './journal.ts'
 import { localBlocks } from './local-blocks.ts'
 import type { BlockSource, VerifiedBlock } from './source.ts'
 import { walkDag } from './walker.ts'
 
 const log = logger('fetch')
+const STATS_LOG_MS = 5000
 
 export interface RetrieveOptions {
   /** Where blocks come from, in order of preference. */
@@ -64,7 +65,7 @@ export interface RetrieveResult {
   fetchedBytes: number
   /** Sources that delivered blocks, in order. */
   usedSources: BlockSource[]
-  /** Sources dropped during the run, with why. */
+  /** Sources dropped during the run, or whose last failure no delivery followed, with why. */
   failures: SourceFailure[]
 }
 
@@ -110,26 +111,38 @@ export class Retrieval {
   /** The source that answered most recently (for progress). */
   get currentSource (): string | null { return this.fetcher?.currentSource ?? null }
 
+  /** Each source's share so far: bytes, requests, failures, speed while busy, and why it was dropped. */
+  get sourceStats (): SourceReport[] { return this.fetcher?.sourceStats ?? [] }
+
   /** Fetches what is not yet on disk, verifying every block; resolves when the whole DAG is in place (and synced). */
   async run (opts: RetrieveOptions): Promise<RetrieveResult> {
     const fetcher = new BlockFetcher(opts.sources, { onSourceFailed: opts.onSourceFailed })
     this.fetcher = fetcher
     log('%s: sources %o', this.root, opts.sources.map(s => s.name))
-    const walk = await walkDag({
-      root: this.root,
-      journal: this.journal,
-      fetcher,
-      concurrency: opts.concurrency ?? 8,
-      streams: opts.streams,
-      fsync: opts.fsync,
-      signal: opts.signal,
-      maxBytes: opts.maxBytes,
-      gate: opts.gate ?? (async () => {}),
-      isPaused: opts.isPaused ?? (() => false),
-      rangeBytes: opts.rangeBytes,
-      onBytes: opts.onBytes ?? (() => {}),
-      onDeclared: opts.onDeclared ?? (() => {})
-    })
+    // While debugging, every few seconds each source's share and speed: a stalled pull explains itself.
+    const report = log.enabled ? setInterval(() => { fetcher.logStats() }, STATS_LOG_MS) : undefined
+    report?.unref()
+    let walk: Awaited<ReturnType<typeof walkDag>>
+    try {
+      walk = await walkDag({
+        root: this.root,
+        journal: this.journal,
+        fetcher,
+        concurrency: opts.concurrency ?? 8,
+        streams: opts.streams,
+        fsync: opts.fsync,
+        signal: opts.signal,
+        maxBytes: opts.maxBytes,
+        gate: opts.gate ?? (async () => {}),
+        isPaused: opts.isPaused ?? (() => false),
+        rangeBytes: opts.rangeBytes,
+        onBytes: opts.onBytes ?? (() => {}),
+        onDeclared: opts.onDeclared ?? (() => {})
+        })
+    } finally {
+      clearInterval(report)
+      fetcher.logStats()
+    }
     return { ...walk, fetchedBytes: fetcher.fetchedBytes, usedSources: fetcher.usedSources, failures: fetcher.failures }
   }
 

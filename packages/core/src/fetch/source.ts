@@ -1,7 +1,12 @@
 /** The block source abstraction every retrieval path goes through. */
-import type { CID } from 'multiformats/cid'
 import type { SecureContextOptions } from 'node:tls'
+import type { CID } from 'multiformats/cid'
 import { SourceRequestError } from '../errors.ts'
+import type { FailureClass } from '../net/classify.ts'
+import type { HealthPolicy } from '../net/health.ts'
+
+/** Certificate authorities for https byte-range reads, instead of Node's defaults. */
+export type CertificateAuthorities = SecureContextOptions['ca']
 
 export interface VerifiedBlock { cid: CID, bytes: Uint8Array }
 
@@ -31,11 +36,18 @@ export interface BlockSource {
    */
   readonly rangeBaseUrl?: string
   /** Certificate authorities for https byte-range reads (default: Node's). */
-  readonly ca?: SecureContextOptions['ca']
+  readonly ca?: CertificateAuthorities
   /** No bytes for this long = stalled. */
   readonly stallMs?: number
+  /** How this source's transient failures are cooled down and when they drop it (net/health.ts); defaults there. */
+  readonly retry?: HealthPolicy
 }
 
-// The class lives with every other error in errors.ts; re-exported where it always was.
+// The class lives with every other error in errors.ts (see net/classify.ts for what is permanent); re-exported where it always was.
 export { SourceRequestError }
 
+
+/** A SourceRequestError of the class classify.ts gave. */
+export function sourceFailure (message: string, kind: FailureClass, options?: ErrorOptions): SourceRequestError {
+  return new SourceRequestError(message, kind === 'permanent', options)
+}

@@ -2,7 +2,9 @@
  * Installs a pinned kubo release from the dist site into `$CITRATE_HOME/bin`:
  * download → sha512 check → extract (nothing may escape the staging folder) →
  * run it once → rename into place. A failure at any step leaves no binary
- * behind and any previously installed one untouched.
+ * behind and any previously installed one untouched. Every GET runs under the
+ * one stall watchdog and retry policy (net/): a transient failure before any
+ * byte was written (a refused connection, a 503) is tried again after a backoff.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
@@ -15,12 +17,18 @@ import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import type { InstallProgressEvent, InstallResult as ContractInstallResult } from '@citrate-ipfs/contract'
 import type { CitratePaths } from '../config/paths.ts'
-import { AbortedError, InstallError, UnsupportedPlatformError } from '../errors.ts'
+import { AbortedError, CitrateError, InstallError, UnsupportedPlatformError } from '../errors.ts'
+import { logger } from '../log.ts'
+import type { BackoffOptions } from '../net/backoff.ts'
+import { classifyCondition, classifyError, classifyStatus } from '../net/classify.ts'
+import { withRetries } from '../net/retry.ts'
+import { stallGuard, type StallGuard } from '../net/watchdog.ts'
 import { archiveFormat, currentPlatform, kuboArchiveName, kuboBinaryName, type PlatformInfo } from '../platform.ts'
 import { compareVersions } from '../daemon/binary.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
 
 const execFileAsync = promisify(execFile)
+const log = logger('install')
 
 // Install progress reaches clients as is (as `install-progress` events), so its shape is the contract's.
 export type { InstallProgressEvent } from '@citrate-ipfs/contract'
@@ -35,6 +43,12 @@ export interface InstallOptions {
   onProgress?: (event: InstallProgressEvent) => void
   /** Abort when no bytes arrive for this long; default 30 s. */
   stallTimeoutMs?: number
+  /**
+   * Tries per download (default 4) and the backoff between them (default:
+   * full jitter, base 500 ms, cap 8 s). Only transient failures (classify.ts)
+   * before the first byte was written are tried again.
+   */
+  retry?: { attempts?: number, backoff?: BackoffOptions }
 }
 
 /** What an install gives: the wire contract's shape. */
@@ -47,12 +61,12 @@ export async function installKubo (opts: InstallOptions): Promise<InstallResult>
     throw new UnsupportedPlatformError('installing kubo on Windows is not supported yet: install kubo yourself and set daemon_path')
   }
   const dist = opts.distUrl.replace(/\/+$/, '')
-  const version = await resolveVersion(dist, opts.version, opts.signal)
+  const version = await resolveVersion(dist, opts)
   const archive = kuboArchiveName(version, platform)
   const url = `${dist}/kubo/${version}/${archive}`
   opts.onProgress?.({ type: 'citrate:install:resolve', version, url })
 
-  const expected = parseSha512File(await fetchText(`${url}.sha512`, opts.signal), `${url}.sha512`)
+  const expected = parseSha512File(await fetchText(`${url}.sha512`, opts), `${url}.sha512`)
   await mkdir(opts.paths.bin, { recursive: true })
   const staging = join(opts.paths.bin, `.install-${randomBytes(6).toString('hex')}`)
   await mkdir(staging, { recursive: true })
@@ -81,9 +95,10 @@ export async function installKubo (opts: InstallOptions): Promise<InstallResult>
   }
 }
 
-async function resolveVersion (dist: string, version: string, signal?: AbortSignal): Promise<string> {
+async function resolveVersion (dist: string, opts: InstallOptions): Promise<string> {
+  const version = opts.version
   if (version !== 'latest') return version.startsWith('v') ? version : `v${version}`
-  const text = await fetchText(`${dist}/kubo/versions`, signal)
+  const text = await fetchText(`${dist}/kubo/versions`, opts)
   const releases = text.split('\n').map(l => l.trim()).filter(l => /^v\d+\.\d+\.\d+$/.test(l))
   releases.sort(compareVersions)
   const latest = releases.at(-1)
@@ -97,66 +112,106 @@ export function parseSha512File (text: string, source: string): string {
   return m[1].toLowerCase()
 }
 
-async function fetchText (url: string, signal?: AbortSignal): Promise<string> {
-  const res = await get(url, signal, 30_000)
-  return await res.text()
+/**
+ * A failed download step. `transient` says the failure may pass (classify.ts)
+ * and `wrote` whether any byte reached the disk: only a transient failure
+ * before the first byte is retried whole, with the backoff.
+ */
+class DownloadFailure extends InstallError {
+  readonly transient: boolean
+  readonly wrote: boolean
+  constructor (message: string, transient: boolean, wrote: boolean, options?: ErrorOptions) {
+    super('INSTALL_DOWNLOAD_FAILED', message, options)
+    this.transient = transient
+    this.wrote = wrote
+  }
 }
 
-/** GET with a time limit on the response headers only; the body is bounded by the caller's stall watchdog. */
-async function get (url: string, signal: AbortSignal | undefined, headersTimeoutMs: number): Promise<Response> {
-  const headersTimeout = new AbortController()
-  const timer = setTimeout(() => headersTimeout.abort(), headersTimeoutMs)
-  let res: Response
-  try {
-    res = await fetch(url, { signal: signal == null ? headersTimeout.signal : AbortSignal.any([signal, headersTimeout.signal]) })
-  } catch (err) {
-    if (signal?.aborted === true) throw new AbortedError('kubo install')
-    const cause = headersTimeout.signal.aborted
-      ? `no response within ${headersTimeoutMs / 1000} s`
-      : (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message
-    throw new InstallError('INSTALL_DOWNLOAD_FAILED', `could not download ${url}: ${cause}`, { cause: err })
-  } finally {
-    clearTimeout(timer)
+/** Every GET of the installer: transient failures before a byte was written are tried again, up to `retry.attempts` times. */
+async function retried<T> (what: string, opts: Pick<InstallOptions, 'signal' | 'retry'>, fn: () => Promise<T>): Promise<T> {
+  return await withRetries(fn, {
+    attempts: opts.retry?.attempts ?? 4,
+    backoff: { baseMs: 500, maxMs: 8000, ...opts.retry?.backoff },
+    signal: opts.signal,
+    retryable: err => err instanceof DownloadFailure && err.transient && !err.wrote,
+    onRetry: (err, attempt, delay) => { log('%s failed (attempt %d: %s); trying again in %d ms', what, attempt, (err as Error).message, delay) }
+  }).catch((err: unknown) => {
+    if (opts.signal?.aborted === true) throw new AbortedError('kubo install')
+    throw err
+  })
+}
+
+async function fetchText (url: string, opts: Pick<InstallOptions, 'signal' | 'retry'>): Promise<string> {
+  return await retried(url, opts, async () => {
+    // Small files: 30 s without a byte, headers or body, is a stall.
+    const guard = stallGuard(30_000, opts.signal)
+    try {
+      const res = await get(url, guard, opts.signal)
+      return await res.text()
+    } catch (err) {
+      throw failure(err, url, guard, opts.signal, false)
+    } finally {
+      guard.dispose()
+    }
+  })
+}
+
+/** GET under the guard's stall watchdog (armed from the start, so it bounds the wait for headers too). */
+async function get (url: string, guard: StallGuard, signal: AbortSignal | undefined): Promise<Response> {
+  const res = await fetch(url, { signal: guard.signal })
+  guard.watchdog.kick()
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => {})
+    throw new DownloadFailure(`could not download ${url}: HTTP ${res.status}`, classifyStatus(res.status) === 'transient', false)
   }
-  if (!res.ok) throw new InstallError('INSTALL_DOWNLOAD_FAILED', `could not download ${url}: HTTP ${res.status}`)
+  if (signal?.aborted === true) throw new AbortedError('kubo install')
   return res
+}
+
+/** Any failure of a step as an AbortedError or a classified DownloadFailure with the one wording per cause. */
+function failure (err: unknown, url: string, guard: StallGuard, signal: AbortSignal | undefined, wrote: boolean): Error {
+  if (signal?.aborted === true) return new AbortedError('kubo install')
+  if (err instanceof CitrateError) return err
+  if (guard.stalled) return new DownloadFailure(`download of ${url} failed: no data for ${guard.watchdog.ms / 1000} s`, classifyCondition('stalled') === 'transient', wrote, { cause: err })
+  const { class: kind, detail } = classifyError(err)
+  return new DownloadFailure(`could not download ${url}: ${detail}`, kind === 'transient', wrote, { cause: err })
 }
 
 async function download (url: string, dest: string, opts: InstallOptions): Promise<{ sha512: string, bytes: number }> {
   const stallMs = opts.stallTimeoutMs ?? 30_000
-  const stall = new AbortController()
-  const signal = opts.signal == null ? stall.signal : AbortSignal.any([opts.signal, stall.signal])
-  const res = await get(url, signal, stallMs)
-  if (res.body == null) throw new InstallError('INSTALL_DOWNLOAD_FAILED', `${url} sent no body`)
-  const total = Number(res.headers.get('content-length')) || undefined
-  const hash = createHash('sha512')
-  let bytes = 0
-  let lastReport = 0
-  let timer = setTimeout(() => stall.abort(), stallMs)
-  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)
-  body.on('data', (chunk: Buffer) => {
-    hash.update(chunk)
-    bytes += chunk.length
-    clearTimeout(timer)
-    timer = setTimeout(() => stall.abort(), stallMs)
-    const now = Date.now()
-    if (now - lastReport > 100) {
-      lastReport = now
-      opts.onProgress?.({ type: 'citrate:install:download', downloadedBytes: bytes, totalBytes: total })
+  return await retried(url, opts, async () => {
+    const guard = stallGuard(stallMs, opts.signal)
+    let bytes = 0
+    try {
+      const res = await get(url, guard, opts.signal)
+      if (res.body == null) throw new DownloadFailure(`${url} sent no body`, false, false)
+      const total = Number(res.headers.get('content-length')) || undefined
+      const hash = createHash('sha512')
+      let lastReport = 0
+      const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)
+      body.on('data', (chunk: Buffer) => {
+        guard.watchdog.kick()
+        hash.update(chunk)
+        bytes += chunk.length
+        const now = Date.now()
+        if (now - lastReport > 100) {
+          lastReport = now
+          opts.onProgress?.({ type: 'citrate:install:download', downloadedBytes: bytes, totalBytes: total })
+        }
+      })
+      // A new file each try: a retry starts from an empty one.
+      await pipeline(body, createWriteStream(dest))
+      if (total != null && bytes !== total) {
+        throw new DownloadFailure(`download of ${url} ended after ${bytes} of ${total} bytes`, classifyCondition('cut-short') === 'transient', bytes > 0)
+      }
+      opts.onProgress?.({ type: 'citrate:install:download', downloadedBytes: bytes, totalBytes: total ?? bytes })
+      return { sha512: hash.digest('hex'), bytes }
+    } catch (err) {
+      throw failure(err, url, guard, opts.signal, bytes > 0)
+    } finally {
+      guard.dispose()
     }
   })
-  try {
-    await pipeline(body, createWriteStream(dest))
-  } catch (err) {
-    if (opts.signal?.aborted === true) throw new AbortedError('kubo install')
-    const why = stall.signal.aborted ? `no data for ${stallMs / 1000} s` : (err as Error).message
-    throw new InstallError('INSTALL_DOWNLOAD_FAILED', `download of ${url} failed: ${why}`, { cause: err })
-  } finally {
-    clearTimeout(timer)
-  }
-  if (total != null && bytes !== total) throw new InstallError('INSTALL_DOWNLOAD_FAILED', `download of ${url} ended after ${bytes} of ${total} bytes`)
-  opts.onProgress?.({ type: 'citrate:install:download', downloadedBytes: bytes, totalBytes: total ?? bytes })
-  return { sha512: hash.digest('hex'), bytes }
 }
 
 /**

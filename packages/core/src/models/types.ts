@@ -67,7 +67,7 @@ export interface PullResult {
   resumedBytes: number
   /** Sources that delivered blocks, in order. */
   sources: string[]
-  /** Sources dropped during the pull, with why. */
+  /** Sources dropped during the pull, or whose last failure no delivery followed, with why. */
   failures: SourceFailure[]
   pinned: boolean
   /** True when this CID was already in place under this id (nothing fetched). */

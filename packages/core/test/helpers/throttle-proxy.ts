@@ -1,18 +1,42 @@
 /**
  * A gateway on 127.0.0.1 that forwards to another (kubo's) and sends its
- * answers at a fixed rate, so progress, pause and resume can be watched.
+ * answers at a fixed rate, so progress, pause and resume can be watched; and,
+ * scripted by `fault`, fails chosen requests the way flaky gateways do (an
+ * HTTP status such as 503, or a connection reset before any answer).
  */
-import { createServer, request, type Server } from 'node:http'
+import { createServer, request, type IncomingMessage, type Server } from 'node:http'
 
-export interface ThrottleProxy { url: string, requests: number, close: () => Promise<void> }
+/** What to do with request number `n` (from 1): forward it, answer with this status, or reset the connection. */
+export type Fault = 'pass' | 'reset' | number
 
-export async function startThrottleProxy (upstream: string, bytesPerSecond: number): Promise<ThrottleProxy> {
+export interface ThrottleProxyOptions {
+  fault?: (n: number, req: IncomingMessage) => Fault
+}
+
+export interface ThrottleProxy {
+  url: string
+  requests: number
+  /** Requests the fault script failed. */
+  faults: number
+  close: () => Promise<void>
+}
+
+/** `bytesPerSecond` Infinity: forward at full speed. */
+export async function startThrottleProxy (upstream: string, bytesPerSecond: number, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
   const target = new URL(upstream)
-  const state = { requests: 0 }
+  const state = { requests: 0, faults: 0 }
   const server: Server = createServer((req, res) => {
     state.requests++
+    const fault = opts.fault?.(state.requests, req) ?? 'pass'
+    if (fault !== 'pass') {
+      state.faults++
+      if (fault === 'reset') req.socket.destroy()
+      else res.writeHead(fault, { 'content-type': 'text/plain' }).end('scripted failure')
+      return
+    }
     const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, upRes => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+      if (!Number.isFinite(bytesPerSecond)) { upRes.pipe(res); return }
       upRes.on('data', (chunk: Buffer) => {
         upRes.pause()
         res.write(chunk)
@@ -30,6 +54,7 @@ export async function startThrottleProxy (upstream: string, bytesPerSecond: numb
   return {
     url: `http://127.0.0.1:${port}`,
     get requests () { return state.requests },
+    get faults () { return state.faults },
     close: async () => {
       server.closeAllConnections()
       await new Promise(resolve => server.close(resolve))
