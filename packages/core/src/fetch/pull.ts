@@ -25,7 +25,7 @@ import { resolveSources } from './sources.ts'
 import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
 import { checkEntryName } from './unixfs.ts'
 import { assertSupportedCid } from './verify.ts'
-import { walkDag } from './walker.ts'
+import { walkDag } from './walk/index.ts'
 
 /** At most this many pulls download at once in this process; more wait as Queued. */
 export const MAX_CONCURRENT_PULLS = 3
