@@ -5,18 +5,18 @@
  * node kind); they share one WalkContext and queue their follow-up work on a
  * depth-first scheduler (scheduler.ts: later pushes first, so writes are
  * mostly sequential) running `concurrency` tasks at once. p-queue is the one
- * concurrency primitive: the scheduler, the byte-range read slots and each CAR
- * stream's bounded leaf writes.
+ * concurrency primitive: the scheduler's workers, the byte-range read slots
+ * and each CAR stream's bounded leaf writes.
  *
  * Memory bound: at most `concurrency` blocks (≤ 2 MiB each) are held at once;
  * byte-range reads add `streams` × about 2 MiB of leaf buffers (at least 3
  * leaves each, taken only once a read holds one of the `streams` slots) and a
- * pool of ≤ 8 MiB of spare ones; a CAR stream adds ≤ 8 pending leaf writes;
- * plus the queue of pending tasks, which depth-first order keeps at about
- * depth × links-per-node for a file (≈ 3 × 174 for a 20 GB kubo file), plus,
- * for directories, one pending entry per not-yet-visited name; plus the
- * resume set (one short string per leaf found on disk at the start). Never a
- * whole file or DAG.
+ * pool of ≤ 8 MiB of spare ones; each CAR stream adds its ≤ 8 leaf writes in
+ * flight (≤ 2 MiB each); plus the stack of pending tasks, which depth-first
+ * order keeps at about depth × links-per-node for a file (≈ 3 × 174 for a
+ * 20 GB kubo file), plus, for directories, one pending entry per
+ * not-yet-visited name; plus the resume set (one short string per leaf found
+ * on disk at the start). Never a whole file or DAG.
  *
  * Every size is cross-checked: a child's bytes must be exactly its parent's
  * blocksize, so bytes can never land outside the file or at a wrong offset.
