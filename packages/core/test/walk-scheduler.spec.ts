@@ -1,5 +1,5 @@
 /**
- * The DAG walk's scheduler (p-queue in depth-first order): later pushes run
+ * The DAG walk's scheduler (depth first, workers on p-queue): later pushes run
  * first and one push's tasks in order, at most `concurrency` at once, and the
  * first failure (an abort included) stops everything queued and is rethrown
  * once the running tasks are done.
@@ -35,7 +35,7 @@ describe('walk scheduler', () => {
     const order: number[] = []
     const s: DepthFirstScheduler<number> = new DepthFirstScheduler<number>(4, async (n) => {
       order.push(n)
-      // Task 0 fans out late, as a HAMT shard does: its names go ahead of the 50 000 queued.
+      // Task 0 fans out while 50 000 wait, as a HAMT shard does: its names go first.
       if (n === 0) s.push(Array.from({ length: 1000 }, (_, i) => -1 - i))
     })
     s.push(Array.from({ length: 50_000 }, (_, i) => i))
