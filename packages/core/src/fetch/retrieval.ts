@@ -26,7 +26,7 @@ import { BlockFetcher, type SourceReport } from './fetcher.ts'
 import { PullJournal } from './journal.ts'
 import { localBlocks } from './local-blocks.ts'
 import type { BlockSource, VerifiedBlock } from './source.ts'
-import { walkDag } from './walker.ts'
+import { walkDag } from './walk/index.ts'
 
 const log = logger('fetch')
 const STATS_LOG_MS = 5000

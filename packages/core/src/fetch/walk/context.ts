@@ -1,0 +1,80 @@
+/** What every task handler of one walk shares, passed to each handler instead of closures. */
+import PQueue from 'p-queue'
+import type { CID } from 'multiformats/cid'
+import { AbortedError, SizeLimitError } from '../../errors.ts'
+import type { BlockFetcher } from '../fetcher.ts'
+import type { PullJournal } from '../journal.ts'
+import { BufferPool } from '../leaf-sink.ts'
+import { FileWriter } from './file-writer.ts'
+import type { Task } from './tasks.ts'
+
+export interface WalkOptions {
+  root: CID
+  journal: PullJournal
+  fetcher: BlockFetcher
+  concurrency: number
+  signal: AbortSignal
+  /** Largest total of file sizes accepted (max_model_size_gb). */
+  maxBytes: number
+  /** File bytes placed on disk (fetched, or found done on resume). */
+  onBytes: (n: number, resumed: boolean) => void
+  /** Total declared file bytes discovered so far (exact once the walk ends). */
+  onDeclared: (total: number) => void
+  /** Awaited before each fetch; the pause gate. */
+  gate: () => Promise<void>
+  /** True while paused: open CAR streams stop and resume later. */
+  isPaused: () => boolean
+  /** Bytes per range request, byte range or CAR (0 disables both: one raw-block request per block). */
+  rangeBytes: number
+  /** Byte-range reads at once (each holds about 2 MiB of leaf buffers); default 4. */
+  streams?: number
+  /** fdatasync as we go and before returning (default true). */
+  fsync?: boolean
+}
+
+/** Spare leaf buffers kept between byte-range reads. */
+const SPARE_BUFFER_BYTES = 8 * 1024 * 1024
+
+export class WalkContext {
+  readonly opts: WalkOptions
+  readonly journal: PullJournal
+  readonly fetcher: BlockFetcher
+  readonly signal: AbortSignal
+  readonly writer: FileWriter
+  /** Slots for byte-range reads: a read takes its leaf buffers only once it holds one. */
+  readonly streams: PQueue
+  readonly pool = new BufferPool(SPARE_BUFFER_BYTES)
+  /** Every file created, for the fdatasync before the commit. */
+  readonly files: string[] = []
+  rootType: 'file' | 'directory' = 'file'
+  /** Declared file bytes so far. */
+  declared = 0
+  /** Queues tasks to run before everything queued earlier (depth first). */
+  readonly push: (tasks: Task[]) => void
+
+  constructor (opts: WalkOptions, push: (tasks: Task[]) => void) {
+    this.opts = opts
+    this.journal = opts.journal
+    this.fetcher = opts.fetcher
+    this.signal = opts.signal
+    this.writer = new FileWriter(opts.fsync !== false)
+    this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? 4) })
+    this.push = push
+  }
+
+  /** A verified block: from the journal's cache, else (after the pause gate) from the sources. */
+  async fetchNode (cid: CID): Promise<{ bytes: Uint8Array, cached: boolean }> {
+    const cached = await this.journal.getBlock(cid)
+    if (cached != null) return { bytes: cached, cached: true }
+    await this.opts.gate()
+    if (this.signal.aborted) throw new AbortedError('pull')
+    return { bytes: await this.fetcher.get(cid, this.signal), cached: false }
+  }
+
+  /** Adds a file's declared size; over max_model_size_gb stops the walk. */
+  declare (n: number): void {
+    this.declared += n
+    if (this.declared > this.opts.maxBytes) throw new SizeLimitError(this.declared, this.opts.maxBytes, true)
+    this.opts.onDeclared(this.declared)
+  }
+}

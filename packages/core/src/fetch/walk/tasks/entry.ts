@@ -1,0 +1,53 @@
+/**
+ * A named node: the root, or an entry of a folder. A file is created at its
+ * declared size and its root node placed; a folder is created and its entries
+ * (and, for a HAMT folder, its shards) queued.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { CID } from 'multiformats/cid'
+import { claimEntryName, decodeNode } from '../../../ipld/unixfs.ts'
+import type { WalkContext } from '../context.ts'
+import { createSized } from '../file-writer.ts'
+import { leafOnDisk } from '../resume.ts'
+import { CAR_MIN_FILE_BYTES, type Task, type TaskOf } from '../tasks.ts'
+import { writeFilePart } from './part.ts'
+
+export async function handleEntry (ctx: WalkContext, task: TaskOf<'entry'>): Promise<void> {
+  // A one-leaf file already on disk.
+  const done = await leafOnDisk(ctx.journal, task.path, task.rel, 0, task.cid)
+  if (done !== undefined) {
+    ctx.declare(done)
+    ctx.files.push(task.path)
+    ctx.opts.onBytes(done, true)
+    return
+  }
+  const { bytes, cached } = await ctx.fetchNode(task.cid)
+  const node = decodeNode(task.cid, bytes)
+  if (node.type === 'file') {
+    if (task.rel === '') ctx.rootType = 'file'
+    ctx.declare(node.fileSize)
+    await createSized(task.path, node.fileSize)
+    if (node.fileSize >= CAR_MIN_FILE_BYTES) ctx.writer.keepOpen(task.path)
+    ctx.files.push(task.path)
+    await writeFilePart(ctx, task, node, 0, bytes, cached, true)
+    return
+  }
+  if (task.rel === '') ctx.rootType = 'directory'
+  await mkdir(task.path, { recursive: true })
+  if (!cached) await ctx.journal.putBlock(task.cid, bytes)
+  const names = new Set<string>()
+  pushEntries(ctx, task, node.entries, names)
+  if (node.type === 'hamt') ctx.push(node.shards.map(cid => ({ t: 'shard', cid, path: task.path, rel: task.rel, names })))
+}
+
+/** Queues a folder's entries; `names` holds the folder's names so far (all its HAMT shards share it). */
+export function pushEntries (ctx: WalkContext, folder: { path: string, rel: string }, entries: Array<{ name: string, cid: CID }>, names: Set<string>): void {
+  const tasks: Task[] = []
+  for (const e of entries) {
+    // Names are unique per folder, case-insensitively (as at-rest verify checks them).
+    claimEntryName(names, e.name, folder.rel)
+    tasks.push({ t: 'entry', cid: e.cid, path: join(folder.path, e.name), rel: folder.rel === '' ? e.name : `${folder.rel}/${e.name}` })
+  }
+  ctx.push(tasks)
+}

@@ -1,0 +1,93 @@
+/**
+ * A run of leaves read as one plain byte range of the file, each leaf proved
+ * against its CID before it is written (LeafSink). Leaves already on disk
+ * are skipped. What a failed read did not deliver is read again (another
+ * source, or the same after a strike), and after CAR_MAX_ATTEMPTS, or when no
+ * source serves byte ranges, it goes to trustless CAR ranges instead.
+ */
+import { AbortedError } from '../../../errors.ts'
+import { logger } from '../../../log.ts'
+import type { RangeOutcome } from '../../fetcher.ts'
+import { LeafMismatch, LeafSink, SinkStopped } from '../../leaf-sink.ts'
+import { decodeNode } from '../../../ipld/unixfs.ts'
+import type { WalkContext } from '../context.ts'
+import { leafOnDisk } from '../resume.ts'
+import { CAR_MAX_ATTEMPTS, type Position, type Task, type TaskOf } from '../tasks.ts'
+import { fileNodeOf, writeFilePart } from './part.ts'
+
+const log = logger('fetch')
+
+export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): Promise<void> {
+  const { signal } = ctx
+  const runs: Position[][] = []
+  let run: Position[] = []
+  for (const p of task.leaves) {
+    const done = await leafOnDisk(ctx.journal, task.path, task.rel, p.offset, p.cid)
+    if (done === undefined) { run.push(p); continue }
+    ctx.opts.onBytes(done, true)
+    if (run.length > 0) { runs.push(run); run = [] }
+  }
+  if (run.length > 0) runs.push(run)
+  if (runs.length === 0) return
+  if (runs.length > 1) { ctx.push(runs.map(leaves => ({ ...task, leaves }))); return }
+  const leaves = run
+  const first = leaves[0] as Position
+  const last = leaves[leaves.length - 1] as Position
+  await ctx.opts.gate()
+  if (signal.aborted) throw new AbortedError('pull')
+  const read = await ctx.streams.add(async (): Promise<{ sink: LeafSink, outcome?: RangeOutcome, thrown?: unknown }> => {
+    if (signal.aborted) throw new AbortedError('pull')
+    // The leaf buffers are taken only with a slot: `streams` reads hold them, never every queued run.
+    const sink = new LeafSink({
+      leaves,
+      pool: ctx.pool,
+      shouldStop: ctx.opts.isPaused,
+      store: async (leaf, data) => {
+        await ctx.writer.write(task.path, data, leaf.offset)
+        await ctx.journal.markLeaf(task.rel, leaf.offset, leaf.size, leaf.cid)
+        ctx.opts.onBytes(leaf.size, false)
+      }
+    })
+    try {
+      return { sink, outcome: await ctx.fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink) }
+    } catch (thrown) {
+      return { sink, thrown }
+    }
+  })
+  const { sink, outcome } = read
+  try { await sink.drain() } finally { sink.release() }
+  let rest: Position[] = sink.remaining
+  if (read.thrown instanceof LeafMismatch) {
+    await resolveMismatch(ctx, task, read.thrown, (read.thrown as { source?: string }).source)
+    rest = rest.slice(1)
+  } else if (read.thrown !== undefined && !(read.thrown instanceof SinkStopped)) {
+    throw read.thrown
+  }
+  if (rest.length === 0) return
+  const restLast = rest[rest.length - 1] as Position
+  const toCar = (): Task => ({ t: 'range', root: task.file, path: task.path, rel: task.rel, from: (rest[0] as Position).offset, to: restLast.offset + restLast.size, positions: rest, attempt: 0 })
+  if (outcome?.outcome === 'unavailable') ctx.push([toCar()])
+  else if (outcome?.outcome === 'failed') {
+    const again = task.attempt + 1 < CAR_MAX_ATTEMPTS
+    log('%s: bytes %d-%d from %s failed (attempt %d); %s', task.rel || 'root', (rest[0] as Position).offset, restLast.offset + restLast.size - 1, outcome.source, task.attempt + 1, again ? 'reading them again' : 'fetching them as CAR ranges')
+    ctx.push([again ? { ...task, leaves: rest, attempt: task.attempt + 1 } : toCar()])
+  } else ctx.push([{ ...task, leaves: rest }])
+}
+
+/**
+ * A "leaf" whose bytes did not prove. Its block (verified, from any source)
+ * tells why: a leaf whose data differs from what the range source sent means
+ * that source lied (it is dropped); an interior node means the size hint
+ * misled us, and it is walked like any other node.
+ */
+async function resolveMismatch (ctx: WalkContext, task: TaskOf<'leaves'>, m: LeafMismatch, source: string | undefined): Promise<void> {
+  const { cid, offset, size } = m.leaf
+  const { bytes, cached } = await ctx.fetchNode(cid)
+  const node = fileNodeOf(cid, decodeNode(cid, bytes), size, task.rel)
+  if (node.children.length === 0 && source != null && !Buffer.from(node.data).equals(m.data)) {
+    ctx.fetcher.blame(source, `sent bytes ${offset}-${offset + size - 1} that do not match block ${cid.toString()}`, cid)
+  } else if (node.children.length > 0) {
+    log('%s: %s at %d is an interior node (its size hint looked like a leaf); walking it', task.rel || 'root', cid.toString(), offset)
+  }
+  await writeFilePart(ctx, { cid, path: task.path, rel: task.rel, file: task.file }, node, offset, bytes, cached, false)
+}
