@@ -20,7 +20,7 @@ type tokenBucket struct {
 // bucketBurst lets a cap pass one read chunk at full speed: a smaller burst
 // would make every chunk wait; a much larger one lets a fresh connection
 // exceed its cap for a visible fraction of a second.
-const bucketBurst = 64 * 1024
+const bucketBurst = 128 * 1024
 
 func newTokenBucket(rate float64) *tokenBucket {
 	return &tokenBucket{rate: rate, burst: bucketBurst, tokens: bucketBurst, last: time.Now()}
