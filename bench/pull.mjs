@@ -27,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const coreDist = pathToFileURL(join(here, '..', 'packages', 'core', 'dist', 'index.js')).href
 const cliMain = join(here, '..', 'packages', 'cli', 'dist', 'main.js')
 
-async function makeFile (path, bytes) {
+export async function makeFile (path, bytes) {
   const existing = await stat(path).catch(() => undefined)
   if (existing?.size === bytes) return
   const cipher = createCipheriv('chacha20', createHash('sha256').update('bench-pull').digest(), Buffer.alloc(16))
@@ -37,7 +37,7 @@ async function makeFile (path, bytes) {
   await fh.close()
 }
 
-function freePort () {
+export function freePort () {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -50,7 +50,7 @@ function freePort () {
  * (utime + stime), or with `children` those of its waited-for children
  * (cutime + cstime: curl, ipfs get, the pull child).
  */
-async function cpuSecondsOf (pid, { children = false } = {}) {
+export async function cpuSecondsOf (pid, { children = false } = {}) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const at = children ? 13 : 11
@@ -66,7 +66,7 @@ const childCpuSeconds = () => cpuSecondsOf('self', { children: true })
  * kernel time (dd: 2 MiB writes of 1 GiB 0.64 s warm, 2.2-2.6 s cold). Without
  * the pause, which run lands warm is luck.
  */
-async function settle () {
+export async function settle () {
   await execFileAsync('sync')
   await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
 }

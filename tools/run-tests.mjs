@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // The whole test suite: node's test runner over every packages/*/test/**/*.spec.ts
-// (Node 24 runs the TypeScript directly), against the pinned real kubo.
+// (Node 24 runs the TypeScript directly), against the pinned real kubo and
+// with the WAN emulator (tools/wanproxy) built.
 import { spawn } from 'node:child_process'
 import { globSync } from 'node:fs'
 import { ensureKubo } from './kubo/build-kubo.mjs'
+import { ensureWanproxy } from './wanproxy/build.mjs'
 
 const kubo = ensureKubo({ log: (m) => process.stderr.write(m + '\n') })
+// The WAN emulator the integration tests put in front of kubo, built once here rather than per test file.
+const wanproxy = ensureWanproxy({ log: (m) => process.stderr.write(m + '\n') })
 const filter = process.argv.slice(2)
 const files = globSync('packages/*/test/**/*.spec.ts').filter(f => filter.length === 0 || filter.some(x => f.includes(x))).sort()
 const args = [
@@ -16,5 +20,5 @@ const args = [
   '--test-reporter=./tools/summary-reporter.mjs', '--test-reporter-destination=stdout',
   ...files
 ]
-const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, CITRATE_TEST_KUBO: kubo, IPFS_TELEMETRY: 'off' } })
+const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, CITRATE_TEST_KUBO: kubo, CITRATE_TEST_WANPROXY: wanproxy, IPFS_TELEMETRY: 'off' } })
 child.on('exit', (code, signal) => { process.exitCode = code ?? (signal != null ? 1 : 0) })
