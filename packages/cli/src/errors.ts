@@ -36,7 +36,7 @@ const FAILURE = 1
 
 /**
  * Distinct exit codes only where a script would branch: 2 fix the command line
- * or the config, 3 install kubo first, 4 start the daemon first; 1 for
+ * (a malformed argument, CID or model id) or the config, 3 install kubo first, 4 start the daemon first; 1 for
  * everything else (the message and `--json`'s code tell them apart).
  */
 export const EXIT_CODES: Record<CliAnswerCode, number> = {
@@ -65,9 +65,9 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   INSTALL_CHECKSUM_MISMATCH: FAILURE,
   INSTALL_DOWNLOAD_FAILED: FAILURE,
   INTERNAL: FAILURE,
-  INVALID_CID: FAILURE,
+  INVALID_CID: USAGE,
   INVALID_DAG: FAILURE,
-  INVALID_MODEL_ID: FAILURE,
+  INVALID_MODEL_ID: USAGE,
   KUBO_BINARY_UNUSABLE: FAILURE,
   KUBO_REPO_CONFIG_INVALID: FAILURE,
   KUBO_RPC_ERROR: FAILURE,

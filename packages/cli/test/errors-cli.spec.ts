@@ -23,10 +23,12 @@ describe('CLI exit codes', () => {
     assert.equal(exitCodeFor('USAGE'), 2)
     assert.equal(exitCodeFor('INVALID_ARGUMENT'), 2)
     assert.equal(exitCodeFor('CONFIG_INVALID'), 2)
+    assert.equal(exitCodeFor('INVALID_CID'), 2)
+    assert.equal(exitCodeFor('INVALID_MODEL_ID'), 2)
     assert.equal(exitCodeFor('KUBO_NOT_INSTALLED'), 3)
     assert.equal(exitCodeFor('KUBO_TOO_OLD'), 3)
     assert.equal(exitCodeFor('DAEMON_NOT_RUNNING'), 4)
-    const special = new Set(['USAGE', 'INVALID_ARGUMENT', 'CONFIG_INVALID', 'KUBO_NOT_INSTALLED', 'KUBO_TOO_OLD', 'DAEMON_NOT_RUNNING'])
+    const special = new Set(['USAGE', 'INVALID_ARGUMENT', 'CONFIG_INVALID', 'INVALID_CID', 'INVALID_MODEL_ID', 'KUBO_NOT_INSTALLED', 'KUBO_TOO_OLD', 'DAEMON_NOT_RUNNING'])
     for (const code of ERROR_CODES) if (!special.has(code)) assert.equal(exitCodeFor(code), 1, code)
   })
 

@@ -48,14 +48,14 @@ describe('citrate-ipfs pull', () => {
     assert.ok((await readFile(result.path)).equals(data))
   })
 
-  test('human output names the path; a bad CID is a one-line error with exit code 1', async () => {
+  test('human output names the path; a bad CID is a one-line error with exit code 2 (fix the command line)', async () => {
     const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], Buffer.from('hello'))).toString().trim()
     const ok = await cli(h, ['pull', cid, '--kind', 'dataset', '--name', 'ds', '--no-fsync'])
     assert.equal(ok.code, 0, ok.stderr)
     assert.match(ok.stdout, /every block verified/)
     assert.match(ok.stdout, /training\/datasets\/ds/)
     const bad = await cli(h, ['pull', 'bafy-not-a-cid'])
-    assert.equal(bad.code, 1)
+    assert.equal(bad.code, 2)
     assert.match(bad.stderr, /^citrate-ipfs: error: .*not a valid CID/)
     const badJson = await cli(h, ['pull', 'bafy-not-a-cid', '--json'])
     assert.equal((JSON.parse(badJson.stdout.trim()) as { error: { code: string } }).error.code, 'INVALID_CID')
