@@ -112,6 +112,28 @@ function childPull (home, cid, id, fsync) {
   })
 }
 
+/**
+ * A fresh CITRATE_HOME under the bench's work folder with a running test kubo
+ * (offline, loopback ports, no public gateways), as every bench starts.
+ */
+export async function startBenchDaemon ({ workDir, name, kubo, loadConfig, DaemonManager }) {
+  const home = join(workDir, name)
+  await rm(home, { recursive: true, force: true })
+  await mkdir(home, { recursive: true })
+  const apiPort = await freePort()
+  let gatewayPort = await freePort()
+  while (gatewayPort === apiPort) gatewayPort = await freePort()
+  await writeFile(join(home, 'citrate.toml'), [
+    '[ipfs]', `daemon_path = ${JSON.stringify(kubo)}`, `api_port = ${apiPort}`, `gateway_port = ${gatewayPort}`,
+    'offline = true', 'init_profiles = ["test"]', 'fallback_gateway = "http://127.0.0.1:9"', 'public_gateways = []', 'auto_pin = false'
+  ].join('\n') + '\n')
+  const env = { ...process.env, CITRATE_HOME: home, IPFS_TELEMETRY: 'off' }
+  const config = await loadConfig({ home })
+  const manager = new DaemonManager({ config, env })
+  const { status } = await manager.start()
+  return { home, env, config, manager, status }
+}
+
 export async function benchPull ({ sizeMiB = 1024, runs = 3, log = (m) => process.stderr.write(m + '\n'), workDir = join(here, '.work') } = {}) {
   const { loadConfig, DaemonManager } = await import(coreDist)
   const kubo = ensureKubo({ log })
@@ -121,20 +143,7 @@ export async function benchPull ({ sizeMiB = 1024, runs = 3, log = (m) => proces
   log(`bench pull: preparing ${sizeMiB} MiB file`)
   await makeFile(file, bytes)
 
-  const home = join(workDir, 'pull-home')
-  await rm(home, { recursive: true, force: true })
-  await mkdir(home, { recursive: true })
-  const apiPort = await freePort()
-  let gatewayPort = await freePort()
-  while (gatewayPort === apiPort) gatewayPort = await freePort()
-  await writeFile(join(home, 'citrate.toml'), [
-    '[ipfs]', `daemon_path = ${JSON.stringify(kubo)}`, `api_port = ${apiPort}`, `gateway_port = ${gatewayPort}`,
-    'offline = true', 'init_profiles = ["test"]', 'fallback_gateway = "http://127.0.0.1:9"', 'auto_pin = false'
-  ].join('\n') + '\n')
-  const env = { ...process.env, CITRATE_HOME: home, IPFS_TELEMETRY: 'off' }
-  const config = await loadConfig({ home })
-  const manager = new DaemonManager({ config, env })
-  const { status } = await manager.start()
+  const { home, config, manager, status } = await startBenchDaemon({ workDir, name: 'pull-home', kubo, loadConfig, DaemonManager })
   const ipfsEnv = { ...process.env, IPFS_PATH: config.paths.ipfsRepo, IPFS_TELEMETRY: 'off' }
   try {
     // kubo's default settings (CIDv0, 256 KiB chunks), like the app's model CIDs.

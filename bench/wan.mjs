@@ -26,7 +26,7 @@ import { promisify } from 'node:util'
 import { ensureKubo } from '../tools/kubo/build-kubo.mjs'
 import { ensureWanproxy } from '../tools/wanproxy/build.mjs'
 import { startWanproxy } from '../tools/wanproxy/client.mjs'
-import { cpuSecondsOf, freePort, makeFile, settle } from './pull.mjs'
+import { cpuSecondsOf, makeFile, settle, startBenchDaemon } from './pull.mjs'
 
 const execFileAsync = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
@@ -126,19 +126,7 @@ export async function benchWan ({ sizeMiB = 256, cpuSizeMiB = 1024, log = (m) =>
   await makeFile(file, bytes)
   await makeFile(cpuFile, cpuBytes)
 
-  const home = join(workDir, 'wan-home')
-  await rm(home, { recursive: true, force: true })
-  await mkdir(home, { recursive: true })
-  const apiPort = await freePort()
-  let gatewayPort = await freePort()
-  while (gatewayPort === apiPort) gatewayPort = await freePort()
-  await writeFile(join(home, 'citrate.toml'), [
-    '[ipfs]', `daemon_path = ${JSON.stringify(kubo)}`, `api_port = ${apiPort}`, `gateway_port = ${gatewayPort}`,
-    'offline = true', 'init_profiles = ["test"]', 'fallback_gateway = "http://127.0.0.1:9"', 'public_gateways = []', 'auto_pin = false'
-  ].join('\n') + '\n')
-  const config = await loadConfig({ home })
-  const manager = new DaemonManager({ config, env: { ...process.env, CITRATE_HOME: home, IPFS_TELEMETRY: 'off' } })
-  const { status } = await manager.start()
+  const { home, config, manager, status } = await startBenchDaemon({ workDir, name: 'wan-home', kubo, loadConfig, DaemonManager })
   const ipfsEnv = { ...process.env, IPFS_PATH: config.paths.ipfsRepo, IPFS_TELEMETRY: 'off' }
   let wan
   try {

@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdir, open, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
-import { chachaBytes } from '../../core/test/helpers/content.ts'
+import { chachaBytes, flipByte } from '../../core/test/helpers/content.ts'
 
 const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 
@@ -28,18 +28,6 @@ function cli (h: TestHome, args: string[]): Promise<Run> {
 interface VerifyOutput { results: Array<{ id: string, ok: boolean, method?: string, error?: { code: string, offset?: number, path?: string } }> }
 const jsonLines = <T>(r: Run): T[] => r.stdout.trim().split('\n').filter(l => l !== '').map(l => JSON.parse(l) as T)
 const lastJson = <T>(r: Run): T => jsonLines<T>(r).at(-1) as T
-
-async function flipByte (path: string, offset: number): Promise<void> {
-  const fh = await open(path, 'r+')
-  try {
-    const b = Buffer.alloc(1)
-    await fh.read(b, 0, 1, offset)
-    b[0] = (b[0] ?? 0) ^ 0x01
-    await fh.write(b, 0, 1, offset)
-  } finally {
-    await fh.close()
-  }
-}
 
 let h: TestHome
 before(async () => {

@@ -5,10 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { open, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pull, registryOf, removeModel, verifyRegisteredModel } from '../src/index.ts'
-import { chachaBytes } from './helpers/content.ts'
+import { chachaBytes, flipByte } from './helpers/content.ts'
 import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
 
 let h: TestHome
@@ -32,16 +32,12 @@ describe('models layer: datasets and checkpoints', () => {
     const ok = await verifyRegisteredModel(h.config, entry)
     assert.equal(ok.method, 'dag-index')
 
-    const fh = await open(r.path, 'r+')
-    await fh.write(Buffer.from([data[9000] as number ^ 0x01]), 0, 1, 9000)
-    await fh.close()
+    await flipByte(r.path, 9000)
     await assert.rejects(verifyRegisteredModel(h.config, entry), { code: 'CONTENT_CORRUPT', offset: 8192 })
     assert.equal((await registryOf(h.config).get('corpus'))?.verified, false)
 
     // Repaired: verified again, even when the caller still holds the entry read before the failure.
-    const fix = await open(r.path, 'r+')
-    await fix.write(Buffer.from([data[9000] as number]), 0, 1, 9000)
-    await fix.close()
+    await flipByte(r.path, 9000)
     await verifyRegisteredModel(h.config, entry)
     assert.equal((await registryOf(h.config).get('corpus'))?.verified, true)
 

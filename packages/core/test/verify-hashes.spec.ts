@@ -7,28 +7,16 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { ContentCorruptError, pull, registryOf, verifyRegisteredModel, type ModelEntry } from '../src/index.ts'
 import { initRepo } from '../src/daemon/repo.ts'
-import { chachaBytes } from './helpers/content.ts'
+import { chachaBytes, flipByte } from './helpers/content.ts'
 import { ipfs, makeTestHome, testKuboBinary, type TestHome } from './helpers/kubo.ts'
 
 const CHUNK = 262_144
-
-async function flipByte (path: string, offset: number): Promise<void> {
-  const fh = await open(path, 'r+')
-  try {
-    const b = Buffer.alloc(1)
-    await fh.read(b, 0, 1, offset)
-    b[0] = (b[0] ?? 0) ^ 0x01
-    await fh.write(b, 0, 1, offset)
-  } finally {
-    await fh.close()
-  }
-}
 
 let h: TestHome
 let gatewayUrl: string

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFile, mkdir, open, rm, symlink, truncate, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import { createReadStream } from 'node:fs'
@@ -10,25 +10,13 @@ import {
 } from '../src/index.ts'
 import { initRepo } from '../src/daemon/repo.ts'
 import { ipfs, makeTestHome, testKuboBinary, type TestHome } from './helpers/kubo.ts'
-import { writeChachaFile } from './helpers/content.ts'
+import { flipByte, writeChachaFile } from './helpers/content.ts'
 
 async function indexed (path: string, opts: ImportShapeOptions, indexFile: string): Promise<string> {
   const index = new DagIndexBuilder()
   const { cid } = await hashPath(path, { ...opts, index })
   await index.write(indexFile, cid)
   return cid
-}
-
-async function flipByte (path: string, offset: number): Promise<void> {
-  const fh = await open(path, 'r+')
-  try {
-    const b = Buffer.alloc(1)
-    await fh.read(b, 0, 1, offset)
-    b[0] = (b[0] ?? 0) ^ 0x01
-    await fh.write(b, 0, 1, offset)
-  } finally {
-    await fh.close()
-  }
 }
 
 describe('verify at rest (no daemon)', () => {

@@ -39,3 +39,16 @@ export const LAYOUT_SIZES: Array<{ name: string, size: number, why: string }> = 
   { name: 'full-node-plus-1', size: 174 * CHUNK + 1, why: 'first two-level tree' },
   { name: 'random-3mb', size: 3 * 1024 * 1024 + 12_345, why: 'a few MB, uneven size' }
 ]
+
+/** Flips the lowest bit of the byte at `offset` (bit rot, for verify tests); flipping twice restores it. */
+export async function flipByte (path: string, offset: number): Promise<void> {
+  const fh = await open(path, 'r+')
+  try {
+    const b = Buffer.alloc(1)
+    await fh.read(b, 0, 1, offset)
+    b[0] = (b[0] ?? 0) ^ 0x01
+    await fh.write(b, 0, 1, offset)
+  } finally {
+    await fh.close()
+  }
+}
