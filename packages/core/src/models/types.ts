@@ -72,6 +72,8 @@ export interface PullResult {
   pinned: boolean
   /** True when this CID was already in place under this id (nothing fetched). */
   alreadyPresent: boolean
+  /** Set when the bytes were cloned from the verified copy held under this other id (nothing fetched). */
+  reusedFrom?: string
 }
 
 /** A running pull: await `result`, or pause / resume / cancel it. */

@@ -17,6 +17,7 @@ export async function handleEntry (ctx: WalkContext, task: TaskOf<'entry'>): Pro
   // A one-leaf file already on disk.
   const done = await leafOnDisk(ctx.journal, task.path, task.rel, 0, task.cid)
   if (done !== undefined) {
+    ctx.placed(task.cid, task.path, 0, done)
     ctx.declare(done)
     ctx.files.push(task.path)
     ctx.opts.onBytes(done, true)
@@ -30,12 +31,11 @@ export async function handleEntry (ctx: WalkContext, task: TaskOf<'entry'>): Pro
     await createSized(task.path, node.fileSize)
     if (node.fileSize >= CAR_MIN_FILE_BYTES) ctx.writer.keepOpen(task.path)
     ctx.files.push(task.path)
-    await writeFilePart(ctx, task, node, 0, bytes, cached, true)
+    await writeFilePart(ctx, task, node, 0, cached, true)
     return
   }
   if (task.rel === '') ctx.rootType = 'directory'
   await mkdir(task.path, { recursive: true })
-  if (!cached) await ctx.journal.putBlock(task.cid, bytes)
   const names = new Set<string>()
   pushEntries(ctx, task, node.entries, names)
   if (node.type === 'hamt') ctx.push(node.shards.map(cid => ({ t: 'shard', cid, path: task.path, rel: task.rel, names })))
