@@ -8,6 +8,7 @@ import { isIdentity } from '../../ipld/verify-block.ts'
 import type { BlockFetcher } from '../fetcher.ts'
 import type { PullJournal } from '../journal.ts'
 import { BufferPool } from '../leaf-sink.ts'
+import { DuplicateFiles } from './duplicates.ts'
 import { FileWriter } from './file-writer.ts'
 import { LeafPlaces, type LeafPlace } from './leaf-places.ts'
 import type { Position, Task } from './tasks.ts'
@@ -59,6 +60,8 @@ export class WalkContext {
   readonly push: (tasks: Task[]) => void
   /** Where this pull's leaves were written: a repeated leaf is copied from there, never fetched twice. */
   readonly leaves = new LeafPlaces()
+  /** Entries naming a file already met in this walk: hard-linked to it once the walk is done. */
+  readonly duplicates = new DuplicateFiles()
   /**
    * Node lookups under way, by CID: tasks wanting one block at once (the root
    * of a file repeated in a folder, a shard) share one lookup and one request.

@@ -23,11 +23,16 @@ export async function handleEntry (ctx: WalkContext, task: TaskOf<'entry'>): Pro
     ctx.opts.onBytes(done, true)
     return
   }
+  // An identical file met earlier in this walk: not even its root is read again.
+  const size = task.rel === '' ? undefined : ctx.duplicates.again(task.cid.toString(), task.path)
+  if (size !== undefined) { ctx.declare(size); return }
   const { bytes, cached } = await ctx.fetchNode(task.cid)
   const node = decodeNode(task.cid, bytes)
   if (node.type === 'file') {
     if (task.rel === '') ctx.rootType = 'file'
     ctx.declare(node.fileSize)
+    // A file already met in this folder tree: linked to that one once the walk is done (duplicates.ts), nothing fetched.
+    if (task.rel !== '' && !ctx.duplicates.claim(task.cid.toString(), task.path, node.fileSize)) return
     await createSized(task.path, node.fileSize)
     if (node.fileSize >= CAR_MIN_FILE_BYTES) ctx.writer.keepOpen(task.path)
     ctx.files.push(task.path)
