@@ -125,7 +125,7 @@ describe('within one pull, each distinct block is fetched once', () => {
 
     const before = proxy.snapshot()
     const started = Date.now()
-    const res = await pull({ cid, config: h.config, name: 'hamt', sources: [proxy.url], publicGateways: [] })
+    const res = await pull({ cid, config: h.config, name: 'hamt', sources: [proxy.url], publicGateways: [], reuseLocal: true })
     const pullMs = Date.now() - started
     const requests = proxy.requests - before.requests
     t.diagnostic(`${requests} requests for ${unique} distinct blocks; pull ${pullMs} ms, ipfs get ${getMs} ms`)
@@ -174,11 +174,11 @@ describe('across ids, a CID already held is never downloaded again', () => {
   test('two ids one after the other (v0, then its v1 spelling): one download; the second is cloned, re-proved and registered', async () => {
     const data = bytesOf(600 * KiB + 3, 'two-ids')
     const cid = await add(data, [])
-    const first = await pull({ cid, config: h.config, name: 'first', sources: [proxy.url], publicGateways: [] })
+    const first = await pull({ cid, config: h.config, name: 'first', sources: [proxy.url], publicGateways: [], reuseLocal: true })
     assert.ok(first.fetchedBytes >= data.length)
     const before = proxy.snapshot()
     const v1 = CID.parse(cid).toV1().toString()
-    const second = await pull({ cid: v1, config: h.config, name: 'second', sources: [proxy.url], publicGateways: [] })
+    const second = await pull({ cid: v1, config: h.config, name: 'second', sources: [proxy.url], publicGateways: [], reuseLocal: true })
     assert.deepEqual(proxy.snapshot(), before, 'the second pull fetched nothing')
     assert.equal(second.fetchedBytes, 0)
     assert.equal(second.alreadyPresent, false)
@@ -199,7 +199,7 @@ describe('across ids, a CID already held is never downloaded again', () => {
     const data = bytesOf(1024 * KiB + 11, 'three-at-once')
     const cid = await add(data, [])
     const before = proxy.snapshot()
-    const handles = ['at-once-1', 'at-once-2', 'at-once-3'].map(name => startPull({ cid, config: h.config, name, sources: [proxy.url], publicGateways: [] }))
+    const handles = ['at-once-1', 'at-once-2', 'at-once-3'].map(name => startPull({ cid, config: h.config, name, sources: [proxy.url], publicGateways: [], reuseLocal: true }))
     const results = await Promise.all(handles.map(async hd => await hd.result))
     const fetched = proxy.bytes - before.bytes
     assert.ok(fetched < data.length * 1.5, `${fetched} bytes fetched for three ids of ${data.length} bytes`)
@@ -212,7 +212,7 @@ describe('across ids, a CID already held is never downloaded again', () => {
   test('a corrupted copy is not propagated: the new id is fetched and correct, the bad one marked unverified', async () => {
     const data = bytesOf(300 * KiB + 1, 'rotted')
     const cid = await add(data, [])
-    const good = await pull({ cid, config: h.config, name: 'rotted', sources: [proxy.url], publicGateways: [] })
+    const good = await pull({ cid, config: h.config, name: 'rotted', sources: [proxy.url], publicGateways: [], reuseLocal: true })
     const fh = await open(good.path, 'r+')
     try {
       const b = Buffer.alloc(1)
@@ -223,7 +223,7 @@ describe('across ids, a CID already held is never downloaded again', () => {
       await fh.close()
     }
     const before = proxy.snapshot()
-    const fresh = await pull({ cid, config: h.config, name: 'fresh', sources: [proxy.url], publicGateways: [] })
+    const fresh = await pull({ cid, config: h.config, name: 'fresh', sources: [proxy.url], publicGateways: [], reuseLocal: true })
     assert.ok(proxy.bytes - before.bytes >= data.length, 'the new id was fetched')
     assert.equal(fresh.reusedFrom, undefined)
     assert.ok((await readFile(fresh.path)).equals(data))

@@ -165,7 +165,9 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     return await presentResult(entry, targetDir)
   }
   // A verified copy under another id (v0 or v1 spelling) is cloned and re-proved instead of fetched (models/reuse.ts).
+  const reuseLocal = opts.reuseLocal ?? opts.sources == null
   const reuse = async (): Promise<PullResult | undefined> => {
+    if (!reuseLocal) return undefined
     const r = await reuseLocalCopy({ paths: opts.config.paths, registry, cid, id, kind, name: opts.filename ?? opts.name ?? cidText, filename, targetDir, signal, onVerifying: () => { setStatus('Verifying') } })
     if (r == null) return undefined
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
@@ -177,7 +179,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
 
   setStatus('Queued')
   // While another id's pull of this CID downloads in this process, wait for it (then reuse it).
-  const release = await claimCidDownload(opts.config.paths.home, cid, signal)
+  const release = reuseLocal ? await claimCidDownload(opts.config.paths.home, cid, signal) : () => {}
   try {
     const reused = await reuse()
     if (reused != null) return reused
