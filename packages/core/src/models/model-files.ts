@@ -41,3 +41,15 @@ export async function writeModelFiles (modelsDir: string, entry: ModelEntry, opt
   await writeFileAtomic(configPath, JSON.stringify(opts.config, null, 2) + '\n')
   return { metadataPath, configPath }
 }
+
+/** The quantization a file name shows (`Q4_K_M`, `F16`, …), for the registry entry. */
+export function guessQuantization (filename: string): string | null {
+  const m = /(?:^|[._-])((?:I?Q\d(?:_[A-Z0-9]+)*)|F16|F32|BF16)(?=[._-]|$)/i.exec(filename)
+  return m?.[1] != null ? m[1].toUpperCase() : null
+}
+
+/** The format config.json names: the file extension. */
+export function guessFormat (filename: string): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase()
+  return ext ?? 'unknown'
+}

@@ -22,7 +22,8 @@ import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
 import { handToKubo } from './hand-to-kubo.ts'
-import { entryDir } from './model-files.ts'
+import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
+import { claimCidDownload, reuseLocalCopy } from './reuse.ts'
 import { resolveSources } from './sources.ts'
 import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
 
@@ -163,25 +164,43 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     setStatus('Complete')
     return await presentResult(entry, targetDir)
   }
+  // A verified copy under another id (v0 or v1 spelling) is cloned and re-proved instead of fetched (models/reuse.ts).
+  const reuseLocal = opts.reuseLocal ?? opts.sources == null
+  const reuse = async (): Promise<PullResult | undefined> => {
+    if (!reuseLocal) return undefined
+    const r = await reuseLocalCopy({ paths: opts.config.paths, registry, cid, id, kind, name: opts.filename ?? opts.name ?? cidText, filename, targetDir, signal, onVerifying: () => { setStatus('Verifying') } })
+    if (r == null) return undefined
+    emit({ type: 'citrate:pull:committed', id, path: targetDir })
+    p.source = 'local'
+    return { ...await completeWith(r.entry), alreadyPresent: false, reusedFrom: r.from }
+  }
   const already = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
   if (already != null) return await completeWith(already)
 
   setStatus('Queued')
-  // p-queue's own signal option also races a running task against the abort,
-  // which would settle the pull before its cleanup ran: only a pull still
-  // waiting for a slot is taken out of the queue; a running one stops itself.
-  let started = false
-  const dequeue = new AbortController()
-  const onAbort = (): void => { if (!started) dequeue.abort(new AbortedError('pull')) }
-  if (signal.aborted) throw new AbortedError('pull')
-  signal.addEventListener('abort', onAbort, { once: true })
+  // While another id's pull of this CID downloads in this process, wait for it (then reuse it).
+  const release = reuseLocal ? await claimCidDownload(opts.config.paths.home, cid, signal) : () => {}
   try {
-    return await downloadSlots.add(async () => {
-      started = true
-      return await download({ opts, control, signal, emit, setStatus, completeWith, cid, id, kind, filename, targetDir, registry })
-    }, { signal: dequeue.signal })
+    const reused = await reuse()
+    if (reused != null) return reused
+    // p-queue's own signal option also races a running task against the abort,
+    // which would settle the pull before its cleanup ran: only a pull still
+    // waiting for a slot is taken out of the queue; a running one stops itself.
+    let started = false
+    const dequeue = new AbortController()
+    const onAbort = (): void => { if (!started) dequeue.abort(new AbortedError('pull')) }
+    if (signal.aborted) throw new AbortedError('pull')
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      return await downloadSlots.add(async () => {
+        started = true
+        return await download({ opts, control, signal, emit, setStatus, completeWith, reuse, cid, id, kind, filename, targetDir, registry })
+      }, { signal: dequeue.signal })
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
   } finally {
-    signal.removeEventListener('abort', onAbort)
+    release()
   }
 }
 
@@ -192,6 +211,8 @@ interface DownloadContext {
   emit: (e: PullEvent) => void
   setStatus: (status: DownloadStatus) => void
   completeWith: (entry: ModelEntry) => Promise<PullResult>
+  /** Clones a verified copy held under another id, if any (nothing fetched). */
+  reuse: () => Promise<PullResult | undefined>
   cid: CID
   id: string
   kind: ModelKind
@@ -214,6 +235,9 @@ async function download (c: DownloadContext): Promise<PullResult> {
     // Another process may have finished this very pull while we waited for the lock.
     const finished = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
     if (finished != null) return await c.completeWith(finished)
+    // Or it finished under another id: reuse those bytes, and drop this work folder.
+    const reused = await c.reuse()
+    if (reused != null) { await r.finish(); retrieval = undefined; return reused }
 
     setStatus('Connecting')
     const { sources, daemonApiUrl } = opts.sources != null
@@ -406,14 +430,4 @@ async function moveIntoPlace (stage: string, targetDir: string): Promise<void> {
     }
   }
   await fsyncDir(dirname(targetDir))
-}
-
-function guessQuantization (filename: string): string | null {
-  const m = /(?:^|[._-])((?:I?Q\d(?:_[A-Z0-9]+)*)|F16|F32|BF16)(?=[._-]|$)/i.exec(filename)
-  return m?.[1] != null ? m[1].toUpperCase() : null
-}
-
-function guessFormat (filename: string): string {
-  const ext = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase()
-  return ext ?? 'unknown'
 }

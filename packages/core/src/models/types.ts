@@ -33,6 +33,13 @@ export interface PullOptions {
   onProgress?: (event: PullEvent) => void
   /** Use exactly these sources instead of the configured ones (gateway base URLs or BlockSources). */
   sources?: Array<string | BlockSource>
+  /**
+   * Reuse the verified bytes of another id holding this CID (or downloading
+   * it in this process) instead of fetching: models/reuse.ts. Default true,
+   * except with explicit `sources`: "exactly these sources" then means a real
+   * retrieval from them (the fault-injection tests rely on it).
+   */
+  reuseLocal?: boolean
   /** Replaces the built-in public gateway list (`[]` for none). */
   publicGateways?: readonly string[]
   /** Concurrent block requests; default 8. */
@@ -72,6 +79,8 @@ export interface PullResult {
   pinned: boolean
   /** True when this CID was already in place under this id (nothing fetched). */
   alreadyPresent: boolean
+  /** Set when the bytes were cloned from the verified copy held under this other id (nothing fetched). */
+  reusedFrom?: string
 }
 
 /** A running pull: await `result`, or pause / resume / cancel it. */

@@ -2,11 +2,16 @@
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { AbortedError, SizeLimitError } from '../../errors.ts'
+import { isLeaf } from '../../ipld/dag-index.ts'
+import { leafBlockFromData } from '../../ipld/unixfs.ts'
+import { isIdentity } from '../../ipld/verify-block.ts'
 import type { BlockFetcher } from '../fetcher.ts'
 import type { PullJournal } from '../journal.ts'
 import { BufferPool } from '../leaf-sink.ts'
+import { DuplicateFiles } from './duplicates.ts'
 import { FileWriter } from './file-writer.ts'
-import type { Task } from './tasks.ts'
+import { LeafPlaces, type LeafPlace } from './leaf-places.ts'
+import type { Position, Task } from './tasks.ts'
 
 export interface WalkOptions {
   root: CID
@@ -49,8 +54,20 @@ export class WalkContext {
   rootType: 'file' | 'directory' = 'file'
   /** Declared file bytes so far. */
   declared = 0
+  /** File bytes filled by copying a leaf already written in this pull (not fetched). */
+  copiedBytes = 0
   /** Queues tasks to run before everything queued earlier (depth first). */
   readonly push: (tasks: Task[]) => void
+  /** Where this pull's leaves were written: a repeated leaf is copied from there, never fetched twice. */
+  readonly leaves = new LeafPlaces()
+  /** Entries naming a file already met in this walk: hard-linked to it once the walk is done. */
+  readonly duplicates = new DuplicateFiles()
+  /**
+   * Node lookups under way, by CID: tasks wanting one block at once (the root
+   * of a file repeated in a folder, a shard) share one lookup and one request.
+   * At most `concurrency` entries, each settled and removed within its task.
+   */
+  private readonly nodes = new Map<string, Promise<{ bytes: Uint8Array, cached: boolean }>>()
 
   constructor (opts: WalkOptions, push: (tasks: Task[]) => void) {
     this.opts = opts
@@ -62,13 +79,59 @@ export class WalkContext {
     this.push = push
   }
 
-  /** A verified block: from the journal's cache, else (after the pause gate) from the sources. */
+  /**
+   * A verified block: from the journal's cache, a leaf already written in this
+   * pull (re-proved as it is read back), else (after the pause gate) from the
+   * sources. An interior block fetched is cached in the journal before anyone
+   * is handed it, so it is never requested again in this pull (nor after a
+   * resume). `cached`: it was in the journal already.
+   */
   async fetchNode (cid: CID): Promise<{ bytes: Uint8Array, cached: boolean }> {
+    const key = cid.toString()
+    let lookup = this.nodes.get(key)
+    if (lookup == null) {
+      lookup = this.lookupNode(cid).finally(() => { this.nodes.delete(key) })
+      this.nodes.set(key, lookup)
+    }
+    return await lookup
+  }
+
+  private async lookupNode (cid: CID): Promise<{ bytes: Uint8Array, cached: boolean }> {
     const cached = await this.journal.getBlock(cid)
     if (cached != null) return { bytes: cached, cached: true }
+    let place = this.leaves.lookup(cid)
+    if (place instanceof Promise) place = await place
+    if (place != null) {
+      const data = await this.leaves.read(cid, place)
+      const bytes = data != null ? leafBlockFromData(cid, data) : undefined
+      if (bytes != null) return { bytes, cached: false }
+    }
     await this.opts.gate()
     if (this.signal.aborted) throw new AbortedError('pull')
-    return { bytes: await this.fetcher.get(cid, this.signal), cached: false }
+    const bytes = await this.fetcher.get(cid, this.signal)
+    if (!isIdentity(cid) && !isLeaf(cid, bytes)) await this.journal.putBlock(cid, bytes)
+    return { bytes, cached: false }
+  }
+
+  /**
+   * Fills leaf `p` of the file at `path` from where the same leaf was written
+   * (re-proved as read), and logs it like a fetched leaf so a resume trusts it
+   * the same way. False when the bytes there no longer prove (then fetch it).
+   */
+  async copyLeaf (path: string, rel: string, p: Position, from: LeafPlace): Promise<boolean> {
+    if (from.path === path && from.offset === p.offset) return true
+    const data = await this.leaves.read(p.cid, from)
+    if (data == null) return false
+    await this.writer.write(path, data, p.offset)
+    await this.journal.markLeaf(rel, p.offset, p.size, p.cid)
+    this.copiedBytes += p.size
+    this.opts.onBytes(p.size, true)
+    return true
+  }
+
+  /** A leaf is written (and logged) at `offset` of `path`: later copies of it come from there. */
+  placed (cid: CID, path: string, offset: number, size: number): void {
+    this.leaves.record(cid, { path, offset, size })
   }
 
   /** Adds a file's declared size; over max_model_size_gb stops the walk. */

@@ -8,6 +8,11 @@
  * concurrency primitive: the scheduler's workers, the byte-range read slots
  * and each CAR stream's bounded leaf writes.
  *
+ * Nothing is fetched twice (context.ts, leaf-places.ts, duplicates.ts): a
+ * block wanted by several tasks at once is looked up once, an interior block
+ * is cached as it arrives, a repeated leaf is copied from where it was
+ * written, and an identical file in a folder is linked to the first.
+ *
  * Memory bound: at most `concurrency` blocks (≤ 2 MiB each) are held at once;
  * byte-range reads add `streams` × about 2 MiB of leaf buffers (at least 3
  * leaves each, taken only once a read holds one of the `streams` slots) and a
@@ -56,13 +61,18 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     await (HANDLERS[task.t] as Handler)(ctx, task)
   })
   const ctx = new WalkContext(opts, (tasks) => { scheduler.push(tasks) })
+  let linked = 0
   try {
     ctx.push([{ t: 'entry', cid: opts.root, path: opts.journal.contentPath, rel: '' }])
     await scheduler.run()
+    // Identical files in a folder were fetched once: the other names are linked to it now.
+    const dup = await ctx.duplicates.materialize(d => { ctx.opts.onBytes(d.size, true) })
+    ctx.files.push(...dup.copied)
+    linked = dup.linked
     // Durability before commit: everything written must be on disk before it is moved into place.
     await ctx.writer.syncAll(ctx.files)
   } finally {
     await ctx.writer.closeAll()
   }
-  return { type: ctx.rootType, totalBytes: ctx.declared, files: ctx.files.length }
+  return { type: ctx.rootType, totalBytes: ctx.declared, files: ctx.files.length + linked }
 }

@@ -17,25 +17,30 @@ export async function handleEntry (ctx: WalkContext, task: TaskOf<'entry'>): Pro
   // A one-leaf file already on disk.
   const done = await leafOnDisk(ctx.journal, task.path, task.rel, 0, task.cid)
   if (done !== undefined) {
+    ctx.placed(task.cid, task.path, 0, done)
     ctx.declare(done)
     ctx.files.push(task.path)
     ctx.opts.onBytes(done, true)
     return
   }
+  // An identical file met earlier in this walk: not even its root is read again.
+  const size = task.rel === '' ? undefined : ctx.duplicates.again(task.cid.toString(), task.path)
+  if (size !== undefined) { ctx.declare(size); return }
   const { bytes, cached } = await ctx.fetchNode(task.cid)
   const node = decodeNode(task.cid, bytes)
   if (node.type === 'file') {
     if (task.rel === '') ctx.rootType = 'file'
     ctx.declare(node.fileSize)
+    // A file already met in this folder tree: linked to that one once the walk is done (duplicates.ts), nothing fetched.
+    if (task.rel !== '' && !ctx.duplicates.claim(task.cid.toString(), task.path, node.fileSize)) return
     await createSized(task.path, node.fileSize)
     if (node.fileSize >= CAR_MIN_FILE_BYTES) ctx.writer.keepOpen(task.path)
     ctx.files.push(task.path)
-    await writeFilePart(ctx, task, node, 0, bytes, cached, true)
+    await writeFilePart(ctx, task, node, 0, cached, true)
     return
   }
   if (task.rel === '') ctx.rootType = 'directory'
   await mkdir(task.path, { recursive: true })
-  if (!cached) await ctx.journal.putBlock(task.cid, bytes)
   const names = new Set<string>()
   pushEntries(ctx, task, node.entries, names)
   if (node.type === 'hamt') ctx.push(node.shards.map(cid => ({ t: 'shard', cid, path: task.path, rel: task.rel, names })))

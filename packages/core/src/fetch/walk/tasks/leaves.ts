@@ -1,7 +1,9 @@
 /**
  * A run of leaves read as one plain byte range of the file, each leaf proved
  * against its CID before it is written (LeafSink). Leaves already on disk
- * are skipped. What a failed read did not deliver is read again (another
+ * are skipped; a leaf already written elsewhere in this pull (or being read
+ * by another task, or repeated in this run) is copied from there once it is
+ * (LeafPlaces), so each distinct leaf is read once. What a failed read did not deliver is read again (another
  * source, or the same after a strike), and after CAR_MAX_ATTEMPTS, or when no
  * source serves byte ranges, it goes to trustless CAR ranges instead.
  */
@@ -11,6 +13,7 @@ import type { RangeOutcome } from '../../fetcher.ts'
 import { LeafMismatch, LeafSink, SinkStopped } from '../../leaf-sink.ts'
 import { decodeNode } from '../../../ipld/unixfs.ts'
 import type { WalkContext } from '../context.ts'
+import type { LeafPlace } from '../leaf-places.ts'
 import { leafOnDisk } from '../resume.ts'
 import { CAR_MAX_ATTEMPTS, type Position, type Task, type TaskOf } from '../tasks.ts'
 import { fileNodeOf, writeFilePart } from './part.ts'
@@ -18,19 +21,57 @@ import { fileNodeOf, writeFilePart } from './part.ts'
 const log = logger('fetch')
 
 export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): Promise<void> {
-  const { signal } = ctx
-  const runs: Position[][] = []
-  let run: Position[] = []
+  const want: Position[] = []
   for (const p of task.leaves) {
     const done = await leafOnDisk(ctx.journal, task.path, task.rel, p.offset, p.cid)
-    if (done === undefined) { run.push(p); continue }
+    if (done === undefined) { want.push(p); continue }
+    ctx.placed(p.cid, task.path, p.offset, done)
     ctx.opts.onBytes(done, true)
-    if (run.length > 0) { runs.push(run); run = [] }
+  }
+  // Claimed all at once (no await in between): a leaf written or being read
+  // elsewhere in this pull, or repeated within this run, is copied once that
+  // read has written it, never read twice.
+  const read: Position[] = []
+  const copies: Array<{ p: Position, from: LeafPlace | Promise<LeafPlace | undefined> }> = []
+  for (const p of want) {
+    const from = ctx.leaves.lookup(p.cid)
+    if (from !== undefined) copies.push({ p, from })
+    else { ctx.leaves.claim(p.cid); read.push(p) }
+  }
+  let follow: Task[] = []
+  try {
+    const outcomes = await Promise.all(contiguousRuns(read).map(async leaves => await readRun(ctx, task, leaves)))
+    follow = outcomes.flat()
+  } finally {
+    // What was not delivered is let go before we wait on anyone, so every wait ends.
+    for (const p of read) ctx.leaves.release(p.cid)
+  }
+  ctx.push(follow)
+  const refetch: Position[] = []
+  for (const { p, from } of copies) {
+    const place = from instanceof Promise ? await from : from
+    if (place == null || !await ctx.copyLeaf(task.path, task.rel, p, place)) refetch.push(p)
+  }
+  // The read they waited for failed (its rest is queued again) or the first copy no longer proves: read them.
+  if (refetch.length > 0) ctx.push(contiguousRuns(refetch).map(leaves => ({ ...task, leaves, attempt: 0 })))
+}
+
+/** `leaves` (in offset order) cut where one does not start where the previous ends: a byte range is contiguous. */
+function contiguousRuns (leaves: Position[]): Position[][] {
+  const runs: Position[][] = []
+  let run: Position[] = []
+  for (const p of leaves) {
+    const prev = run[run.length - 1]
+    if (prev != null && prev.offset + prev.size !== p.offset) { runs.push(run); run = [] }
+    run.push(p)
   }
   if (run.length > 0) runs.push(run)
-  if (runs.length === 0) return
-  if (runs.length > 1) { ctx.push(runs.map(leaves => ({ ...task, leaves }))); return }
-  const leaves = run
+  return runs
+}
+
+/** Reads one contiguous run of leaves as a byte range; returns the tasks for what it did not deliver. */
+async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Position[]): Promise<Task[]> {
+  const { signal } = ctx
   const first = leaves[0] as Position
   const last = leaves[leaves.length - 1] as Position
   await ctx.opts.gate()
@@ -45,6 +86,7 @@ export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): P
       store: async (leaf, data) => {
         await ctx.writer.write(task.path, data, leaf.offset)
         await ctx.journal.markLeaf(task.rel, leaf.offset, leaf.size, leaf.cid)
+        ctx.placed(leaf.cid, task.path, leaf.offset, leaf.size)
         ctx.opts.onBytes(leaf.size, false)
       }
     })
@@ -58,20 +100,22 @@ export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): P
   try { await sink.drain() } finally { sink.release() }
   let rest: Position[] = sink.remaining
   if (read.thrown instanceof LeafMismatch) {
+    ctx.leaves.release(read.thrown.leaf.cid)
     await resolveMismatch(ctx, task, read.thrown, (read.thrown as { source?: string }).source)
     rest = rest.slice(1)
   } else if (read.thrown !== undefined && !(read.thrown instanceof SinkStopped)) {
     throw read.thrown
   }
-  if (rest.length === 0) return
+  if (rest.length === 0) return []
   const restLast = rest[rest.length - 1] as Position
   const toCar = (): Task => ({ t: 'range', root: task.file, path: task.path, rel: task.rel, from: (rest[0] as Position).offset, to: restLast.offset + restLast.size, positions: rest, attempt: 0 })
-  if (outcome?.outcome === 'unavailable') ctx.push([toCar()])
-  else if (outcome?.outcome === 'failed') {
+  if (outcome?.outcome === 'unavailable') return [toCar()]
+  if (outcome?.outcome === 'failed') {
     const again = task.attempt + 1 < CAR_MAX_ATTEMPTS
     log('%s: bytes %d-%d from %s failed (attempt %d); %s', task.rel || 'root', (rest[0] as Position).offset, restLast.offset + restLast.size - 1, outcome.source, task.attempt + 1, again ? 'reading them again' : 'fetching them as CAR ranges')
-    ctx.push([again ? { ...task, leaves: rest, attempt: task.attempt + 1 } : toCar()])
-  } else ctx.push([{ ...task, leaves: rest }])
+    return [again ? { ...task, leaves: rest, attempt: task.attempt + 1 } : toCar()]
+  }
+  return [{ ...task, leaves: rest }]
 }
 
 /**
@@ -89,5 +133,5 @@ async function resolveMismatch (ctx: WalkContext, task: TaskOf<'leaves'>, m: Lea
   } else if (node.children.length > 0) {
     log('%s: %s at %d is an interior node (its size hint looked like a leaf); walking it', task.rel || 'root', cid.toString(), offset)
   }
-  await writeFilePart(ctx, { cid, path: task.path, rel: task.rel, file: task.file }, node, offset, bytes, cached, false)
+  await writeFilePart(ctx, { cid, path: task.path, rel: task.rel, file: task.file }, node, offset, cached, false)
 }

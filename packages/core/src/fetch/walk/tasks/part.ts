@@ -16,10 +16,10 @@ type FileNode = Extract<DecodedNode, { type: 'file' }>
 
 export async function handlePart (ctx: WalkContext, task: TaskOf<'part'>): Promise<void> {
   const done = await leafOnDisk(ctx.journal, task.path, task.rel, task.offset, task.cid)
-  if (done !== undefined) { ctx.opts.onBytes(done, true); return }
+  if (done !== undefined) { ctx.placed(task.cid, task.path, task.offset, done); ctx.opts.onBytes(done, true); return }
   const { bytes, cached } = await ctx.fetchNode(task.cid)
   const node = decodeNode(task.cid, bytes)
-  await writeFilePart(ctx, task, fileNodeOf(task.cid, node, task.size, task.rel), task.offset, bytes, cached, false)
+  await writeFilePart(ctx, task, fileNodeOf(task.cid, node, task.size, task.rel), task.offset, cached, false)
 }
 
 /**
@@ -32,16 +32,19 @@ export function fileNodeOf (cid: CID, node: DecodedNode, size: number, rel: stri
   return node
 }
 
-/** Places a verified file node at `offset`; `isRoot` for a file's root node, which decides byte ranges. */
-export async function writeFilePart (ctx: WalkContext, task: { cid: CID, path: string, rel: string, file?: CID }, node: FileNode, offset: number, bytes: Uint8Array, cached: boolean, isRoot: boolean): Promise<void> {
+/**
+ * Places a verified file node at `offset` (from ctx.fetchNode, which has
+ * already cached an interior one); `isRoot` for a file's root node, which decides byte ranges.
+ */
+export async function writeFilePart (ctx: WalkContext, task: { cid: CID, path: string, rel: string, file?: CID }, node: FileNode, offset: number, cached: boolean, isRoot: boolean): Promise<void> {
   if (node.data.byteLength > 0) await ctx.writer.write(task.path, node.data, offset)
   if (node.children.length === 0) {
     await ctx.journal.markLeaf(task.rel, offset, node.data.byteLength, task.cid)
+    ctx.placed(task.cid, task.path, offset, node.data.byteLength)
     ctx.opts.onBytes(node.data.byteLength, false)
     return
   }
   if (node.data.byteLength > 0) ctx.opts.onBytes(node.data.byteLength, cached)
-  if (!cached) await ctx.journal.putBlock(task.cid, bytes)
   let at = offset + node.data.byteLength
   const positions: Position[] = []
   for (const child of node.children) {

@@ -1,7 +1,8 @@
 /**
  * One CAR stream for a byte range of a file. Interior nodes already cached
- * and leaves already written are expanded or skipped locally first, so a
- * resumed range asks only for what is missing. Blocks arrive verified; one is
+ * and leaves already written (here, or the same leaf elsewhere in this pull:
+ * copied) are expanded or skipped locally first, so a range asks only for
+ * what is missing. Blocks arrive verified; one is
  * used only if a parent we hold expects it (order is not trusted, unrequested
  * blocks are ignored). Whatever is still missing when the stream ends, fails
  * or is paused is retried as a narrower range, and finally block by block.
@@ -42,6 +43,7 @@ export async function handleRange (ctx: WalkContext, task: TaskOf<'range'>): Pro
       await writes.add(async () => {
         if (node.data.byteLength > 0) await ctx.writer.write(task.path, node.data, p.offset)
         await ctx.journal.markLeaf(task.rel, p.offset, node.data.byteLength, cid)
+        ctx.placed(cid, task.path, p.offset, node.data.byteLength)
         ctx.opts.onBytes(node.data.byteLength, false)
       })
       return
@@ -62,9 +64,12 @@ export async function handleRange (ctx: WalkContext, task: TaskOf<'range'>): Pro
     const p = local.pop() as Position
     if (p.offset >= task.to || p.offset + p.size <= task.from) continue
     const done = await leafOnDisk(ctx.journal, task.path, task.rel, p.offset, p.cid)
-    if (done !== undefined) { if (p.offset >= task.from) ctx.opts.onBytes(done, true); continue }
+    if (done !== undefined) { if (p.offset >= task.from) { ctx.placed(p.cid, task.path, p.offset, done); ctx.opts.onBytes(done, true) } continue }
     const cachedBlock = await ctx.journal.getBlock(p.cid)
     if (cachedBlock != null) { await place(p.cid, cachedBlock, p, true); continue }
+    // A leaf already written elsewhere in this pull is copied from there (the stream then need not reach it).
+    const from = ctx.leaves.lookup(p.cid)
+    if (from != null && !(from instanceof Promise) && (p.offset < task.from || await ctx.copyLeaf(task.path, task.rel, p, from))) continue
     if (isIdentity(p.cid)) { await place(p.cid, p.cid.multihash.digest, p, false); continue }
     expect(p)
   }

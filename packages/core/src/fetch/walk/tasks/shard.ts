@@ -6,10 +6,10 @@ import type { TaskOf } from '../tasks.ts'
 import { pushEntries } from './entry.ts'
 
 export async function handleShard (ctx: WalkContext, task: TaskOf<'shard'>): Promise<void> {
-  const { bytes, cached } = await ctx.fetchNode(task.cid)
+  // fetchNode caches the shard: a shard is fetched once, whoever asks.
+  const { bytes } = await ctx.fetchNode(task.cid)
   const node = decodeNode(task.cid, bytes)
   if (node.type !== 'hamt') throw new InvalidDagError(`${task.cid.toString()} is a ${node.type} where a HAMT shard was expected (${task.rel || 'root'})`)
-  if (!cached) await ctx.journal.putBlock(task.cid, bytes)
   pushEntries(ctx, task, node.entries, task.names)
   ctx.push(node.shards.map(cid => ({ t: 'shard', cid, path: task.path, rel: task.rel, names: task.names })))
 }

@@ -1,0 +1,195 @@
+/**
+ * A pull of a CID this machine already holds under another id fetches
+ * nothing: the verified bytes of that entry are cloned into the new id's
+ * folder, re-proved against the CID with the existing entry's DAG index, and
+ * committed the usual way (write aside, verify, move into place, register
+ * last). A source that no longer proves (bit rot, an edited file) is never
+ * propagated: it is marked unverified and the pull fetches as usual.
+ *
+ * How a file is cloned, best first:
+ *  1. a reflink (`COPYFILE_FICLONE_FORCE`: btrfs, XFS, APFS): no space used,
+ *     and the two copies are independent from then on;
+ *  2. a hard link (same filesystem): no space used; the two ids share one
+ *     inode. Fine for model files, which are read-only once verified; an
+ *     in-place edit of one would show in both, and `models verify` of either
+ *     finds it. Removing one id unlinks only its own name;
+ *  3. a plain copy (another filesystem, or links refused).
+ * The stage sits beside the target folder (so links and the final rename
+ * stay on one filesystem), named `.<id>.reuse-<random>`.
+ *
+ * A pull of a CID another id is downloading in this process waits for that
+ * download (`claimCidDownload`) and then reuses it: N ids cost one download.
+ * Across processes the retrieval's work-folder lock does the waiting, and the
+ * pull tries reuse again once it holds it.
+ */
+import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { constants as fsConstants } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { CID } from 'multiformats/cid'
+import type { CitratePaths } from '../config/paths.ts'
+import { AbortedError, ContentCorruptError, TargetExistsError } from '../errors.ts'
+import { sameCid } from '../ipld/cid.ts'
+import { DAG_INDEX_FILE, readDagIndex } from '../ipld/dag-index.ts'
+import { logger } from '../log.ts'
+import type { ModelRegistry } from '../registry/registry.ts'
+import type { ModelEntry, ModelKind } from '../registry/schema.ts'
+import { fsyncDir } from '../util/atomic-write.ts'
+import { verifyContent } from '../verify/verify.ts'
+import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
+
+const log = logger('pull')
+
+export type CloneMethod = 'reflink' | 'link' | 'copy'
+
+export interface ReuseRequest {
+  paths: CitratePaths
+  registry: ModelRegistry
+  cid: CID
+  id: string
+  kind: ModelKind
+  /** The entry's display name. */
+  name: string
+  /** The content's name inside the new folder. */
+  filename: string
+  targetDir: string
+  signal: AbortSignal
+  /** Called when a copy is found and is being cloned and re-proved. */
+  onVerifying?: () => void
+}
+
+export interface Reused {
+  entry: ModelEntry
+  type: 'file' | 'directory'
+  /** The id whose bytes were reused. */
+  from: string
+  /** How the files were cloned (the weakest method any file needed). */
+  method: CloneMethod
+}
+
+/**
+ * Clones, re-verifies and commits the content of another verified entry of
+ * the same CID (v0 and v1 spellings alike) into `targetDir`; undefined when no
+ * entry holds it (or none still proves), so the caller fetches.
+ */
+export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefined> {
+  const candidates = (await r.registry.list()).filter(m => m.id !== r.id && m.verified && sameCid(m.cid, r.cid))
+  for (const source of candidates) {
+    if (r.signal.aborted) throw new AbortedError('pull')
+    const indexFile = join(entryDir(r.paths, source), DAG_INDEX_FILE)
+    if (!await exists(source.path) || !await exists(indexFile)) continue
+    const index = await readDagIndex(indexFile).catch(() => undefined)
+    if (index == null || !sameCid(index.root, r.cid)) continue
+    r.onVerifying?.()
+    const stage = join(dirname(r.targetDir), `.${basename(r.targetDir)}.reuse-${randomBytes(4).toString('hex')}`)
+    try {
+      await mkdir(stage, { recursive: true })
+      const content = join(stage, r.filename)
+      const method = await cloneTree(source.path, content)
+      // The clone is proved against the CID before it is committed: a rotted source stops here.
+      const proof = await verifyContent(r.id, content, index, { signal: r.signal })
+      const type = (await lstat(content)).isDirectory() ? 'directory' : 'file'
+      const entry: ModelEntry = {
+        id: r.id,
+        name: r.name,
+        cid: r.cid.toString(),
+        size_bytes: proof.bytes,
+        quantization: guessQuantization(r.filename),
+        downloaded_at: new Date().toISOString(),
+        path: join(r.targetDir, r.filename),
+        source: 'local',
+        source_url: null,
+        verified: true,
+        kind: r.kind
+      }
+      await copyFile(indexFile, join(stage, DAG_INDEX_FILE))
+      await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, type, files: proof.files, reused_from: source.id }, null, 2) + '\n')
+      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind: r.kind, format: guessFormat(r.filename) }, null, 2) + '\n')
+      await fsyncDir(stage)
+      await mkdir(dirname(r.targetDir), { recursive: true })
+      if (await exists(r.targetDir)) throw new TargetExistsError(r.targetDir)
+      await rename(stage, r.targetDir)
+      await fsyncDir(dirname(r.targetDir))
+      await r.registry.upsert(entry)
+      log('%s: reused the verified bytes of %s (%s) for %s', r.cid, source.id, method, r.id)
+      return { entry, type, from: source.id, method }
+    } catch (err) {
+      await rm(stage, { recursive: true, force: true }).catch(() => {})
+      if (r.signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
+      if (err instanceof TargetExistsError) throw err
+      if (err instanceof ContentCorruptError) {
+        log('%s: the copy under %s no longer proves (%s); marked unverified, fetching instead', r.cid, source.id, err.message)
+        await r.registry.update(source.id, { verified: false }).catch(() => {})
+      } else {
+        log('%s: could not reuse %s: %s', r.cid, source.id, (err as Error).message)
+      }
+    }
+  }
+  return undefined
+}
+
+/** Recreates `src` (a file, symlink or folder tree) at `dst`, each file cloned the cheapest way the filesystem allows. */
+async function cloneTree (src: string, dst: string): Promise<CloneMethod> {
+  const st = await lstat(src)
+  if (st.isSymbolicLink()) {
+    await symlink(await readlink(src), dst)
+    return 'reflink'
+  }
+  if (!st.isDirectory()) return await cloneFile(src, dst)
+  await mkdir(dst)
+  let weakest: CloneMethod = 'reflink'
+  for (const name of await readdir(src)) {
+    const m = await cloneTree(join(src, name), join(dst, name))
+    if (RANK[m] > RANK[weakest]) weakest = m
+  }
+  return weakest
+}
+
+const RANK: Record<CloneMethod, number> = { reflink: 0, link: 1, copy: 2 }
+
+async function cloneFile (src: string, dst: string): Promise<CloneMethod> {
+  try {
+    await copyFile(src, dst, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE_FORCE)
+    return 'reflink'
+  } catch { /* no copy-on-write here */ }
+  try {
+    await link(src, dst)
+    return 'link'
+  } catch { /* another filesystem, or links refused */ }
+  await copyFile(src, dst, fsConstants.COPYFILE_EXCL)
+  return 'copy'
+}
+
+async function exists (path: string): Promise<boolean> {
+  try { await lstat(path); return true } catch { return false }
+}
+
+/** Downloads of a CID in this process, by home and CID (any spelling): a second id waits for the first. */
+const downloading = new Map<string, Promise<void>>()
+
+/**
+ * Waits (abortably) while another pull in this process downloads `cid` into
+ * the same home, then claims it; the returned function releases the claim
+ * (call it when the pull ends, however it ends). After a wait the caller
+ * tries reuseLocalCopy: the first download is now a verified entry.
+ */
+export async function claimCidDownload (home: string, cid: CID, signal: AbortSignal): Promise<() => void> {
+  const key = `${home}\0${cid.toV1().toString()}`
+  while (true) {
+    const other = downloading.get(key)
+    if (other == null) break
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { reject(new AbortedError('pull')) }
+      if (signal.aborted) { onAbort(); return }
+      signal.addEventListener('abort', onAbort, { once: true })
+      void other.then(() => { signal.removeEventListener('abort', onAbort); resolve() })
+    })
+  }
+  let release: () => void = () => {}
+  downloading.set(key, new Promise<void>(resolve => { release = resolve }))
+  const mine = downloading.get(key)
+  return () => {
+    if (downloading.get(key) === mine) downloading.delete(key)
+    release()
+  }
+}
