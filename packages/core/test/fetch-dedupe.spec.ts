@@ -12,9 +12,10 @@ import { createHash } from 'node:crypto'
 import { createServer, request, type Server } from 'node:http'
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { ModelRegistry, pull, startPull, verifyModel } from '../src/index.ts'
+import { treeOf } from './helpers/content.ts'
 import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
 
 const KiB = 1024
@@ -58,19 +59,6 @@ class CountingProxy {
     this.server.closeAllConnections()
     await new Promise(resolve => this.server.close(resolve))
   }
-}
-
-/** Every file and folder under `dir`, as relative path → content hash (or 'dir'). */
-async function treeOf (dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) { out.set(relative(dir, p), 'dir'); await walk(p) } else out.set(relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'))
-    }
-  }
-  await walk(dir)
-  return out
 }
 
 let h: TestHome

@@ -7,10 +7,11 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { MAX_CONCURRENT_PULLS, ModelRegistry, pull, startPull, verifyModel, type PullEvent } from '../src/index.ts'
+import { treeOf } from './helpers/content.ts'
 import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
 
 /** Deterministic pseudo-random bytes (sha256 counter mode), so failures reproduce. */
@@ -61,19 +62,6 @@ const FILE_CASES: Array<{ label: string, size: number, flags: string[] }> = [
   { label: 'sha1', size: 1500, flags: ['--hash=sha1', '--chunker=size-1024'] },
   { label: 'dbl-sha2-256', size: 1500, flags: ['--hash=dbl-sha2-256', '--chunker=size-1024'] }
 ]
-
-/** Every file and folder under `dir`, as relative path → content hash (or 'dir'). */
-async function treeOf (dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) { out.set(relative(dir, p), 'dir'); await walk(p) } else out.set(relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'))
-    }
-  }
-  await walk(dir)
-  return out
-}
 
 let h: TestHome
 let gatewayUrl: string

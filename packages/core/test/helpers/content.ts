@@ -4,7 +4,8 @@
  * without kubo, and the size table that matters for UnixFS layouts.
  */
 import { createCipheriv, createHash } from 'node:crypto'
-import { open } from 'node:fs/promises'
+import { open, readdir, readFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 
 export function chachaBytes (seed: string, n: number): Buffer {
   const key = createHash('sha256').update(seed).digest()
@@ -51,4 +52,17 @@ export async function flipByte (path: string, offset: number): Promise<void> {
   } finally {
     await fh.close()
   }
+}
+
+/** Every file and folder under `dir`, as relative path → content hash (or 'dir'). */
+export async function treeOf (dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name)
+      if (e.isDirectory()) { out.set(relative(dir, p), 'dir'); await walk(p) } else out.set(relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'))
+    }
+  }
+  await walk(dir)
+  return out
 }
