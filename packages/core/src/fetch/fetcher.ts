@@ -17,6 +17,7 @@ import { AbortedError, AllSourcesFailedError, type SourceFailure } from '../erro
 import { logger } from '../log.ts'
 import { sleep } from '../net/backoff.ts'
 import { earliestReady, SourceHealth, type Attempt, type HealthPolicy, type SourceStats } from '../net/health.ts'
+import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { LeafSink } from './leaf-sink.ts'
 import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
 import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
@@ -47,6 +48,8 @@ export interface BlockFetcherOptions {
   /** Cooldowns and drop threshold for sources that do not bring their own (`BlockSource.retry`). */
   retry?: HealthPolicy
   onSourceFailed?: (failure: SourceFailure & { dropped: boolean }) => void
+  /** The bandwidth cap every read of every source counts against (net/rate-limit.ts); none by default. */
+  limiter?: DownloadLimiter
 }
 
 /** One source's part in a pull, for logs and progress screens. */
@@ -59,6 +62,7 @@ export class BlockFetcher {
   private readonly states: SourceState[]
   private readonly perSource: number
   private readonly onSourceFailed: BlockFetcherOptions['onSourceFailed']
+  private readonly limiter: DownloadLimiter | undefined
   private readonly dropped: SourceFailure[] = []
   private lastPicked: SourceState | undefined
   /** Bytes received from the network (verified blocks only). */
@@ -74,6 +78,7 @@ export class BlockFetcher {
     }))
     this.perSource = opts.perSourceConcurrency ?? 6
     this.onSourceFailed = opts.onSourceFailed
+    this.limiter = opts.limiter
   }
 
   /**
@@ -125,7 +130,7 @@ export class BlockFetcher {
       }
       const attempt = state.health.begin()
       try {
-        const bytes = await state.source.getBlock(cid, { signal })
+        const bytes = await state.source.getBlock(cid, { signal, limiter: this.limiter })
         this.delivered(state, bytes.byteLength)
         return bytes
       } catch (err) {
@@ -152,7 +157,7 @@ export class BlockFetcher {
     log('CAR %s bytes %d-%d from %s', cid, range.from, range.to, state.source.name)
     const attempt = state.health.begin()
     try {
-      for await (const block of state.source.carBlocks(cid, { signal, entityBytes: { from: range.from, to: range.to } })) {
+      for await (const block of state.source.carBlocks(cid, { signal, limiter: this.limiter, entityBytes: { from: range.from, to: range.to } })) {
         this.delivered(state, block.bytes.byteLength)
         if (!await onBlock(block)) return 'stopped'
       }
@@ -184,7 +189,7 @@ export class BlockFetcher {
     const source = state.source
     log('range %s bytes %d-%d from %s', cid, from, to - 1, source.name)
     this.currentSource = source.name
-    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink, ca: source.ca })
+    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink, ca: source.ca, limiter: this.limiter })
     sink.onRoom = () => { request.resume() }
     const before = sink.received
     const attempt = state.health.begin()
@@ -264,12 +269,14 @@ export class BlockFetcher {
     if (state.health.dropped) return
     const reason = `${err.message} (block ${cid.toString()})`
     const kind = err.permanent ? 'permanent' : 'transient'
-    const verdict = state.health.failed(attempt, kind, reason)
+    const verdict = state.health.failed(attempt, kind, reason, err.retryAfterMs)
     const name = state.source.name
     if (verdict.dropped) {
       const why = state.health.dropReason ?? reason
       log('%s dropped (%s): %s', name, err.permanent ? 'permanent failure' : 'transient failures', why)
       this.dropped.push({ source: name, reason: why })
+    } else if (err.retryAfterMs !== undefined) {
+      log('%s asked to be left alone (Retry-After): resting %d ms, not counted toward dropping it', name, verdict.cooldownMs)
     } else if (verdict.counted) {
       log('%s failed (transient, %d in a row): %s; cooling down %d ms', name, verdict.consecutive, reason, verdict.cooldownMs)
     } else {
