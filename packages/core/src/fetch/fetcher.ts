@@ -30,6 +30,8 @@ interface SourceState {
   health: SourceHealth
   /** False once the source answered a byte-range request in a way we cannot use (it then gets CAR requests only). */
   ranges: boolean
+  /** Bytes received so far by each byte-range read in flight (credited to health when it ends), for live progress. */
+  live: Set<() => number>
 }
 
 /** How a byte-range read ended; `source` is the one asked. */
@@ -74,7 +76,8 @@ export class BlockFetcher {
     this.states = sources.map(source => ({
       source,
       health: new SourceHealth({ ...opts.retry, ...source.retry }),
-      ranges: source.rangeBaseUrl != null
+      ranges: source.rangeBaseUrl != null,
+      live: new Set()
     }))
     this.perSource = opts.perSourceConcurrency ?? 6
     this.onSourceFailed = opts.onSourceFailed
@@ -101,9 +104,18 @@ export class BlockFetcher {
     return this.states.filter(s => s.health.stats().bytes > 0).map(s => s.source)
   }
 
-  /** Per source, in order: bytes delivered, throughput while busy, requests, failures, whether and why dropped. */
+  /**
+   * Per source, in order: bytes delivered (those of byte-range reads still
+   * running included, so progress moves while a 64 MiB range is read),
+   * throughput while busy, requests, failures, whether and why dropped.
+   */
   get sourceStats (): SourceReport[] {
-    return this.states.map(s => ({ source: s.source.name, kind: s.source.kind, ...s.health.stats() }))
+    return this.states.map(s => {
+      const st = s.health.stats()
+      let live = 0
+      for (const received of s.live) live += received()
+      return { source: s.source.name, kind: s.source.kind, ...st, bytes: st.bytes + live }
+    })
   }
 
   /** Writes sourceStats to the `citrate:fetch` debug log (call once a pull ends). */
@@ -193,12 +205,15 @@ export class BlockFetcher {
     sink.onRoom = () => { request.resume() }
     const before = sink.received
     const attempt = state.health.begin()
+    const live = (): number => sink.received - before
+    state.live.add(live)
     let thrown: unknown
     try {
       await request.run()
     } catch (err) {
       thrown = err
     } finally {
+      state.live.delete(live)
       state.health.end()
     }
     // What arrived counts before how it ended: a source that delivered and then failed is alive.
