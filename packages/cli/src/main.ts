@@ -101,6 +101,7 @@ command(program, 'pull <cid>', 'download a CID (file or folder) verifying every 
   .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
   .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
   .option('--no-fsync', 'do not flush to disk before registering (faster on slow disks; not power-cut safe)')
+  .option('--limit-rate <MB/s>', 'download bandwidth cap over all sources, in MB/s (0: none; default: max_download_mbps)')
   .action(actionWithOptions(pullCommand))
 
 // models, add, pins (issue 4)

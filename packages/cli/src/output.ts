@@ -2,7 +2,7 @@
  * Everything the CLI shows goes through an Output: human text on stdout,
  * warnings and progress on stderr, or (with --json) JSON on stdout.
  */
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes, type SourceProgress } from '@citrate-ipfs/contract'
 import { exitCodeFor, hintFor, toCliError } from './errors.ts'
 
 export { exitCodeFor } from './errors.ts'
@@ -47,19 +47,24 @@ export class Output {
   }
 }
 
-/** A single-line progress bar on stderr, redrawn in place; only used on a TTY. */
+/**
+ * A progress bar on stderr, redrawn in place, with an optional second line
+ * under it (each source's part of a pull); only used on a TTY. Each line is
+ * cut to the terminal's width so the redraw never wraps.
+ */
 export class ProgressBar {
   private readonly out: NodeJS.WriteStream
   private readonly label: string
   private readonly startedAt = Date.now()
-  private drawn = false
+  /** Lines on screen now: 0, 1 or 2. */
+  private lines = 0
 
   constructor (out: NodeJS.WriteStream, label: string) {
     this.out = out
     this.label = label
   }
 
-  update (done: number, total: number | undefined, extra = ''): void {
+  update (done: number, total: number | undefined, extra = '', second?: string): void {
     const width = 28
     const elapsed = (Date.now() - this.startedAt) / 1000
     const rate = elapsed > 0 ? done / elapsed : 0
@@ -75,14 +80,41 @@ export class ProgressBar {
     }
     const sizes = total != null ? `${formatBytes(done)}/${formatBytes(total)}` : formatBytes(done)
     const line = `${this.label} ${bar}${pct}${sizes} ${formatBytes(rate)}/s${eta}${extra !== '' ? ' ' + extra : ''}`
-    this.out.write(`\r\x1b[2K${line}`)
-    this.drawn = true
+    const up = this.lines === 2 ? '\x1b[1A' : ''
+    let text = `${up}\r\x1b[2K${this.fit(line)}`
+    if (second != null && second !== '') {
+      text += `\n\x1b[2K${this.fit(second)}`
+      this.lines = 2
+    } else if (this.lines === 2) {
+      // The second line went away: clear it and come back up.
+      text += '\n\x1b[2K\x1b[1A'
+      this.lines = 1
+    } else {
+      this.lines = 1
+    }
+    this.out.write(text)
   }
 
   done (message?: string): void {
-    if (this.drawn) this.out.write('\r\x1b[2K')
+    if (this.lines === 2) this.out.write('\r\x1b[2K\x1b[1A')
+    if (this.lines > 0) this.out.write('\r\x1b[2K')
+    this.lines = 0
     if (message != null) this.out.write(message + '\n')
   }
+
+  private fit (line: string): string {
+    const cols = this.out.columns ?? 80
+    return line.length >= cols ? line.slice(0, Math.max(1, cols - 2)) + '…' : line
+  }
+}
+
+/** Each source's part on one line: `daemon 12.0 MiB 31.2 MB/s · https://gw 2.0 MiB cooling (HTTP 429 …)`. */
+export function formatSources (sources: readonly SourceProgress[]): string {
+  return sources.map((s) => {
+    const state = s.state === 'active' ? `${s.speed_mbps.toFixed(1)} MB/s` : s.state === 'cooling' ? 'cooling down' : 'dropped'
+    const why = s.state !== 'active' && s.reason != null ? ` (${s.reason.length > 60 ? s.reason.slice(0, 59) + '…' : s.reason})` : ''
+    return `${s.name} ${formatBytes(s.bytes)} ${state}${why}`
+  }).join(' · ')
 }
 
 export function formatDuration (seconds: number): string {

@@ -75,4 +75,27 @@ describe('citrate-ipfs pull', () => {
     assert.match(loud.stderr, /citrate:fetch .*sources .*daemon/)
     assert.match(loud.stderr, /citrate:pull .*bytes in .*MB\/s\) from .*daemon/)
   })
+
+  test('--limit-rate: the cap over all sources; per-source progress in --json events and each source\'s share in the result; a bad rate exits 2', async () => {
+    const data = Buffer.alloc(2 * 1024 * 1024, 9)
+    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false', '--raw-leaves'], data)).toString().trim()
+    const r = await cli(h, ['pull', cid, '--name', 'capped', '--limit-rate', '8', '--json'])
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+    const sources = lines.filter(l => l.type === 'citrate:pull:progress').map(l => (l.progress as { sources?: Array<{ name: string, bytes: number, state: string }> }).sources).filter(s => s != null)
+    assert.ok(sources.length > 0, '--json progress events carry each source')
+    assert.ok(sources.at(-1)?.some(s => s.name.startsWith('daemon') && s.bytes > 0 && s.state === 'active'), JSON.stringify(sources.at(-1)))
+    const result = lines.at(-1) as { fetchedBytes: number, shares: Array<{ name: string, bytes: number, share: number, dropped: boolean }> }
+    const daemon = result.shares.find(s => s.name.startsWith('daemon'))
+    assert.ok(daemon != null && daemon.share === 1 && daemon.bytes === result.fetchedBytes && !daemon.dropped, JSON.stringify(result.shares))
+
+    const human = await cli(h, ['pull', cid, '--name', 'capped-human', '--limit-rate', '0'])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /from: daemon \S+ 100% \([\d.]+ [KM]i?B, [\d.]+ MB\/s\)/)
+    for (const bad of ['-3', 'fast', '']) {
+      const b = await cli(h, ['pull', cid, '--name', 'never', '--limit-rate', bad])
+      assert.equal(b.code, 2, `--limit-rate ${JSON.stringify(bad)}: ${b.stderr}`)
+      assert.match(b.stderr, /--limit-rate must be a number of MB\/s/)
+    }
+  })
 })

@@ -88,6 +88,11 @@ export const COMMAND_SCHEMAS = {
     args: IdArgs,
     result: DownloadView
   },
+  ipfs_set_download_limit: {
+    summary: 'Set the download bandwidth cap in MB/s (0: none) for the total of this service\'s downloads, running and future',
+    args: args({ mbps: Type.Number({ minimum: 0, maximum: 1e6 }) }),
+    result: Type.Object({ mbps: Type.Number() })
+  },
   ipfs_list_models: {
     summary: 'The local model registry (models/registry.json)',
     args: NoArgs,

@@ -11,7 +11,25 @@ export const DownloadStatus = Type.Union([
 ])
 export type DownloadStatus = Static<typeof DownloadStatus>
 
-/** The seed's DownloadProgress, plus the source currently answering. Byte counts are best-effort; status changes are guaranteed. */
+/** What a source is doing in a download: delivering, resting after a failure (or a Retry-After), or dropped. */
+export const SourceState = Type.Enum(['active', 'cooling', 'dropped'])
+export type SourceState = Static<typeof SourceState>
+
+/** One source's part in a download, in the sources' order. Best-effort, like the byte counts. */
+export const SourceProgress = Type.Object({
+  /** The source's name (`daemon`, or a gateway URL). */
+  name: Type.String(),
+  /** Verified bytes it delivered in this run (blocks and leaves, interior nodes included). */
+  bytes: Type.Number(),
+  /** Its recent throughput in MB/s (10^6 bytes). */
+  speed_mbps: Type.Number(),
+  state: SourceState,
+  /** Why it is cooling down or was dropped. */
+  reason: Type.Optional(Type.String())
+})
+export type SourceProgress = Static<typeof SourceProgress>
+
+/** The seed's DownloadProgress, plus the source currently answering and each source's part. Byte counts are best-effort; status changes are guaranteed. */
 export const DownloadProgress = Type.Object({
   cid: Type.String(),
   /** Declared size of all file bytes; grows while a directory is being discovered, exact at Complete. 0 until the root is read. */
@@ -23,7 +41,9 @@ export const DownloadProgress = Type.Object({
   speed_mbps: Type.Number(),
   eta_seconds: Type.Union([Type.Number(), Type.Null()]),
   status: DownloadStatus,
-  source: Type.Union([Type.String(), Type.Null()])
+  source: Type.Union([Type.String(), Type.Null()]),
+  /** Each source's bytes, speed and state (absent until the download has sources). */
+  sources: Type.Optional(Type.Array(SourceProgress))
 })
 export type DownloadProgress = Static<typeof DownloadProgress>
 

@@ -186,9 +186,12 @@ export class UnsafeNameError extends CitrateError {
  */
 export class SourceRequestError extends CitrateError {
   readonly permanent: boolean
-  constructor (message: string, permanent: boolean, options?: ErrorOptions) {
+  /** The rest the source asked for with `Retry-After` on a 429/503, ms (net/classify.ts retryAfterMs). */
+  readonly retryAfterMs: number | undefined
+  constructor (message: string, permanent: boolean, options?: ErrorOptions & { retryAfterMs?: number }) {
     super('SOURCE_FAILED', message, options)
     this.permanent = permanent
+    this.retryAfterMs = options?.retryAfterMs
   }
 }
 

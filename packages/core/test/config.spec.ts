@@ -27,6 +27,7 @@ describe('citrate.toml', () => {
     assert.equal(c.ipfs.use_external_by_default, false)
     assert.equal(c.ipfs.max_model_size_gb, 20)
     assert.equal(c.ipfs.chunk_size_mb, 256)
+    assert.equal(c.ipfs.max_download_mbps, 0, 'no bandwidth cap by default')
     assert.equal(c.ipfs.auto_pin, true)
     assert.equal(c.ipfs.pin_timeout_seconds, 300)
     assert.deepEqual(c.ipfs.init_profiles, [])
@@ -64,6 +65,8 @@ describe('citrate.toml', () => {
     ['external_gateway = "http://gw.example.com"', /ipfs\.external_gateway = "http:\/\/gw\.example\.com" is invalid: gateway URL must use https/],
     ['fallback_gateway = "ftp://x"', /ipfs\.fallback_gateway/],
     ['init_profiles = "lowpower"', /ipfs\.init_profiles = "lowpower" is invalid/],
+    ['max_download_mbps = -1', /ipfs\.max_download_mbps = -1 is invalid: expected a number of 0 or more/],
+    ['max_download_mbps = "fast"', /ipfs\.max_download_mbps = "fast" is invalid/],
     ['api_port = 8080', /api_port and ipfs\.gateway_port are both 8080/]
   ]
   for (const [line, re] of bad) {

@@ -16,6 +16,7 @@ import { AbortedError } from '../src/errors.ts'
 import { RangeRequest, RangeUnsupportedError, type RangeSink } from '../src/fetch/range-client.ts'
 import { SourceRequestError } from '../src/fetch/source.ts'
 import { behindProxy, GatewaySource } from '../src/fetch/gateway.ts'
+import { DownloadLimiter } from '../src/net/rate-limit.ts'
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url))
 const tlsCert = fixture('cert.pem')
@@ -76,9 +77,9 @@ class CollectingSink implements RangeSink {
   get bytes (): Buffer { return Buffer.concat(this.parts) }
 }
 
-async function read (from: number, to: number, opts: { sink?: CollectingSink, stallMs?: number, signal?: AbortSignal, base?: string, ca?: Buffer } = {}): Promise<Buffer> {
+async function read (from: number, to: number, opts: { sink?: CollectingSink, stallMs?: number, signal?: AbortSignal, base?: string, ca?: Buffer, limiter?: DownloadLimiter } = {}): Promise<Buffer> {
   const sink = opts.sink ?? new CollectingSink(4096)
-  const req = new RangeRequest({ baseUrl: opts.base ?? baseUrl, path: '/ipfs/bafyexample', from, to, signal: opts.signal ?? new AbortController().signal, stallMs: opts.stallMs ?? 5000, sink, ca: opts.ca })
+  const req = new RangeRequest({ baseUrl: opts.base ?? baseUrl, path: '/ipfs/bafyexample', from, to, signal: opts.signal ?? new AbortController().signal, stallMs: opts.stallMs ?? 5000, sink, ca: opts.ca, limiter: opts.limiter })
   sink.request = req
   await req.run()
   return sink.bytes
@@ -219,6 +220,45 @@ describe('byte-range client', () => {
       script = reply(code, ['Content-Length: 0'], Buffer.alloc(0))
       await rejectsWith(read(0, 100), SourceRequestError, new RegExp(`HTTP ${code.slice(0, 3)}`), false)
     }
+  })
+
+  test('a 429 or 503 with Retry-After (seconds or an HTTP date) carries the rest it asks for; other statuses and no header carry none', async () => {
+    script = reply('429 Too Many Requests', ['Retry-After: 2', 'Content-Length: 0'], Buffer.alloc(0))
+    await assert.rejects(read(0, 100), (err: unknown) => err instanceof SourceRequestError && !err.permanent && err.retryAfterMs === 2000 && /Retry-After 2 s/.test(err.message))
+    const inFive = new Date(Date.now() + 5000).toUTCString()
+    script = reply('503 Service Unavailable', [`Retry-After: ${inFive}`, 'Content-Length: 0'], Buffer.alloc(0))
+    await assert.rejects(read(0, 100), (err: unknown) => err instanceof SourceRequestError && err.retryAfterMs !== undefined && err.retryAfterMs > 3000 && err.retryAfterMs <= 5000)
+    script = reply('502 Bad Gateway', ['Retry-After: 2', 'Content-Length: 0'], Buffer.alloc(0))
+    await assert.rejects(read(0, 100), (err: unknown) => err instanceof SourceRequestError && err.retryAfterMs === undefined)
+    script = reply('429 Too Many Requests', ['Content-Length: 0'], Buffer.alloc(0))
+    await assert.rejects(read(0, 100), (err: unknown) => err instanceof SourceRequestError && err.retryAfterMs === undefined)
+  })
+
+  test('the gateway fetch path (CAR and raw blocks) passes Retry-After through the same way', async () => {
+    const { createServer: createHttpServer } = await import('node:http')
+    const http = createHttpServer((_req, res) => { res.writeHead(429, { 'retry-after': '3' }).end() })
+    await new Promise<void>(resolve => http.listen(0, '127.0.0.1', resolve))
+    try {
+      const gw = new GatewaySource(`http://127.0.0.1:${(http.address() as AddressInfo).port}`)
+      const { CID } = await import('multiformats/cid')
+      const cid = CID.parse('bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
+      await assert.rejects(gw.getBlock(cid), (err: unknown) => err instanceof SourceRequestError && err.retryAfterMs === 3000)
+      await assert.rejects((async () => { for await (const _ of gw.carBlocks(cid)) { /* none */ } })(), (err: unknown) => err instanceof SourceRequestError && err.retryAfterMs === 3000)
+    } finally {
+      await new Promise(resolve => http.close(resolve))
+    }
+  })
+
+  test('under a bandwidth cap: reads wait for the bucket (no faster than the cap), and that wait is not a stall', async () => {
+    const big = randomBytes(1_000_000)
+    script = reply('206 Partial Content', [`Content-Range: bytes 0-${big.length - 1}/${big.length}`, `Content-Length: ${big.length}`], big)
+    // 1 MB at 1 MB/s: the first 256 KiB burst is free, the rest takes ~0.74 s; stallMs 200 would fire if the wait counted.
+    const limiter = new DownloadLimiter(1)
+    const started = Date.now()
+    const got = await read(0, big.length, { sink: new CollectingSink(256 * 1024), stallMs: 200, limiter })
+    const ms = Date.now() - started
+    assert.ok(got.equals(big), 'every byte, in order')
+    assert.ok(ms >= 600, `took ${ms} ms: the cap held the read back`)
   })
 
   test('a body cut short, a connection dropped before any answer, a refused connection: transient', async () => {

@@ -7,8 +7,8 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AbortedError, BlockVerificationError, TimeoutError } from '../src/errors.ts'
 import {
-  backoffCap, backoffDelay, classifyCondition, classifyError, classifyErrorCode, classifyStatus, earliestReady,
-  SourceHealth, stallGuard, StallWatchdog, withRetries, type Condition, type FailureClass
+  backoffCap, backoffDelay, classifyCondition, classifyError, classifyErrorCode, classifyStatus, DownloadLimiter, earliestReady,
+  MAX_RETRY_AFTER_MS, retryAfterMs, SourceHealth, stallGuard, StallWatchdog, withRetries, type Condition, type FailureClass
 } from '../src/net/index.ts'
 
 const T: FailureClass = 'transient'
@@ -49,6 +49,30 @@ describe('classifier: the table of what retries', () => {
   ]
   for (const [status, expected, what] of statuses) {
     test(`HTTP ${status} (${what}) is ${expected}`, () => { assert.equal(classifyStatus(status), expected) })
+  }
+
+  // Retry-After: what rest a failed answer asks for (ms), the fixed clock at 2026-01-01T00:00:00Z.
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  const retryAfter: Array<[number, string | null, number | undefined, string]> = [
+    [429, '2', 2000, 'seconds'],
+    [503, '120', 120_000, 'seconds (503)'],
+    [429, '0', 0, 'zero: ask again now'],
+    [429, 'Thu, 01 Jan 2026 00:00:30 GMT', 30_000, 'an HTTP date'],
+    [503, 'Wed, 31 Dec 2025 23:59:00 GMT', 0, 'a date in the past'],
+    [429, '86400', MAX_RETRY_AFTER_MS, 'a day: bounded to 5 min'],
+    [429, null, undefined, 'no header: the usual backoff'],
+    [429, '', undefined, 'empty'],
+    [429, 'soon', undefined, 'unparseable'],
+    [429, '-5', undefined, 'negative'],
+    [429, '1.5', undefined, 'not delay-seconds (RFC 9110: digits only)'],
+    [502, '2', undefined, 'other statuses: ignored'],
+    [500, '2', undefined, 'other statuses: ignored'],
+    [404, '2', undefined, 'a permanent status: ignored']
+  ]
+  for (const [status, header, expected, what] of retryAfter) {
+    test(`HTTP ${status} with Retry-After ${JSON.stringify(header)} (${what}) rests ${String(expected)} ms`, () => {
+      assert.equal(retryAfterMs(status, header, now), expected)
+    })
   }
 
   const codes: Array<[string, FailureClass]> = [
@@ -311,6 +335,40 @@ describe('per-source health', () => {
     assert.equal(earliestReady([other], clock.t), undefined, 'dropped sources are not waited for')
   })
 
+  test('Retry-After: rests the source for the time it names, longer than its backoff, and does not count toward dropping it', () => {
+    const { h, clock } = healthAt({ maxConsecutiveFailures: 2 })
+    for (let i = 0; i < 5; i++) {
+      const a = h.begin()
+      const v = h.failed(a, 'transient', 'HTTP 429', 2000)
+      h.end()
+      assert.deepEqual({ dropped: v.dropped, counted: v.counted, consecutive: v.consecutive, cooldownMs: v.cooldownMs }, { dropped: false, counted: false, consecutive: 0, cooldownMs: 2000 })
+      assert.equal(h.stats().state, 'cooling')
+      clock.t += 1999
+      assert.equal(h.coolingDown(), true, 'still resting 1 ms before the time named')
+      clock.t += 1
+      assert.equal(h.coolingDown(), false)
+      assert.equal(h.stats().state, 'active')
+    }
+    assert.equal(h.dropped, false, 'five 429s, never dropped (two ordinary failures would have)')
+    // With failures already counted, the longer of their backoff (250 ms × 2^(n−1) at random 1) and Retry-After rests it.
+    failOnce(h)
+    clock.t += 10_000
+    const a = h.begin()
+    assert.equal(h.failed(a, 'transient', 'HTTP 503', 100).cooldownMs, 250, 'backoff longer than the 100 ms asked')
+    h.end()
+  })
+
+  test('stats: state and cooldown: active, cooling (with the time left), dropped', () => {
+    const { h, clock } = healthAt({ backoff: { baseMs: 100 } })
+    assert.equal(h.stats().state, 'active')
+    failOnce(h)
+    assert.deepEqual([h.stats().state, h.stats().cooldownMs], ['cooling', 100])
+    clock.t += 100
+    assert.deepEqual([h.stats().state, h.stats().cooldownMs], ['active', 0])
+    h.drop('bad block')
+    assert.deepEqual([h.stats().state, h.stats().cooldownMs], ['dropped', 0])
+  })
+
   test('stats: bytes, requests, failures and throughput while busy', () => {
     const { h, clock } = healthAt()
     h.begin()
@@ -324,5 +382,39 @@ describe('per-source health', () => {
     assert.equal(s.requests, 1)
     assert.equal(s.busyMs, 1000)
     assert.equal(s.bytesPerSecond, 1_000_000)
+  })
+})
+
+describe('download limiter (the bandwidth cap)', () => {
+  test('unlimited: never waits; a cap lets one burst through, then waits for the debt to be paid at the rate', async () => {
+    const l = new DownloadLimiter(0)
+    l.take(1e9)
+    assert.equal(l.delayMs(), 0)
+    assert.equal(l.readCap(1 << 20), 1 << 20, 'reads are not cut while unlimited')
+    l.setRate(1) // 1 MB/s: a burst of 256 KiB
+    assert.equal(l.delayMs(), 0)
+    assert.equal(l.readCap(1 << 20), 64 * 1024, 'capped reads ask for 64 KiB at most')
+    l.take(256 * 1024 + 100_000) // 100 kB of debt: ~100 ms
+    const d = l.delayMs()
+    assert.ok(d > 80 && d <= 100, `delay ${d}`)
+    const t0 = Date.now()
+    await l.ready()
+    assert.ok(Date.now() - t0 >= 70, 'ready() waited for the debt')
+  })
+
+  test('setRate wakes waiters at once (raising the cap, or lifting it); ready() is abortable', async () => {
+    const l = new DownloadLimiter(0.01) // 10 kB/s
+    l.take(256 * 1024 + 1_000_000) // 100 s of debt
+    const t0 = Date.now()
+    const waiting = l.ready()
+    setTimeout(() => { l.setRate(0) }, 50)
+    await waiting
+    assert.ok(Date.now() - t0 < 1000, 'lifted: woken at once')
+    l.setRate(0.01)
+    l.take(1_000_000)
+    const ctrl = new AbortController()
+    const aborted = l.ready(ctrl.signal)
+    ctrl.abort(new Error('stop'))
+    await assert.rejects(aborted, /stop/)
   })
 })

@@ -113,6 +113,10 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     ...COMMAND_SCHEMAS.ipfs_cancel_download,
     run: async (ctx, args) => ctx.downloads.control(args.id, 'cancel')
   },
+  ipfs_set_download_limit: {
+    ...COMMAND_SCHEMAS.ipfs_set_download_limit,
+    run: async (ctx, args) => ctx.downloads.setLimit(args.mbps)
+  },
   ipfs_list_models: {
     ...COMMAND_SCHEMAS.ipfs_list_models,
     run: async (ctx) => ({ models: await registryOf(await ctx.config()).list() })

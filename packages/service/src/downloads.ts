@@ -2,8 +2,14 @@
  * The downloads the service runs: one per registry id, each a core pull whose
  * sampled progress is pushed to clients as `download-progress` events. Pause,
  * resume and cancel act on the pull handle.
+ *
+ * The bandwidth cap is the service's, not each download's: one limiter that
+ * every download of the service reads through, so `max_download_mbps` (or
+ * `ipfs_set_download_limit`) caps their total, running and future ones alike.
+ * Until the command sets it, each new download takes the config's value as it
+ * is on disk then (the config is re-read per call).
  */
-import { checkPullInput, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
+import { checkPullInput, DownloadLimiter, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
 import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/contract'
 import { ServiceError } from './errors.ts'
 
@@ -14,6 +20,9 @@ export class Downloads {
   private readonly emit: (e: ServiceEvent) => void
   /** Aborted when the service stops: pulls end but keep their verified data for a later resume. */
   private readonly stopping = new AbortController()
+  private readonly limiter = new DownloadLimiter(0)
+  /** True once ipfs_set_download_limit set the cap: the config's value no longer replaces it. */
+  private limitSet = false
 
   constructor (emit: (e: ServiceEvent) => void) {
     this.emit = emit
@@ -28,9 +37,11 @@ export class Downloads {
       cid: args.cid.trim(),
       progress: { cid: args.cid.trim(), total_bytes: 0, downloaded_bytes: 0, progress_percent: 0, speed_mbps: 0, eta_seconds: null, status: 'Queued', source: null }
     }
+    if (!this.limitSet) this.limiter.setRate(config.ipfs.max_download_mbps)
     const handle = startPull({
       cid: args.cid,
       config,
+      limiter: this.limiter,
       name: id,
       ...(args.filename != null ? { filename: args.filename } : {}),
       ...(args.kind != null ? { kind: args.kind } : {}),
@@ -56,6 +67,13 @@ export class Downloads {
       this.emit({ event: 'download-progress', data: { ...view } })
     })
     return { ...view }
+  }
+
+  /** Sets the cap (MB/s, 0 = none) for the total of every download, running and future. */
+  setLimit (mbps: number): { mbps: number } {
+    this.limiter.setRate(mbps)
+    this.limitSet = true
+    return { mbps: this.limiter.mbps }
   }
 
   list (): DownloadView[] {

@@ -142,6 +142,27 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.ok(!(await readdir(join(h.home, 'models'))).includes('to-cancel'))
   })
 
+  test('ipfs_set_download_limit: a bad argument is a 400; a good one changes a running download\'s speed at once', async () => {
+    for (const bad of [{ mbps: -1 }, { mbps: 'fast' }, {}]) {
+      await assert.rejects(client.invoke('ipfs_set_download_limit', bad as never), (err: Error) => err instanceof CommandError && err.status === 400, JSON.stringify(bad))
+    }
+    const cid = await addToKubo('limited.bin', chachaBytes('svc-limit', 8 * 1024 * 1024))
+    await client.invoke('ipfs_download_model', { cid, name: 'limited', source: 'gateway' })
+    const bytes = async (): Promise<number> => (await client.invoke('ipfs_list_downloads')).downloads.find(d => d.id === 'limited')?.progress.downloaded_bytes ?? 0
+    await waitFor(async () => await bytes() > 0, 20_000)
+    assert.deepEqual(await client.invoke('ipfs_set_download_limit', { mbps: 0.5 }), { mbps: 0.5 })
+    // Through the 4 MiB/s proxy it would take 2 s in all; at 0.5 MB/s (after what is buffered drains) about 1 MB in 2 s.
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const b1 = await bytes()
+    await new Promise(resolve => setTimeout(resolve, 2000))
+    const rate = (await bytes() - b1) / 2
+    assert.ok(rate < 1.2e6, `capped while running: ${(rate / 1e6).toFixed(2)} MB/s`)
+    const view = (await client.invoke('ipfs_list_downloads')).downloads.find(d => d.id === 'limited')
+    assert.ok(view?.progress.sources?.some(s => s.bytes > 0), `per-source progress in the service's view: ${JSON.stringify(view?.progress.sources)}`)
+    await client.invoke('ipfs_set_download_limit', { mbps: 0 })
+    assert.equal((await finished('limited')).model?.verified, true)
+  })
+
   test('remove unpins, drops the entry and deletes the folder; bad input is a clear 4xx', async () => {
     const r = await client.invoke('ipfs_remove_model', { id: 'slow' })
     assert.equal(r.removed.id, 'slow')

@@ -71,6 +71,8 @@ describe('models and pins UI (Chromium)', () => {
     await row.getByTestId('download-stats').filter({ hasText: /^[1-9][\d.]* [KM]?B of 8\.4 MB · [\d.]+ MB\/s.* · from / }).waitFor({ timeout: 20_000 })
     const stats = await row.getByTestId('download-stats').innerText()
     assert.match(stats, /of 8\.4 MB · [\d.]+ MB\/s( · \d+ s left)? · from /)
+    // Each source's part: its name, bytes and speed (or state).
+    assert.match(await row.getByTestId('download-sources').innerText(), /\S+ [\d.]+ [KM]?B( [\d.]+ MB\/s| \(resting\)| \(dropped\))/)
     await shot('11-models-downloading')
 
     await row.getByRole('button', { name: 'Pause' }).click()

@@ -1,7 +1,7 @@
-import { AbortedError, InvalidArgumentError, startPull, type ModelKind, type PullEvent, type SourceMode } from '@citrate-ipfs/core'
+import { AbortedError, InvalidArgumentError, startPull, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract'
 import type { Context } from '../context.ts'
-import { formatDuration, ProgressBar } from '../output.ts'
+import { formatDuration, formatSources, ProgressBar } from '../output.ts'
 
 export interface PullCliOptions {
   name?: string
@@ -10,7 +10,12 @@ export interface PullCliOptions {
   source?: string
   /** false with --no-fsync (commander's negatable option). */
   fsync?: boolean
+  /** --limit-rate <MB/s>: the download bandwidth cap (0: none; default the config's max_download_mbps). */
+  limitRate?: string
 }
+
+/** With --verbose, each source's part is written to stderr this often (and once at the end). */
+const VERBOSE_SOURCES_MS = 5000
 
 const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
 const SOURCES: readonly SourceMode[] = ['auto', 'daemon', 'gateway']
@@ -26,7 +31,11 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
   const source = (opts.source ?? 'auto') as SourceMode
   if (!SOURCES.includes(source)) throw new InvalidArgumentError(`--source must be one of ${SOURCES.join(', ')} (got "${opts.source ?? ''}")`)
 
+  const maxDownloadMbps = parseRate(opts.limitRate)
+
   const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, `pulling ${shortCid(cid)}`) : undefined
+  const verbose = ctx.verbose
+  let lastVerbose = Date.now()
   const stop = new AbortController()
   const onSignal = (): void => { stop.abort() }
   process.once('SIGINT', onSignal)
@@ -39,17 +48,23 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
     kind,
     source,
     fsync: opts.fsync === false ? false : undefined,
+    ...(maxDownloadMbps !== undefined ? { maxDownloadMbps } : {}),
     signal: stop.signal,
     publicGateways: publicGatewaysFromEnv(),
     onProgress: (e: PullEvent) => {
       ctx.out.event(e)
+      if (e.type === 'citrate:pull:progress' && verbose && !ctx.out.json && e.progress.sources != null && Date.now() - lastVerbose >= VERBOSE_SOURCES_MS) {
+        lastVerbose = Date.now()
+        bar?.done()
+        ctx.out.stderr.write(`sources: ${formatSources(e.progress.sources)}\n`)
+      }
       if (bar == null) return
       if (e.type === 'citrate:pull:progress') {
         const p = e.progress
         const status = typeof p.status === 'string' ? p.status : 'Failed'
         const eta = p.eta_seconds != null && status === 'Downloading' ? ` ETA ${formatDuration(p.eta_seconds)}` : ''
         const extra = `${p.speed_mbps.toFixed(1)} MB/s${eta} ${status === 'Downloading' ? '' : status}${p.source != null ? ` from ${p.source}` : ''}`
-        bar.update(p.downloaded_bytes, p.total_bytes > 0 ? p.total_bytes : undefined, extra.trim())
+        bar.update(p.downloaded_bytes, p.total_bytes > 0 ? p.total_bytes : undefined, extra.trim(), p.sources != null && p.sources.length > 0 ? `  ${formatSources(p.sources)}` : undefined)
       } else if (e.type === 'citrate:pull:source-failed' && e.dropped) {
         bar.done()
         ctx.out.warn(`source ${e.source} dropped: ${e.reason}`)
@@ -71,7 +86,7 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
           `pulled ${res.entry.cid} (${res.type}, ${formatBytes(res.totalBytes)}, every block verified) as ${res.entry.id}`,
           `  path: ${res.path}`,
           ...(res.resumedBytes > 0 ? [`  resumed: ${formatBytes(res.resumedBytes)} were already on disk`] : []),
-          `  from: ${res.sources.length > 0 ? res.sources.join(', ') : '(nothing fetched)'}`,
+          `  from: ${fromLine(res)}`,
           ...res.failures.map(f => `  dropped source ${f.source}: ${f.reason}`),
           ...(res.pinned ? ['  pinned in the local kubo'] : [])
         ].join('\n')
@@ -84,6 +99,21 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
   }
+}
+
+/** --limit-rate: MB/s, 0 or more; undefined when not given. */
+function parseRate (value: string | undefined): number | undefined {
+  if (value == null) return undefined
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--limit-rate must be a number of MB/s, 0 or more (0: no limit); got "${value}"`)
+  return n
+}
+
+/** Each source that delivered, with its share: `daemon 75% (48.0 MiB), https://gw 25% (16.0 MiB)`. */
+function fromLine (res: PullResult): string {
+  const used = res.shares.filter(s => s.bytes > 0)
+  if (used.length === 0) return res.sources.length > 0 ? res.sources.join(', ') : '(nothing fetched)'
+  return used.map(s => `${s.name} ${Math.round(s.share * 100)}% (${formatBytes(s.bytes)}, ${s.speed_mbps.toFixed(1)} MB/s)`).join(', ')
 }
 
 /**

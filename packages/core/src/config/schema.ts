@@ -44,6 +44,11 @@ export interface IpfsConfig {
    * CI caches), like dpkg's --force-unsafe-io.
    */
   fsync: boolean
+  /**
+   * Download bandwidth cap in MB/s (10^6 bytes per second) over all sources
+   * of a pull; the service applies it to the total of its downloads. 0 = no cap.
+   */
+  max_download_mbps: number
 }
 
 export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
@@ -66,7 +71,8 @@ export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
   kubo_version: 'kubo release that `install` fetches',
   dist_url: 'base URL of the kubo distribution site',
   public_gateways: 'trustless gateways tried last ([] for none)',
-  fsync: 'flush downloads to disk before they are registered (false: faster, not power-cut safe)'
+  fsync: 'flush downloads to disk before they are registered (false: faster, not power-cut safe)',
+  max_download_mbps: 'download bandwidth cap in MB/s over all sources (0: none)'
 }
 
 export const PINNED_KUBO_VERSION = 'v0.43.0'
@@ -95,11 +101,12 @@ export function defaultIpfsConfig (citrateHome: string): IpfsConfig {
     kubo_version: PINNED_KUBO_VERSION,
     dist_url: DEFAULT_DIST_URL,
     public_gateways: [...PUBLIC_TRUSTLESS_GATEWAYS],
-    fsync: true
+    fsync: true,
+    max_download_mbps: 0
   }
 }
 
-type Kind = 'boolean' | 'string' | 'port' | 'positive' | 'string[]' | 'gateway' | 'gateway[]' | 'url' | 'path' | 'version'
+type Kind = 'boolean' | 'string' | 'port' | 'positive' | 'non-negative' | 'string[]' | 'gateway' | 'gateway[]' | 'url' | 'path' | 'version'
 const KINDS: Record<keyof IpfsConfig, Kind> = {
   daemon_enabled: 'boolean',
   daemon_path: 'string',
@@ -120,7 +127,8 @@ const KINDS: Record<keyof IpfsConfig, Kind> = {
   kubo_version: 'version',
   dist_url: 'url',
   public_gateways: 'gateway[]',
-  fsync: 'boolean'
+  fsync: 'boolean',
+  max_download_mbps: 'non-negative'
 }
 
 export const IPFS_KEYS = Object.keys(KINDS) as Array<keyof IpfsConfig>
@@ -158,6 +166,11 @@ export function validateValue<K extends keyof IpfsConfig> (key: K, value: unknow
     case 'positive': {
       const n = typeof value === 'bigint' ? Number(value) : value
       if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) bad('expected a number greater than 0')
+      return n as IpfsConfig[K]
+    }
+    case 'non-negative': {
+      const n = typeof value === 'bigint' ? Number(value) : value
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) bad('expected a number of 0 or more (0: no limit)')
       return n as IpfsConfig[K]
     }
     case 'string[]':

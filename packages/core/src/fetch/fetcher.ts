@@ -17,6 +17,7 @@ import { AbortedError, AllSourcesFailedError, type SourceFailure } from '../erro
 import { logger } from '../log.ts'
 import { sleep } from '../net/backoff.ts'
 import { earliestReady, SourceHealth, type Attempt, type HealthPolicy, type SourceStats } from '../net/health.ts'
+import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { LeafSink } from './leaf-sink.ts'
 import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
 import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
@@ -29,6 +30,8 @@ interface SourceState {
   health: SourceHealth
   /** False once the source answered a byte-range request in a way we cannot use (it then gets CAR requests only). */
   ranges: boolean
+  /** Bytes received so far by each byte-range read in flight (credited to health when it ends), for live progress. */
+  live: Set<() => number>
 }
 
 /** How a byte-range read ended; `source` is the one asked. */
@@ -47,6 +50,8 @@ export interface BlockFetcherOptions {
   /** Cooldowns and drop threshold for sources that do not bring their own (`BlockSource.retry`). */
   retry?: HealthPolicy
   onSourceFailed?: (failure: SourceFailure & { dropped: boolean }) => void
+  /** The bandwidth cap every read of every source counts against (net/rate-limit.ts); none by default. */
+  limiter?: DownloadLimiter
 }
 
 /** One source's part in a pull, for logs and progress screens. */
@@ -59,6 +64,7 @@ export class BlockFetcher {
   private readonly states: SourceState[]
   private readonly perSource: number
   private readonly onSourceFailed: BlockFetcherOptions['onSourceFailed']
+  private readonly limiter: DownloadLimiter | undefined
   private readonly dropped: SourceFailure[] = []
   private lastPicked: SourceState | undefined
   /** Bytes received from the network (verified blocks only). */
@@ -70,10 +76,12 @@ export class BlockFetcher {
     this.states = sources.map(source => ({
       source,
       health: new SourceHealth({ ...opts.retry, ...source.retry }),
-      ranges: source.rangeBaseUrl != null
+      ranges: source.rangeBaseUrl != null,
+      live: new Set()
     }))
     this.perSource = opts.perSourceConcurrency ?? 6
     this.onSourceFailed = opts.onSourceFailed
+    this.limiter = opts.limiter
   }
 
   /**
@@ -96,9 +104,18 @@ export class BlockFetcher {
     return this.states.filter(s => s.health.stats().bytes > 0).map(s => s.source)
   }
 
-  /** Per source, in order: bytes delivered, throughput while busy, requests, failures, whether and why dropped. */
+  /**
+   * Per source, in order: bytes delivered (those of byte-range reads still
+   * running included, so progress moves while a 64 MiB range is read),
+   * throughput while busy, requests, failures, whether and why dropped.
+   */
   get sourceStats (): SourceReport[] {
-    return this.states.map(s => ({ source: s.source.name, kind: s.source.kind, ...s.health.stats() }))
+    return this.states.map(s => {
+      const st = s.health.stats()
+      let live = 0
+      for (const received of s.live) live += received()
+      return { source: s.source.name, kind: s.source.kind, ...st, bytes: st.bytes + live }
+    })
   }
 
   /** Writes sourceStats to the `citrate:fetch` debug log (call once a pull ends). */
@@ -125,7 +142,7 @@ export class BlockFetcher {
       }
       const attempt = state.health.begin()
       try {
-        const bytes = await state.source.getBlock(cid, { signal })
+        const bytes = await state.source.getBlock(cid, { signal, limiter: this.limiter })
         this.delivered(state, bytes.byteLength)
         return bytes
       } catch (err) {
@@ -152,7 +169,7 @@ export class BlockFetcher {
     log('CAR %s bytes %d-%d from %s', cid, range.from, range.to, state.source.name)
     const attempt = state.health.begin()
     try {
-      for await (const block of state.source.carBlocks(cid, { signal, entityBytes: { from: range.from, to: range.to } })) {
+      for await (const block of state.source.carBlocks(cid, { signal, limiter: this.limiter, entityBytes: { from: range.from, to: range.to } })) {
         this.delivered(state, block.bytes.byteLength)
         if (!await onBlock(block)) return 'stopped'
       }
@@ -184,16 +201,19 @@ export class BlockFetcher {
     const source = state.source
     log('range %s bytes %d-%d from %s', cid, from, to - 1, source.name)
     this.currentSource = source.name
-    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink, ca: source.ca })
+    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink, ca: source.ca, limiter: this.limiter })
     sink.onRoom = () => { request.resume() }
     const before = sink.received
     const attempt = state.health.begin()
+    const live = (): number => sink.received - before
+    state.live.add(live)
     let thrown: unknown
     try {
       await request.run()
     } catch (err) {
       thrown = err
     } finally {
+      state.live.delete(live)
       state.health.end()
     }
     // What arrived counts before how it ended: a source that delivered and then failed is alive.
@@ -264,12 +284,14 @@ export class BlockFetcher {
     if (state.health.dropped) return
     const reason = `${err.message} (block ${cid.toString()})`
     const kind = err.permanent ? 'permanent' : 'transient'
-    const verdict = state.health.failed(attempt, kind, reason)
+    const verdict = state.health.failed(attempt, kind, reason, err.retryAfterMs)
     const name = state.source.name
     if (verdict.dropped) {
       const why = state.health.dropReason ?? reason
       log('%s dropped (%s): %s', name, err.permanent ? 'permanent failure' : 'transient failures', why)
       this.dropped.push({ source: name, reason: why })
+    } else if (err.retryAfterMs !== undefined) {
+      log('%s asked to be left alone (Retry-After): resting %d ms, not counted toward dropping it', name, verdict.cooldownMs)
     } else if (verdict.counted) {
       log('%s failed (transient, %d in a row): %s; cooling down %d ms', name, verdict.consecutive, reason, verdict.cooldownMs)
     } else {

@@ -10,9 +10,10 @@
 import { CID } from 'multiformats/cid'
 import { AbortedError, BlockVerificationError, CitrateError, UnsupportedContentError } from '../errors.ts'
 import { readCarBlocks } from './car.ts'
-import { classifyCondition, classifyError, classifyStatus } from '../net/classify.ts'
+import { classifyCondition, classifyError, classifyStatus, retryAfterMs } from '../net/classify.ts'
 import type { HealthPolicy } from '../net/health.ts'
-import { stallGuard, type StallGuard } from '../net/watchdog.ts'
+import type { DownloadLimiter } from '../net/rate-limit.ts'
+import { stallGuard, type StallGuard, type StallWatchdog } from '../net/watchdog.ts'
 import { sourceFailure, type BlockRequestOptions, type CertificateAuthorities, type BlockSource, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 import { MAX_BLOCK_BYTES, verifyBlock } from '../ipld/verify-block.ts'
 
@@ -81,7 +82,7 @@ export class GatewaySource implements BlockSource {
         await res.body?.cancel().catch(() => {})
         throw sourceFailure(`block ${cid.toString()} announced as ${declared} bytes (over the 2 MiB block limit)`, classifyCondition('bad-data'))
       }
-      const bytes = await readCapped(res, MAX_BLOCK_BYTES, kick, `block ${cid.toString()}`)
+      const bytes = await readCapped(res, MAX_BLOCK_BYTES, kick, `block ${cid.toString()}`, guard, opts.limiter)
       try {
         verifyBlock(cid, bytes)
       } catch (err) {
@@ -111,6 +112,7 @@ export class GatewaySource implements BlockSource {
         for await (const chunk of body) {
           watchdog.kick()
           opts.onWireBytes?.(chunk.byteLength)
+          await underCap(chunk.byteLength, opts.limiter, watchdog, guard.signal)
           yield chunk
         }
       }
@@ -143,7 +145,8 @@ export class GatewaySource implements BlockSource {
     })
     if (!res.ok) {
       await res.body?.cancel().catch(() => {})
-      throw sourceFailure(`HTTP ${res.status} ${res.statusText}`.trim(), classifyStatus(res.status))
+      const rest = retryAfterMs(res.status, res.headers.get('retry-after'))
+      throw sourceFailure(`HTTP ${res.status} ${res.statusText}`.trim() + (rest !== undefined ? ` (Retry-After ${rest / 1000} s)` : ''), classifyStatus(res.status), { retryAfterMs: rest })
     }
     const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
     if (type !== accept) {
@@ -163,8 +166,26 @@ export class GatewaySource implements BlockSource {
   }
 }
 
+/**
+ * Counts a chunk against the bandwidth cap and, while the cap is spent, holds
+ * the reading back: the body's stream then fills (undici's queue, about
+ * 64 KiB) and stops reading the socket. The wait is ours, not the source's
+ * silence, so the stall watchdog is paused through it.
+ */
+async function underCap (n: number, limiter: DownloadLimiter | undefined, watchdog: StallWatchdog, signal: AbortSignal): Promise<void> {
+  if (limiter == null) return
+  limiter.take(n)
+  if (limiter.delayMs() === 0) return
+  watchdog.pause()
+  try {
+    await limiter.ready(signal)
+  } finally {
+    watchdog.resume()
+  }
+}
+
 /** Reads a response body into one buffer, refusing more than `cap` bytes (a lying or hostile source). */
-async function readCapped (res: Response, cap: number, kick: () => void, what: string): Promise<Uint8Array> {
+async function readCapped (res: Response, cap: number, kick: () => void, what: string, guard: StallGuard, limiter: DownloadLimiter | undefined): Promise<Uint8Array> {
   if (res.body == null) return new Uint8Array(0)
   const parts: Uint8Array[] = []
   let total = 0
@@ -173,6 +194,7 @@ async function readCapped (res: Response, cap: number, kick: () => void, what: s
     total += chunk.byteLength
     if (total > cap) throw sourceFailure(`${what} is larger than the 2 MiB block limit`, classifyCondition('bad-data'))
     parts.push(chunk)
+    await underCap(chunk.byteLength, limiter, guard.watchdog, guard.signal)
   }
   return parts.length === 1 && parts[0] != null ? parts[0] : Buffer.concat(parts, total)
 }

@@ -17,6 +17,7 @@
  * ```
  */
 export { Retrieval, type RetrieveOptions, type RetrieveResult } from './retrieval.ts'
+export { type SourceReport } from './fetcher.ts'
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
 export { type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 export { type BlockCache } from './local-blocks.ts'

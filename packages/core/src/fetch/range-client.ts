@@ -24,7 +24,8 @@
 import { connect, isIP, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions, type SecureContextOptions } from 'node:tls'
 import { AbortedError, RangeUnsupportedError } from '../errors.ts'
-import { classifyCondition, classifyError, classifyStatus } from '../net/classify.ts'
+import { classifyCondition, classifyError, classifyStatus, retryAfterMs } from '../net/classify.ts'
+import type { DownloadLimiter } from '../net/rate-limit.ts'
 import { StallWatchdog } from '../net/watchdog.ts'
 import { sourceFailure } from './source.ts'
 
@@ -52,6 +53,13 @@ export interface RangeRequestOptions {
   sink: RangeSink
   /** For `https:`: certificate authorities to trust instead of Node's defaults (tests, private gateways). */
   ca?: SecureContextOptions['ca']
+  /**
+   * The pull's bandwidth cap. Every socket read is counted against it; while
+   * it is spent the socket is paused (no view is handed to it, as when the
+   * sink is full) and the stall watchdog with it, and each read asks for at
+   * most 64 KiB, so one read's debt stays small.
+   */
+  limiter?: DownloadLimiter
 }
 
 const MAX_HEADER_BYTES = 64 * 1024
@@ -76,6 +84,8 @@ export class RangeRequest {
   private pendingTo = 0
   private remaining: number
   private paused = false
+  /** Set while the bandwidth cap holds reading back (with `paused`): cancels the wait. */
+  private capWait: (() => void) | undefined
   /** Runs only while we are reading: a full sink (our disk behind) pauses it. */
   private watchdog: StallWatchdog | undefined
   private settled = false
@@ -141,11 +151,13 @@ export class RangeRequest {
    * scratch: the socket already holds the view its next read lands in.
    */
   resume (): void {
-    if (!this.paused || this.settled) return
+    // While the cap holds us back, its timer resumes reading (the sink having room is not enough).
+    if (!this.paused || this.settled || this.capWait !== undefined) return
     this.paused = false
     try {
       if (!this.drainPending()) { this.paused = true; return }
       if (this.remaining === 0) { this.finish(); return }
+      if (this.holdForCap()) return
       this.current = this.nextView() ?? this.scratchRoom()
       this.watchdog?.resume()
       this.socket?.resume()
@@ -157,6 +169,7 @@ export class RangeRequest {
   private onRead (n: number, buf: Uint8Array): boolean {
     if (this.settled) return false
     this.watchdog?.kick()
+    this.opts.limiter?.take(n)
     try {
       if (this.inHeader) {
         this.headerBytes += n
@@ -188,6 +201,7 @@ export class RangeRequest {
       }
       if (!this.drainPending()) return this.pause()
       if (this.remaining === 0) { this.finish(); return false }
+      if (this.holdForCap()) return false
       const view = this.nextView()
       if (view == null) return this.pause()
       this.current = view
@@ -204,6 +218,22 @@ export class RangeRequest {
     this.watchdog?.pause()
     this.current = this.scratchRoom()
     return false
+  }
+
+  /**
+   * True when the bandwidth cap is spent: reading pauses (the socket gets no
+   * view; TLS leftovers land in scratch as during a full-sink pause) until
+   * the cap's timer calls resume(). The wait is ours: the watchdog pauses.
+   */
+  private holdForCap (): boolean {
+    const limiter = this.opts.limiter
+    if (limiter == null || limiter.delayMs() === 0) return false
+    this.pause()
+    this.capWait = limiter.whenReady(() => {
+      this.capWait = undefined
+      this.resume()
+    })
+    return true
   }
 
   /** Body bytes the source has yet to send (those waiting in scratch are received). */
@@ -238,7 +268,8 @@ export class RangeRequest {
   private nextView (): Uint8Array | undefined {
     const view = this.opts.sink.buffer()
     if (view == null || view.byteLength === 0) return undefined
-    return view.byteLength > this.remaining ? view.subarray(0, this.remaining) : view
+    const max = this.opts.limiter?.readCap(this.remaining) ?? this.remaining
+    return view.byteLength > max ? view.subarray(0, max) : view
   }
 
   /** Copies body bytes waiting in scratch into the sink; false when the sink ran out of room first. */
@@ -274,7 +305,10 @@ export class RangeRequest {
     // 404/410: the source lacks the content. Other failures are classify.ts's call: transient ones are
     // retried; the rest (a 406 from a trustless-only gateway, a 501) mean it will not serve ranges.
     if (code === 404 || code === 410) throw sourceFailure(`HTTP ${code}`, 'permanent')
-    if (code >= 400 && classifyStatus(code) === 'transient') throw sourceFailure(`HTTP ${code}`, 'transient')
+    if (code >= 400 && classifyStatus(code) === 'transient') {
+      const rest = retryAfterMs(code, headers.get('retry-after'))
+      throw sourceFailure(`HTTP ${code}${rest !== undefined ? ` (Retry-After ${rest / 1000} s)` : ''}`, 'transient', { retryAfterMs: rest })
+    }
     const length = Number(headers.get('content-length') ?? NaN)
     const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(headers.get('content-range') ?? '')
     const whole = code === 200 && from === 0 && length === want
@@ -297,6 +331,8 @@ export class RangeRequest {
   private finish (): void {
     if (this.settled) return
     this.settled = true
+    this.capWait?.()
+    this.capWait = undefined
     this.watchdog?.stop()
     this.socket?.destroy()
     this.resolve()
@@ -305,6 +341,8 @@ export class RangeRequest {
   private fail (err: unknown): void {
     if (this.settled) return
     this.settled = true
+    this.capWait?.()
+    this.capWait = undefined
     this.watchdog?.stop()
     this.socket?.destroy()
     this.reject(err)

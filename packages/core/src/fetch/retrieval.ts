@@ -21,6 +21,7 @@ import lockfile from 'proper-lockfile'
 import type { CID } from 'multiformats/cid'
 import type { SourceFailure } from '../errors.ts'
 import { logger } from '../log.ts'
+import type { DownloadLimiter } from '../net/rate-limit.ts'
 import { sleep } from '../util/signals.ts'
 import { BlockFetcher, type SourceReport } from './fetcher.ts'
 import { PullJournal } from './journal.ts'
@@ -55,6 +56,8 @@ export interface RetrieveOptions {
   onDeclared?: (total: number) => void
   /** A source failed a request; `dropped` when it is no longer used for this retrieval. */
   onSourceFailed?: (failure: SourceFailure & { dropped: boolean }) => void
+  /** The bandwidth cap every read counts against, across all sources (net/rate-limit.ts); none by default. */
+  limiter?: DownloadLimiter
 }
 
 export interface RetrieveResult {
@@ -116,7 +119,7 @@ export class Retrieval {
 
   /** Fetches what is not yet on disk, verifying every block; resolves when the whole DAG is in place (and synced). */
   async run (opts: RetrieveOptions): Promise<RetrieveResult> {
-    const fetcher = new BlockFetcher(opts.sources, { onSourceFailed: opts.onSourceFailed })
+    const fetcher = new BlockFetcher(opts.sources, { onSourceFailed: opts.onSourceFailed, limiter: opts.limiter })
     this.fetcher = fetcher
     log('%s: sources %o', this.root, opts.sources.map(s => s.name))
     // While debugging, every few seconds each source's share and speed: a stalled pull explains itself.

@@ -4,6 +4,7 @@ import type { CID } from 'multiformats/cid'
 import { SourceRequestError } from '../errors.ts'
 import type { FailureClass } from '../net/classify.ts'
 import type { HealthPolicy } from '../net/health.ts'
+import type { DownloadLimiter } from '../net/rate-limit.ts'
 
 /** Certificate authorities for https byte-range reads, instead of Node's defaults. */
 export type CertificateAuthorities = SecureContextOptions['ca']
@@ -12,6 +13,8 @@ export interface VerifiedBlock { cid: CID, bytes: Uint8Array }
 
 export interface BlockRequestOptions {
   signal?: AbortSignal
+  /** The pull's bandwidth cap: every byte read is counted against it, and reading waits while it is spent. */
+  limiter?: DownloadLimiter
 }
 
 export interface CarRequestOptions extends BlockRequestOptions {
@@ -48,6 +51,6 @@ export { SourceRequestError }
 
 
 /** A SourceRequestError of the class classify.ts gave. */
-export function sourceFailure (message: string, kind: FailureClass, options?: ErrorOptions): SourceRequestError {
+export function sourceFailure (message: string, kind: FailureClass, options?: ErrorOptions & { retryAfterMs?: number }): SourceRequestError {
   return new SourceRequestError(message, kind === 'permanent', options)
 }

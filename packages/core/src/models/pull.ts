@@ -10,13 +10,14 @@ import { randomBytes } from 'node:crypto'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { KuboRpc } from '../daemon/rpc.ts'
-import { AbortedError, TargetExistsError, toCitrateError } from '../errors.ts'
+import { AbortedError, InvalidArgumentError, TargetExistsError, toCitrateError } from '../errors.ts'
 import { GatewaySource, Retrieval } from '../fetch/index.ts'
 import { checkEntryName } from '../ipld/unixfs.ts'
 import { assertSupportedCid } from '../ipld/verify-block.ts'
 import { DagIndexBuilder, DAG_INDEX_FILE } from '../ipld/dag-index.ts'
 import { parseCid } from '../ipld/cid.ts'
 import { logger } from '../log.ts'
+import { DownloadLimiter } from '../net/rate-limit.ts'
 import { ModelRegistry } from '../registry/registry.ts'
 import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
@@ -25,6 +26,7 @@ import { handToKubo } from './hand-to-kubo.ts'
 import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
 import { claimCidDownload, reuseLocalCopy } from './reuse.ts'
 import { resolveSources } from './sources.ts'
+import { SourceSampler, sourceShares } from './source-progress.ts'
 import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
 
 const log = logger('pull')
@@ -45,6 +47,8 @@ const shared = new Map<string, SharedPull>()
 
 class PullControl {
   readonly abort = new AbortController()
+  /** The bandwidth cap of this pull's reads (its own, or one shared with other pulls). */
+  readonly limiter: DownloadLimiter
   discard = false
   paused = false
   /** Settles when the pull is resumed (or aborted); replaced at each pause. */
@@ -52,7 +56,8 @@ class PullControl {
   private wake: () => void = () => {}
   progress: DownloadProgress
 
-  constructor (cid: string) {
+  constructor (cid: string, limiter: DownloadLimiter) {
+    this.limiter = limiter
     this.progress = { cid, total_bytes: 0, downloaded_bytes: 0, progress_percent: 0, speed_mbps: 0, eta_seconds: null, status: 'Queued', source: null }
     this.abort.signal.addEventListener('abort', () => { this.wake() }, { once: true })
   }
@@ -79,7 +84,7 @@ export function startPull (opts: PullOptions): PullHandle {
   const key = `${opts.config.paths.home}\0${cidText}\0${opts.name ?? ''}\0${opts.filename ?? ''}\0${opts.kind ?? 'model'}`
   let s = shared.get(key)
   if (s == null) {
-    const control = new PullControl(cidText)
+    const control = new PullControl(cidText, opts.limiter ?? new DownloadLimiter(checkRate(opts.maxDownloadMbps ?? opts.config.ipfs.max_download_mbps)))
     const listeners = new Set<(e: PullEvent) => void>()
     const emit = (e: PullEvent): void => { for (const l of listeners) { try { l(e) } catch { /* a listener's bug must not break the pull */ } } }
     const signal = opts.signal == null ? control.abort.signal : AbortSignal.any([opts.signal, control.abort.signal])
@@ -95,6 +100,8 @@ export function startPull (opts: PullOptions): PullHandle {
     cid: cidText,
     result: entry.result,
     get progress () { return { ...entry.control.progress } },
+    get rateLimit () { return entry.control.limiter.mbps },
+    setRateLimit: (mbps: number) => { entry.control.limiter.setRate(checkRate(mbps)) },
     pause: () => { entry.control.setPaused(true) },
     resume: () => { entry.control.setPaused(false) },
     cancel: () => {
@@ -108,6 +115,12 @@ export function startPull (opts: PullOptions): PullHandle {
       }
     }
   }
+}
+
+/** A bandwidth cap in MB/s: a finite number of 0 (none) or more. */
+function checkRate (mbps: number): number {
+  if (typeof mbps !== 'number' || !Number.isFinite(mbps) || mbps < 0) throw new InvalidArgumentError(`download limit must be a number of MB/s, 0 or more (0: none); got ${String(mbps)}`)
+  return mbps
 }
 
 /** Parses a CID given to a pull; InvalidCidError or UnsupportedContentError before anything is fetched. */
@@ -248,11 +261,14 @@ async function download (c: DownloadContext): Promise<PullResult> {
 
     let placed = 0
     let started = false
+    const perSource = new SourceSampler()
     let lastSample = { at: Date.now(), bytes: 0 }
     let newBytes = 0
     const sample = (): void => {
       const now = Date.now()
       const dt = (now - lastSample.at) / 1000
+      const stats = r.sourceStats
+      if (stats.length > 0) p.sources = perSource.sample(stats, dt, control.paused)
       if (dt > 0) {
         const rate = (newBytes - lastSample.bytes) / dt
         // Exponential smoothing keeps the figure readable without hiding a stall for long.
@@ -287,6 +303,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
         if (!started) { started = true; setStatus('Downloading') }
       },
       onDeclared: (total) => { p.total_bytes = total },
+      limiter: control.limiter,
       onSourceFailed: (f) => {
         log('%s: %s failed%s: %s', cidText, f.source, f.dropped ? ' (dropped)' : '', f.reason)
         emit({ type: 'citrate:pull:source-failed', ...f })
@@ -364,6 +381,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       resumedBytes,
       sources: sourcesUsed.map(s => s.name),
       failures: walk.failures,
+      shares: sourceShares(r.sourceStats),
       pinned,
       alreadyPresent: false
     }
@@ -409,7 +427,7 @@ async function alreadyInPlace (registry: ModelRegistry, id: string, cid: string,
 
 async function presentResult (entry: ModelEntry, dir: string): Promise<PullResult> {
   const type = (await lstat(entry.path)).isDirectory() ? 'directory' : 'file'
-  return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], pinned: false, alreadyPresent: true }
+  return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], shares: [], pinned: false, alreadyPresent: true }
 }
 
 /** Renames the staged folder into place; across filesystems, copies beside the target first so the last step is still a rename. */

@@ -4,10 +4,11 @@ import type { LoadedConfig } from '../config/load.ts'
 import type { SourceFailure } from '../errors.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import type { BlockSource } from '../fetch/index.ts'
+import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { SourceMode } from './sources.ts'
 
 // The seed's DownloadProgress and its status enum cross the wire as they are, so they are the contract's.
-export type { DownloadProgress, DownloadStatus } from '@citrate-ipfs/contract'
+export type { DownloadProgress, DownloadStatus, SourceProgress, SourceState } from '@citrate-ipfs/contract'
 
 export type PullEvent =
   | { type: 'citrate:pull:progress', progress: DownloadProgress }
@@ -57,6 +58,18 @@ export interface PullOptions {
   rangeBytes?: number
   /** Progress sampling interval; default 250 ms. */
   progressIntervalMs?: number
+  /**
+   * Download bandwidth cap in MB/s (10^6 bytes) over all this pull's sources;
+   * default the config's `max_download_mbps` (0 = none). Change it while the
+   * pull runs with `PullHandle.setRateLimit`.
+   */
+  maxDownloadMbps?: number
+  /**
+   * One cap shared with other pulls (the service caps the total of its
+   * downloads this way); `maxDownloadMbps` is then ignored and
+   * `setRateLimit` changes the shared cap.
+   */
+  limiter?: DownloadLimiter
   env?: NodeJS.ProcessEnv
 }
 
@@ -76,11 +89,30 @@ export interface PullResult {
   sources: string[]
   /** Sources dropped during the pull, or whose last failure no delivery followed, with why. */
   failures: SourceFailure[]
+  /** Every source asked, in order: what it delivered, its share of `fetchedBytes`, and why it was dropped. */
+  shares: SourceShare[]
   pinned: boolean
   /** True when this CID was already in place under this id (nothing fetched). */
   alreadyPresent: boolean
   /** Set when the bytes were cloned from the verified copy held under this other id (nothing fetched). */
   reusedFrom?: string
+}
+
+/** One source's part in a finished pull. */
+export interface SourceShare {
+  name: string
+  kind: 'daemon' | 'gateway'
+  /** Verified bytes it delivered in this run. */
+  bytes: number
+  /** bytes / fetchedBytes, 0 to 1 (0 when nothing was fetched). */
+  share: number
+  /** Its throughput while it had requests in flight, MB/s. */
+  speed_mbps: number
+  requests: number
+  failures: number
+  dropped: boolean
+  /** Why it was dropped. */
+  reason?: string
 }
 
 /** A running pull: await `result`, or pause / resume / cancel it. */
@@ -92,4 +124,8 @@ export interface PullHandle {
   resume: () => void
   /** Stops the pull and discards its partial data. (Aborting `signal` stops it but keeps the data for a later resume.) */
   cancel: () => void
+  /** Changes the bandwidth cap at once, running reads included: MB/s, 0 = none (a shared `limiter`'s cap for all its pulls). */
+  setRateLimit: (mbps: number) => void
+  /** The cap now, MB/s (0 = none). */
+  readonly rateLimit: number
 }

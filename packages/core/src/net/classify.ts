@@ -57,6 +57,32 @@ export function classifyStatus (status: number): FailureClass {
   return 'permanent'
 }
 
+/** The longest rest a `Retry-After` may give a source: past it, a gateway's answer is treated as 5 min. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000
+
+/**
+ * The rest a `429` or `503` asks for with `Retry-After` (RFC 9110 §10.2.3:
+ * delay-seconds, or an HTTP date), in ms, at most MAX_RETRY_AFTER_MS; a date
+ * in the past is 0. Undefined for other statuses, no header, or one that does
+ * not parse: the usual backoff then applies. health.ts rests the source for
+ * max(backoff, this) and does not count the failure toward dropping it (the
+ * server is alive and said when to come back).
+ */
+export function retryAfterMs (status: number, header: string | null | undefined, now = Date.now()): number | undefined {
+  if (status !== 429 && status !== 503) return undefined
+  const value = header?.trim() ?? ''
+  if (value === '') return undefined
+  let ms: number
+  if (/^\d+$/.test(value)) {
+    ms = Number(value) * 1000
+  } else {
+    const at = Date.parse(value)
+    if (!Number.isFinite(at) || !/[a-z]/i.test(value)) return undefined
+    ms = at - now
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)))
+}
+
 /** Socket, DNS and undici error codes that pass: the connection, not the content, failed. */
 const TRANSIENT_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ENETRESET',

@@ -15,6 +15,11 @@
  *   was asked again five times, after cooldowns of up to 0.25, 0.5, 1 and 2 s,
  *   and failed every time without sending a byte.
  *
+ * - A `429`/`503` with `Retry-After` (classify.ts's retryAfterMs) rests the
+ *   source for max(backoff, the time it names, at most 5 min) and is not
+ *   counted: the server is alive and said when to come back, so a rate-limited
+ *   public gateway is rested, never dropped for it.
+ *
  * Why consecutive rounds and not a failure ratio over a window: a pull has
  * bursts (many requests at once, then a long byte-range read), so a ratio
  * needs a window and a minimum count tuned to the request mix; "asked again
@@ -69,6 +74,10 @@ export interface SourceStats {
   consecutiveFailures: number
   /** The last failure's reason, when none was delivered after it. */
   lastFailure: string | undefined
+  /** Dropped; resting after a failure (cooling down, Retry-After included); else active. */
+  state: 'active' | 'cooling' | 'dropped'
+  /** How much longer it rests, ms (0 unless cooling). */
+  cooldownMs: number
 }
 
 export class SourceHealth {
@@ -121,10 +130,18 @@ export class SourceHealth {
     this.lastFailure = undefined
   }
 
-  failed (attempt: Attempt, kind: FailureClass, reason: string): Verdict {
+  /** `retryAfterMs`: the rest the server asked for (Retry-After); see the module note. */
+  failed (attempt: Attempt, kind: FailureClass, reason: string, retryAfterMs?: number): Verdict {
     if (this.dropped) return { dropped: false, counted: false, consecutive: this.consecutive, cooldownMs: 0 }
     this.failures++
     this.lastFailure = reason
+    if (kind === 'transient' && retryAfterMs !== undefined) {
+      const now = this.clock.now()
+      // The backoff of the failures already counted still applies when it is longer than what the server asked.
+      const backoff = this.consecutive > 0 ? backoffDelay(this.consecutive, this.backoff, this.clock.random) : 0
+      this.cooldownUntil = Math.max(this.cooldownUntil, now + Math.max(backoff, retryAfterMs))
+      return { dropped: false, counted: false, consecutive: this.consecutive, cooldownMs: this.cooldownUntil - now }
+    }
     if (kind === 'permanent') {
       this.droppedFor = reason
       return { dropped: true, counted: false, consecutive: this.consecutive, cooldownMs: 0 }
@@ -150,7 +167,9 @@ export class SourceHealth {
   }
 
   stats (): SourceStats {
-    const busy = this.busyMs + (this.inflight > 0 ? this.clock.now() - this.busySince : 0)
+    const now = this.clock.now()
+    const busy = this.busyMs + (this.inflight > 0 ? now - this.busySince : 0)
+    const cooldownMs = this.dropped ? 0 : Math.max(0, this.cooldownUntil - now)
     return {
       bytes: this.bytes,
       requests: this.requests,
@@ -160,7 +179,9 @@ export class SourceHealth {
       dropped: this.dropped,
       dropReason: this.droppedFor,
       consecutiveFailures: this.consecutive,
-      lastFailure: this.lastFailure
+      lastFailure: this.lastFailure,
+      state: this.dropped ? 'dropped' : cooldownMs > 0 ? 'cooling' : 'active',
+      cooldownMs
     }
   }
 }

@@ -6,8 +6,11 @@
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http'
 
-/** What to do with request number `n` (from 1): forward it, answer with this status, or reset the connection. */
-export type Fault = 'pass' | 'reset' | number
+/**
+ * What to do with request number `n` (from 1): forward it, answer with this
+ * status (optionally with headers, e.g. `Retry-After`), or reset the connection.
+ */
+export type Fault = 'pass' | 'reset' | number | { status: number, headers?: Record<string, string> }
 
 export interface ThrottleProxyOptions {
   fault?: (n: number, req: IncomingMessage) => Fault
@@ -18,6 +21,8 @@ export interface ThrottleProxy {
   requests: number
   /** Requests the fault script failed. */
   faults: number
+  /** Every request as it arrived: number, time (ms since the epoch), path, and what the script did. */
+  log: Array<{ n: number, at: number, url: string, fault: Fault }>
   close: () => Promise<void>
 }
 
@@ -25,13 +30,16 @@ export interface ThrottleProxy {
 export async function startThrottleProxy (upstream: string, bytesPerSecond: number, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
   const target = new URL(upstream)
   const state = { requests: 0, faults: 0 }
+  const log: ThrottleProxy['log'] = []
   const server: Server = createServer((req, res) => {
     state.requests++
     const fault = opts.fault?.(state.requests, req) ?? 'pass'
+    log.push({ n: state.requests, at: Date.now(), url: req.url ?? '', fault })
     if (fault !== 'pass') {
       state.faults++
       if (fault === 'reset') req.socket.destroy()
-      else res.writeHead(fault, { 'content-type': 'text/plain' }).end('scripted failure')
+      else if (typeof fault === 'number') res.writeHead(fault, { 'content-type': 'text/plain' }).end('scripted failure')
+      else res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers }).end('scripted failure')
       return
     }
     const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, upRes => {
@@ -55,6 +63,7 @@ export async function startThrottleProxy (upstream: string, bytesPerSecond: numb
     url: `http://127.0.0.1:${port}`,
     get requests () { return state.requests },
     get faults () { return state.faults },
+    log,
     close: async () => {
       server.closeAllConnections()
       await new Promise(resolve => server.close(resolve))

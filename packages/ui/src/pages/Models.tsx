@@ -170,6 +170,11 @@ function DownloadRow ({ d, onPause, onResume, onCancel, onDismiss }: { d: Downlo
         {status === 'Downloading' && p.eta_seconds != null ? ` · ${Math.ceil(p.eta_seconds)} s left` : ''}
         {p.source != null ? ` · from ${p.source}` : ''}
       </p>
+      {p.sources != null && p.sources.length > 0 && status !== 'Complete' && (
+        <p className='hint' data-testid='download-sources'>
+          {p.sources.map(s => `${s.name} ${formatBytes(s.bytes)}${s.state === 'active' ? ` ${s.speed_mbps.toFixed(1)} MB/s` : s.state === 'cooling' ? ' (resting)' : ' (dropped)'}`).join(' · ')}
+        </p>
+      )}
       {failed && <ErrorPanel error={Object.assign(new Error(d.error?.message), { code: d.error?.code })} />}
       <div className='row'>
         {!failed && status !== 'Paused' && <button type='button' onClick={onPause}>Pause</button>}
