@@ -241,7 +241,10 @@ export class BlockFetcher {
    */
   async readRange (cid: CID, from: number, to: number, signal: AbortSignal, sink: LeafSink, choice: RangeChoice = {}): Promise<RangeOutcome> {
     if (signal.aborted) throw new AbortedError('pull')
-    const state = await this.pick(signal, s => s.ranges && s.source.name !== choice.avoid, to - from, choice.wait ?? true)
+    const wait = choice.wait ?? true
+    // `avoid` is a preference when waiting (the only source left still reads), a rule for a hedge.
+    const state = await this.pick(signal, s => s.ranges && s.source.name !== choice.avoid, to - from, wait) ??
+      (wait && choice.avoid !== undefined ? await this.pick(signal, s => s.ranges, to - from) : undefined)
     if (state == null) return { outcome: 'unavailable' }
     const source = state.source
     // A source that cuts longer answers gets about what it delivered whole; the rest goes back to the walk.

@@ -93,6 +93,8 @@ export class LeafSink implements RangeSink {
   source: string | undefined
   /** When it started reading (ms since the epoch; set by the fetcher). */
   startedAt = 0
+  /** Leaves handed to `store`. */
+  stored = 0
   /** Leaves taken off before the read started (for a source that cuts long answers): the walk queues them again. */
   readonly deferred: Leaf[] = []
   /** Shared with a hedge partner: offsets of leaves already stored by either. */
@@ -214,6 +216,7 @@ export class LeafSink implements RangeSink {
   }
 
   private launch (leaf: Leaf, data: Uint8Array, buf: Uint8Array): void {
+    this.stored++
     const p: Promise<void> = this.opts.store(leaf, data)
       .catch((err: unknown) => { this.failure ??= err })
       .finally(() => {

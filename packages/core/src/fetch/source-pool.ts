@@ -20,9 +20,10 @@
  * Caps per kind: the local daemon 16, the user's own gateways 8, public
  * gateways 4 (they rate-limit); a source may bring its own (`maxInFlight`).
  *
- * Response size: a source whose responses keep ending early (it cuts every
- * response after N bytes) is given requests of 3/4 of what it delivered
- * before failing; four successes in a row at that size try 25% more.
+ * Response size: a source whose responses end early twice at about the same
+ * size (±20%: it cuts every response after N bytes; random resets do not
+ * look like that) is given requests of 3/4 of that size; four successes in a
+ * row at that size try 25% more.
  */
 
 /** Throughput samples are taken this often while a source is busy. */
@@ -64,6 +65,8 @@ class Lane {
   private hold = 0
   responseCap: number | undefined
   private successesAtCap = 0
+  /** Bytes the last cut-short answer delivered: two alike (±20%) mean the source cuts answers at a size. */
+  private lastCut: number | undefined
 
   constructor (order: number, cap: number) {
     this.order = order
@@ -122,8 +125,12 @@ class Lane {
     this.successesAtCap = 0
     // Cut short after delivering part of it: answers of about that size get through.
     if (delivered > 0 && delivered < asked) {
-      const cap = Math.floor(delivered * 0.75)
-      this.responseCap = Math.min(this.responseCap ?? cap, cap)
+      const prev = this.lastCut
+      this.lastCut = delivered
+      if (prev !== undefined && Math.abs(delivered - prev) <= prev * 0.2) {
+        const cap = Math.floor(Math.min(delivered, prev) * 0.75)
+        this.responseCap = Math.min(this.responseCap ?? cap, cap)
+      }
     }
   }
 

@@ -18,11 +18,24 @@ import { fileNodeOf, writeFilePart } from './part.ts'
 const log = logger('fetch')
 
 export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): Promise<void> {
+  // Counted as unstarted (tail.ts) from its push until it reads or ends here.
+  let counted = task.hedgeOf == null
+  const started = (): void => { if (counted) { counted = false; ctx.tail.unstarted-- } }
+  try {
+    await readLeaves(ctx, task, started)
+  } finally {
+    started()
+  }
+}
+
+async function readLeaves (ctx: WalkContext, task: TaskOf<'leaves'>, started: () => void): Promise<void> {
   const { signal } = ctx
+  const hedgeOf = task.hedgeOf
   const runs: Position[][] = []
   let run: Position[] = []
   for (const p of task.leaves) {
-    const done = await leafOnDisk(ctx.journal, task.path, task.rel, p.offset, p.cid)
+    if (hedgeOf?.claims?.has(p.offset) === true) continue
+    const done = hedgeOf == null ? await leafOnDisk(ctx.journal, task.path, task.rel, p.offset, p.cid) : undefined
     if (done === undefined) { run.push(p); continue }
     ctx.opts.onBytes(done, true)
     if (run.length > 0) { runs.push(run); run = [] }
@@ -48,15 +61,33 @@ export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): P
         ctx.opts.onBytes(leaf.size, false)
       }
     })
+    if (hedgeOf != null) {
+      // Both reads share one set of claims: the first proved copy of a leaf is stored.
+      const claims = hedgeOf.claims ?? new Set<number>()
+      sink.claims = hedgeOf.claims = claims
+      sink.partner = hedgeOf
+      hedgeOf.partner = sink
+    }
+    const active = ctx.tail.add(task, sink)
+    started()
     try {
-      return { sink, outcome: await ctx.fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink) }
+      return { sink, outcome: await ctx.fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink, { avoid: task.avoid, wait: hedgeOf == null }) }
     } catch (thrown) {
       return { sink, thrown }
+    } finally {
+      ctx.tail.remove(active)
     }
   })
   const { sink, outcome } = read
   try { await sink.drain() } finally { sink.release() }
-  let rest: Position[] = sink.remaining
+  if (hedgeOf != null) {
+    // A hedge leaves whatever it did not store to the read it raced (which is cancelled once all are stored).
+    if (sink.stored > 0 && hedgeOf.remaining.length === 0) ctx.fetcher.tail.hedgeWins++
+    if (read.thrown !== undefined && !(read.thrown instanceof SinkStopped) && !(read.thrown instanceof LeafMismatch)) throw read.thrown
+    return
+  }
+  // Leaves a hedge of this read stored already are done.
+  let rest: Position[] = [...sink.remaining, ...sink.deferred].filter(l => sink.claims?.has(l.offset) !== true)
   if (read.thrown instanceof LeafMismatch) {
     await resolveMismatch(ctx, task, read.thrown, (read.thrown as { source?: string }).source)
     rest = rest.slice(1)
@@ -66,12 +97,14 @@ export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): P
   if (rest.length === 0) return
   const restLast = rest[rest.length - 1] as Position
   const toCar = (): Task => ({ t: 'range', root: task.file, path: task.path, rel: task.rel, from: (rest[0] as Position).offset, to: restLast.offset + restLast.size, positions: rest, attempt: 0 })
+  // A read that stored leaves before failing made progress: the piece's attempts start over.
+  const attempt = sink.stored > 0 ? 0 : task.attempt
   if (outcome?.outcome === 'unavailable') ctx.push([toCar()])
   else if (outcome?.outcome === 'failed') {
-    const again = task.attempt + 1 < CAR_MAX_ATTEMPTS
-    log('%s: bytes %d-%d from %s failed (attempt %d); %s', task.rel || 'root', (rest[0] as Position).offset, restLast.offset + restLast.size - 1, outcome.source, task.attempt + 1, again ? 'reading them again' : 'fetching them as CAR ranges')
-    ctx.push([again ? { ...task, leaves: rest, attempt: task.attempt + 1 } : toCar()])
-  } else ctx.push([{ ...task, leaves: rest }])
+    const again = attempt + 1 < CAR_MAX_ATTEMPTS
+    log('%s: bytes %d-%d from %s failed (attempt %d); %s', task.rel || 'root', (rest[0] as Position).offset, restLast.offset + restLast.size - 1, outcome.source, attempt + 1, again ? 'reading them again' : 'fetching them as CAR ranges')
+    ctx.push([again ? { ...task, leaves: rest, attempt: attempt + 1, avoid: undefined } : toCar()])
+  } else ctx.push([{ ...task, leaves: rest, avoid: undefined }])
 }
 
 /**
