@@ -155,7 +155,7 @@ export class RangeRequest {
     })
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const { class: kind, detail } = classifyError(err)
-      if (err.code === 'ECONNREFUSED') { this.fail(new SourceNotAnsweringError(`not answering (${detail})`, { cause: err })); return }
+      if (err.code === 'ECONNREFUSED') { this.fail(new SourceNotAnsweringError(`not answering: request failed (${detail})`, { cause: err })); return }
       this.fail(sourceFailure(`request failed (${detail})`, kind, { cause: err }))
     })
     // The end may come while we are paused with the last bytes waiting in
