@@ -178,7 +178,7 @@ export class BlockFetcher {
         this.logStats()
         throw new AllSourcesFailedError(cid.toString(), this.failures)
       }
-      const attempt = this.begin(state, BLOCK_BYTES_GUESS)
+      const attempt = this.begin(state)
       let got = 0
       try {
         const bytes = await state.source.getBlock(cid, { signal, firstByteMs: this.firstByteMs(state) })
@@ -209,7 +209,7 @@ export class BlockFetcher {
     const state = await this.pick(signal, () => true, asked)
     if (state == null) return 'failed'
     log('CAR %s bytes %d-%d from %s', cid, range.from, range.to, state.source.name)
-    const attempt = this.begin(state, asked)
+    const attempt = this.begin(state)
     let got = 0
     try {
       for await (const block of state.source.carBlocks(cid, { signal, firstByteMs: this.firstByteMs(state), entityBytes: { from: range.from, to: range.to } })) {
@@ -247,6 +247,7 @@ export class BlockFetcher {
       (wait && choice.avoid !== undefined ? await this.pick(signal, s => s.ranges, to - from) : undefined)
     if (state == null) return { outcome: 'unavailable' }
     const source = state.source
+    const reserved = to - from
     // A source that cuts longer answers gets about what it delivered whole; the rest goes back to the walk.
     const cap = this.pool.responseCap(state.index)
     if (cap !== undefined && to - from > cap) {
@@ -262,7 +263,7 @@ export class BlockFetcher {
     sink.source = source.name
     sink.startedAt = Date.now()
     const before = sink.received
-    const attempt = this.begin(state, asked)
+    const attempt = this.begin(state)
     this.reading.set(sink, { index: state.index, seen: before })
     this.sample()
     let thrown: unknown
@@ -273,7 +274,7 @@ export class BlockFetcher {
     } finally {
       this.sampleRead(sink)
       this.reading.delete(sink)
-      this.end(state, Math.max(0, asked - (sink.received - before)))
+      this.end(state, Math.max(0, reserved - (sink.received - before)))
     }
     // What arrived counts before how it ended: a source that delivered and then failed is alive.
     const got = sink.received - before
@@ -324,6 +325,8 @@ export class BlockFetcher {
       const ready = live.filter(s => !s.health.coolingDown(now))
       const chosen = this.pool.choose(ready.map(s => s.index), bytes)
       if (chosen !== undefined) {
+        // Reserved before anything awaits: concurrent picks see it in flight (end() releases it).
+        this.pool.begin(chosen, bytes)
         const state = this.states[chosen] as SourceState
         if (state !== this.lastPicked) log('using %s', state.source.name)
         this.lastPicked = state
@@ -354,8 +357,8 @@ export class BlockFetcher {
     })
   }
 
-  private begin (state: SourceState, bytes: number): Attempt {
-    this.pool.begin(state.index, bytes)
+  /** The request on a source pick() chose (and reserved in the pool) starts. */
+  private begin (state: SourceState): Attempt {
     return state.health.begin()
   }
 
