@@ -195,6 +195,17 @@ export class SourceRequestError extends CitrateError {
   }
 }
 
+/**
+ * No connection, or no first response byte, within the source's first-byte
+ * timeout (a few seconds, far shorter than the stall timeout): the fetcher
+ * sets the source aside and tells the user at once ("not answering").
+ */
+export class SourceNotAnsweringError extends SourceRequestError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, false, options)
+  }
+}
+
 /** The source does not serve byte ranges the way we need; use CAR requests with it instead. */
 export class RangeUnsupportedError extends CitrateError {
   constructor (message: string) {

@@ -1,7 +1,14 @@
 /**
- * Gets verified blocks from an ordered list of sources for one pull. Requests
- * go to the first source in order with spare capacity, so a fast local daemon
- * takes most of the work and the next source takes the overflow.
+ * Gets verified blocks from an ordered list of sources for one pull. Every
+ * healthy source works at once: each request goes to the source expected to
+ * finish it soonest, with as many in flight per source as its adaptive window
+ * allows (source-pool.ts has the rules and the numbers); a request waits
+ * (abortably) while every usable source's window is full.
+ *
+ * A source that accepts no connection or sends no first byte within its
+ * first-byte timeout (4 s for gateways, doubling per strike) is set aside
+ * while other sources remain (5 s, doubling, up to 60 s) and reported at once
+ * through `onSourceFailed` ("not answering"); it is asked again after that.
  *
  * When to ask a source again is net/health.ts's call: a source that sends a
  * bad block (or a non-trustless answer, or 404) is dropped for the rest of the
@@ -13,21 +20,30 @@
  */
 import { formatBytes } from '@citrate-ipfs/contract'
 import type { CID } from 'multiformats/cid'
-import { AbortedError, AllSourcesFailedError, type SourceFailure } from '../errors.ts'
+import { AbortedError, AllSourcesFailedError, SourceNotAnsweringError, type SourceFailure } from '../errors.ts'
 import { logger } from '../log.ts'
-import { sleep } from '../net/backoff.ts'
 import { earliestReady, SourceHealth, type Attempt, type HealthPolicy, type SourceStats } from '../net/health.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { LeafSink } from './leaf-sink.ts'
 import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
+import { SAMPLE_MS, SourcePool, TIER_CAPS } from './source-pool.ts'
 import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
 import { isIdentity, verifyBlock } from '../ipld/verify-block.ts'
 
 const log = logger('fetch')
 
+/** What a block request is expected to bring, for choosing a source (most leaves and nodes are 256 KiB–1 MiB). */
+const BLOCK_BYTES_GUESS = 256 * 1024
+/** A not-answering source (while others answer) is set aside this long, doubling per strike, up to the cap. */
+const SET_ASIDE_MS = 5000
+const SET_ASIDE_MAX_MS = 60_000
+
 interface SourceState {
   source: BlockSource
+  index: number
   health: SourceHealth
+  /** First-byte timeouts in a row; each doubles the next timeout and the set-aside. */
+  notAnswering: number
   /** False once the source answered a byte-range request in a way we cannot use (it then gets CAR requests only). */
   ranges: boolean
   /** Bytes received so far by each byte-range read in flight (credited to health when it ends), for live progress. */
@@ -44,8 +60,14 @@ export type RangeOutcome =
   /** The source failed (it cools down, or was dropped); what was not received must be fetched again. */
   | { outcome: 'failed', source: string }
 
+/** How a range read is placed: `avoid` a source (a hedge goes elsewhere); `wait` false gives up instead of waiting for room. */
+export interface RangeChoice { avoid?: string, wait?: boolean }
+
+/** The tail of a pull, for tests and logs: reads split (work stealing) and reads hedged, and how hedges ended. */
+export interface TailStats { steals: number, hedges: number, hedgeWins: number }
+
 export interface BlockFetcherOptions {
-  /** Concurrent requests one source gets before the next source is used. */
+  /** Requests in flight per source at most, overriding the per-kind caps (source-pool.ts). */
   perSourceConcurrency?: number
   /** Cooldowns and drop threshold for sources that do not bring their own (`BlockSource.retry`). */
   retry?: HealthPolicy
@@ -62,7 +84,7 @@ export interface SourceReport extends SourceStats {
 
 export class BlockFetcher {
   private readonly states: SourceState[]
-  private readonly perSource: number
+  private readonly pool: SourcePool
   private readonly onSourceFailed: BlockFetcherOptions['onSourceFailed']
   private readonly limiter: DownloadLimiter | undefined
   private readonly dropped: SourceFailure[] = []
@@ -71,15 +93,24 @@ export class BlockFetcher {
   fetchedBytes = 0
   /** The source that answered most recently. */
   currentSource: string | null = null
+  /** Counted by the walk's tail (fetch/walk/tail.ts). */
+  readonly tail: TailStats = { steals: 0, hedges: 0, hedgeWins: 0 }
+  /** Requests waiting for a source's window to have room. */
+  private readonly waiters = new Set<() => void>()
+  /** Range reads in flight, sampled for throughput while they run. */
+  private readonly reading = new Map<LeafSink, { index: number, seen: number }>()
+  private sampler: NodeJS.Timeout | undefined
 
   constructor (sources: BlockSource[], opts: BlockFetcherOptions = {}) {
-    this.states = sources.map(source => ({
+    this.states = sources.map((source, index) => ({
       source,
+      index,
       health: new SourceHealth({ ...opts.retry, ...source.retry }),
+      notAnswering: 0,
       ranges: source.rangeBaseUrl != null,
       live: new Set()
     }))
-    this.perSource = opts.perSourceConcurrency ?? 6
+    this.pool = new SourcePool(sources.map(s => opts.perSourceConcurrency ?? s.maxInFlight ?? (s.kind === 'daemon' ? TIER_CAPS.daemon : TIER_CAPS.own)))
     this.onSourceFailed = opts.onSourceFailed
     this.limiter = opts.limiter
   }
@@ -127,6 +158,29 @@ export class BlockFetcher {
     }
   }
 
+  /** Sources that may still be asked for byte ranges (not dropped, ranges not refused). */
+  get rangeSources (): number {
+    return this.states.filter(s => !s.health.dropped && s.ranges).length
+  }
+
+  /** A live range source that has nothing in flight and is not cooling down, other than `except`: someone to give tail work to. */
+  idleRangeSource (except?: string): string | undefined {
+    const now = Date.now()
+    return this.states.find(s => !s.health.dropped && s.ranges && s.source.name !== except && !s.health.coolingDown(now) && this.pool.inflight(s.index) === 0)?.source.name
+  }
+
+  /** Seconds source `name` is expected to take for `bytes` more (0 while unmeasured). */
+  expectedSeconds (name: string | undefined, bytes: number): number {
+    const s = this.states.find(x => x.source.name === name)
+    return s == null ? 0 : this.pool.expectedSeconds(s.index, bytes)
+  }
+
+  /** Measured throughput of source `name` (bytes/s), undefined while unmeasured. */
+  rateOf (name: string | undefined): number | undefined {
+    const s = this.states.find(x => x.source.name === name)
+    return s == null ? undefined : this.pool.rate(s.index)
+  }
+
   async get (cid: CID, signal: AbortSignal): Promise<Uint8Array> {
     if (isIdentity(cid)) {
       const bytes = cid.multihash.digest
@@ -135,22 +189,25 @@ export class BlockFetcher {
     }
     while (true) {
       if (signal.aborted) throw new AbortedError('pull')
-      const state = await this.pick(signal, () => true)
+      const state = await this.pick(signal, () => true, BLOCK_BYTES_GUESS)
       if (state == null) {
         this.logStats()
         throw new AllSourcesFailedError(cid.toString(), this.failures)
       }
-      const attempt = state.health.begin()
+      const attempt = this.begin(state)
+      let got = 0
       try {
-        const bytes = await state.source.getBlock(cid, { signal, limiter: this.limiter })
-        this.delivered(state, bytes.byteLength)
+        const bytes = await state.source.getBlock(cid, { signal, limiter: this.limiter, firstByteMs: this.firstByteMs(state) })
+        got = bytes.byteLength
+        this.delivered(state, got)
         return bytes
       } catch (err) {
         if (signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
         if (!(err instanceof SourceRequestError)) throw err
+        this.pool.failed(state.index, 0, 0)
         this.failed(state, attempt, err, cid)
       } finally {
-        state.health.end()
+        this.end(state, Math.max(0, BLOCK_BYTES_GUESS - got))
       }
     }
   }
@@ -164,12 +221,15 @@ export class BlockFetcher {
    */
   async stream (cid: CID, range: { from: number, to: number }, signal: AbortSignal, onBlock: (block: VerifiedBlock) => Promise<boolean>, missing: () => number): Promise<'complete' | 'stopped' | 'failed'> {
     if (signal.aborted) throw new AbortedError('pull')
-    const state = await this.pick(signal, () => true)
+    const asked = range.to - range.from + 1
+    const state = await this.pick(signal, () => true, asked)
     if (state == null) return 'failed'
     log('CAR %s bytes %d-%d from %s', cid, range.from, range.to, state.source.name)
-    const attempt = state.health.begin()
+    const attempt = this.begin(state)
+    let got = 0
     try {
-      for await (const block of state.source.carBlocks(cid, { signal, limiter: this.limiter, entityBytes: { from: range.from, to: range.to } })) {
+      for await (const block of state.source.carBlocks(cid, { signal, limiter: this.limiter, firstByteMs: this.firstByteMs(state), entityBytes: { from: range.from, to: range.to } })) {
+        got += block.bytes.byteLength
         this.delivered(state, block.bytes.byteLength)
         if (!await onBlock(block)) return 'stopped'
       }
@@ -180,10 +240,11 @@ export class BlockFetcher {
     } catch (err) {
       if (signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
       if (!(err instanceof SourceRequestError)) throw err
+      this.pool.failed(state.index, 0, 0)
       this.failed(state, attempt, err, cid)
       return 'failed'
     } finally {
-      state.health.end()
+      this.end(state, Math.max(0, asked - got))
     }
   }
 
@@ -194,17 +255,34 @@ export class BlockFetcher {
    * (a leaf that does not prove, a stop) is thrown, with the source's name
    * attached as `source` so the caller can blame it once it knows better.
    */
-  async readRange (cid: CID, from: number, to: number, signal: AbortSignal, sink: LeafSink): Promise<RangeOutcome> {
+  async readRange (cid: CID, from: number, to: number, signal: AbortSignal, sink: LeafSink, choice: RangeChoice = {}): Promise<RangeOutcome> {
     if (signal.aborted) throw new AbortedError('pull')
-    const state = await this.pick(signal, s => s.ranges)
+    const wait = choice.wait ?? true
+    // `avoid` is a preference when waiting (the only source left still reads), a rule for a hedge.
+    const state = await this.pick(signal, s => s.ranges && s.source.name !== choice.avoid, to - from, wait) ??
+      (wait && choice.avoid !== undefined ? await this.pick(signal, s => s.ranges, to - from) : undefined)
     if (state == null) return { outcome: 'unavailable' }
     const source = state.source
+    const reserved = to - from
+    // A source that cuts longer answers gets about what it delivered whole; the rest goes back to the walk.
+    const cap = this.pool.responseCap(state.index)
+    if (cap !== undefined && to - from > cap) {
+      sink.deferred.push(...sink.truncateBytes(cap))
+      to = Math.min(to, sink.end)
+    }
     log('range %s bytes %d-%d from %s', cid, from, to - 1, source.name)
     this.currentSource = source.name
-    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, sink, ca: source.ca, limiter: this.limiter })
+    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, firstByteMs: this.firstByteMs(state), sink, ca: source.ca, limiter: this.limiter })
+    const asked = to - from
     sink.onRoom = () => { request.resume() }
+    sink.onTruncate = (end) => { if (end === undefined) request.stop(); else request.truncate(end) }
+    sink.source = source.name
+    sink.startedAt = Date.now()
     const before = sink.received
-    const attempt = state.health.begin()
+    const attempt = this.begin(state)
+    this.reading.set(sink, { index: state.index, seen: before })
+    this.sample()
+    // Bytes of this read so far, for live per-source progress (sourceStats) before it ends.
     const live = (): number => sink.received - before
     state.live.add(live)
     let thrown: unknown
@@ -214,13 +292,19 @@ export class BlockFetcher {
       thrown = err
     } finally {
       state.live.delete(live)
-      state.health.end()
+      this.sampleRead(sink)
+      this.reading.delete(sink)
+      this.end(state, Math.max(0, reserved - (sink.received - before)))
     }
     // What arrived counts before how it ended: a source that delivered and then failed is alive.
     const got = sink.received - before
     this.fetchedBytes += got
-    if (got > 0) state.health.delivered(got)
-    if (thrown === undefined) return { outcome: 'complete', source: source.name }
+    if (got > 0) { state.health.delivered(got); state.notAnswering = 0 }
+    if (thrown === undefined) {
+      this.pool.succeeded(state.index, asked)
+      return { outcome: 'complete', source: source.name }
+    }
+    if (thrown instanceof SourceRequestError) this.pool.failed(state.index, got, asked)
     if (signal.aborted || thrown instanceof AbortedError) throw new AbortedError('pull')
     if (thrown instanceof RangeUnsupportedError) {
       state.ranges = false
@@ -248,34 +332,91 @@ export class BlockFetcher {
   }
 
   /**
-   * The first live source in order that is not cooling down and has spare
-   * capacity (else the least busy ready one); when every live source is
-   * cooling down, waits for the first to be ready. Undefined when none is left.
+   * The usable source expected to finish `bytes` soonest (source-pool.ts)
+   * among those not cooling down and with room in their window; waits for
+   * room, or for the first cooldown to end, abortably (or, with `wait`
+   * false, gives up). Undefined when no usable source is left.
    */
-  private async pick (signal: AbortSignal, usable: (s: SourceState) => boolean): Promise<SourceState | undefined> {
+  private async pick (signal: AbortSignal, usable: (s: SourceState) => boolean, bytes: number, wait = true): Promise<SourceState | undefined> {
     while (true) {
       const live = this.states.filter(s => !s.health.dropped && usable(s))
       if (live.length === 0) return undefined
       const now = Date.now()
-      const wakeAt = earliestReady(live.map(s => s.health), now)
-      if (wakeAt === undefined) {
-        const ready = live.filter(s => !s.health.coolingDown(now))
-        const state = ready.find(s => s.health.inflight < this.perSource) ?? ready.sort((a, b) => a.health.inflight - b.health.inflight)[0] as SourceState
+      const ready = live.filter(s => !s.health.coolingDown(now))
+      const chosen = this.pool.choose(ready.map(s => s.index), bytes)
+      if (chosen !== undefined) {
+        // Reserved before anything awaits: concurrent picks see it in flight (end() releases it).
+        this.pool.begin(chosen, bytes)
+        const state = this.states[chosen] as SourceState
         if (state !== this.lastPicked) log('using %s', state.source.name)
         this.lastPicked = state
         return state
       }
-      log('every source is cooling down; waiting %d ms', wakeAt - now)
-      try {
-        await sleep(wakeAt - now, signal)
-      } catch {
-        throw new AbortedError('pull')
-      }
+      if (!wait) return undefined
+      const wakeAt = earliestReady(live.map(s => s.health), now)
+      if (wakeAt !== undefined && ready.length === 0) log('every source is cooling down; waiting %d ms', wakeAt - now)
+      await this.waitForRoom(signal, wakeAt === undefined ? undefined : Math.max(1, wakeAt - now))
     }
+  }
+
+  /** Until a request ends (a window has room) or `ms` pass (a cooldown ends); abortable. */
+  private async waitForRoom (signal: AbortSignal, ms: number | undefined): Promise<void> {
+    if (signal.aborted) throw new AbortedError('pull')
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        this.waiters.delete(done)
+        resolve()
+      }
+      const onAbort = (): void => { done(); reject(new AbortedError('pull')) }
+      // Cooldowns end without a request ending: look again at least every second.
+      const timer = setTimeout(done, Math.min(ms ?? 1000, 1000))
+      this.waiters.add(done)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** The request on a source pick() chose (and reserved in the pool) starts. */
+  private begin (state: SourceState): Attempt {
+    return state.health.begin()
+  }
+
+  private end (state: SourceState, unused: number): void {
+    state.health.end()
+    this.pool.end(state.index, unused)
+    for (const w of [...this.waiters]) w()
+  }
+
+  /** The first-byte timeout for the next request to `state`: the source's, doubled per strike, never past its stall timeout. */
+  private firstByteMs (state: SourceState): number | undefined {
+    const base = state.source.firstByteMs
+    if (base === undefined) return undefined
+    return Math.min(base * 2 ** state.notAnswering, state.source.stallMs ?? 20_000)
+  }
+
+  /** Feeds the bytes range reads received since the last look to the pool (its throughput samples); runs while any read does. */
+  private sample (): void {
+    if (this.sampler !== undefined) return
+    this.sampler = setInterval(() => {
+      for (const sink of this.reading.keys()) this.sampleRead(sink)
+      if (this.reading.size === 0) { clearInterval(this.sampler); this.sampler = undefined }
+    }, SAMPLE_MS / 4)
+    this.sampler.unref()
+  }
+
+  private sampleRead (sink: LeafSink): void {
+    const r = this.reading.get(sink)
+    if (r == null) return
+    const n = sink.received - r.seen
+    r.seen = sink.received
+    if (n > 0) this.pool.progress(r.index, n)
   }
 
   private delivered (state: SourceState, bytes: number): void {
     state.health.delivered(bytes)
+    state.notAnswering = 0
+    this.pool.progress(state.index, bytes)
     this.fetchedBytes += bytes
     this.currentSource = state.source.name
   }
@@ -284,8 +425,9 @@ export class BlockFetcher {
     if (state.health.dropped) return
     const reason = `${err.message} (block ${cid.toString()})`
     const kind = err.permanent ? 'permanent' : 'transient'
-    const verdict = state.health.failed(attempt, kind, reason, err.retryAfterMs)
     const name = state.source.name
+    if (err instanceof SourceNotAnsweringError) { this.notAnswering(state, attempt, err); return }
+    const verdict = state.health.failed(attempt, kind, reason, err.retryAfterMs)
     if (verdict.dropped) {
       const why = state.health.dropReason ?? reason
       log('%s dropped (%s): %s', name, err.permanent ? 'permanent failure' : 'transient failures', why)
@@ -298,5 +440,30 @@ export class BlockFetcher {
       log('%s failed (transient, same incident): %s', name, reason)
     }
     this.onSourceFailed?.({ source: name, reason: verdict.dropped ? (state.health.dropReason ?? reason) : reason, dropped: verdict.dropped })
+  }
+
+  /**
+   * No connection or no first byte in time. While other sources are usable
+   * the source is set aside (5 s, doubling per strike, ≤ 60 s) and the user is
+   * told at once, once per strike series; as the only source it is simply
+   * retried with the usual backoff (health.ts decides when it is dropped).
+   */
+  private notAnswering (state: SourceState, attempt: Attempt, err: SourceNotAnsweringError): void {
+    const name = state.source.name
+    const others = this.states.filter(s => s !== state && !s.health.dropped).map(s => s.source.name)
+    const verdict = state.health.failed(attempt, 'transient', err.message)
+    if (!verdict.counted && !verdict.dropped) return
+    state.notAnswering++
+    if (verdict.dropped) {
+      const why = state.health.dropReason ?? err.message
+      log('%s dropped: %s', name, why)
+      this.dropped.push({ source: name, reason: why })
+      this.onSourceFailed?.({ source: name, reason: why, dropped: true })
+      return
+    }
+    if (others.length > 0) state.health.setAside(Math.min(SET_ASIDE_MS * 2 ** (state.notAnswering - 1), SET_ASIDE_MAX_MS))
+    const reason = others.length > 0 ? `${err.message}; using ${others.join(', ')}` : err.message
+    log('%s: %s', name, reason)
+    this.onSourceFailed?.({ source: name, reason, dropped: false })
   }
 }

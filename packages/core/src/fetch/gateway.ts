@@ -8,7 +8,7 @@
  * transient or permanent is net/classify.ts's call, not this file's.
  */
 import { CID } from 'multiformats/cid'
-import { AbortedError, BlockVerificationError, CitrateError, UnsupportedContentError } from '../errors.ts'
+import { AbortedError, BlockVerificationError, CitrateError, SourceNotAnsweringError, UnsupportedContentError } from '../errors.ts'
 import { readCarBlocks } from './car.ts'
 import { classifyCondition, classifyError, classifyStatus, retryAfterMs } from '../net/classify.ts'
 import type { HealthPolicy } from '../net/health.ts'
@@ -29,6 +29,15 @@ export interface GatewaySourceOptions {
    * with trustless CAR requests for the rest of the pull.
    */
   byteRanges?: boolean
+  /**
+   * No connection or no response headers for this long = not answering: the
+   * source is set aside within seconds instead of after the stall timeout.
+   * Default 4 s for gateways; none (the stall timeout alone) for the daemon,
+   * whose first byte may wait on a DHT search.
+   */
+  firstByteMs?: number
+  /** Requests in flight at most; default by kind (source-pool.ts): 16 for the daemon, 8 for a gateway. */
+  maxInFlight?: number
   /** For https byte-range reads: certificate authorities to trust instead of Node's defaults. */
   ca?: CertificateAuthorities
   /** Cooldowns and when transient failures drop this source (net/health.ts); its defaults otherwise. */
@@ -51,11 +60,16 @@ export function behindProxy (url: string, env: NodeJS.ProcessEnv = process.env):
   return !noProxy.some(n => n === '*' || host === n.replace(/^\./, '') || host.endsWith(n.startsWith('.') ? n : `.${n}`))
 }
 
+/** A gateway that sends no response headers within 4 s is not answering (a healthy one answers in < 1 s even across an ocean). */
+export const DEFAULT_FIRST_BYTE_MS = 4000
+
 export class GatewaySource implements BlockSource {
   readonly name: string
   readonly kind: 'daemon' | 'gateway'
   readonly baseUrl: string
   readonly stallMs: number
+  readonly firstByteMs: number | undefined
+  readonly maxInFlight: number | undefined
   readonly rangeBaseUrl: string | undefined
   readonly ca: CertificateAuthorities
   readonly retry: HealthPolicy | undefined
@@ -65,6 +79,8 @@ export class GatewaySource implements BlockSource {
     this.name = opts.name ?? this.baseUrl
     this.kind = opts.kind ?? 'gateway'
     this.stallMs = opts.stallMs ?? 20_000
+    this.firstByteMs = opts.firstByteMs ?? (this.kind === 'daemon' ? undefined : DEFAULT_FIRST_BYTE_MS)
+    this.maxInFlight = opts.maxInFlight
     this.rangeBaseUrl = (opts.byteRanges ?? !behindProxy(this.baseUrl)) && /^https?:/.test(this.baseUrl) ? this.baseUrl : undefined
     this.ca = opts.ca
     this.retry = opts.retry
@@ -75,7 +91,7 @@ export class GatewaySource implements BlockSource {
     const guard = stallGuard(this.stallMs, opts.signal)
     const kick = (): void => { guard.watchdog.kick() }
     try {
-      const res = await this.request(url, 'application/vnd.ipld.raw', guard.signal)
+      const res = await this.request(url, 'application/vnd.ipld.raw', guard.signal, opts.firstByteMs ?? this.firstByteMs)
       kick()
       const declared = Number(res.headers.get('content-length') ?? NaN)
       if (Number.isFinite(declared) && declared > MAX_BLOCK_BYTES) {
@@ -104,7 +120,7 @@ export class GatewaySource implements BlockSource {
     const guard = stallGuard(this.stallMs, opts.signal)
     const watchdog = guard.watchdog
     try {
-      const res = await this.request(url, 'application/vnd.ipld.car', guard.signal)
+      const res = await this.request(url, 'application/vnd.ipld.car', guard.signal, opts.firstByteMs ?? this.firstByteMs)
       watchdog.kick()
       if (res.body == null) throw sourceFailure('empty CAR response', classifyCondition('bad-data'))
       const body = res.body
@@ -137,12 +153,23 @@ export class GatewaySource implements BlockSource {
     }
   }
 
-  private async request (url: string, accept: string, signal: AbortSignal): Promise<Response> {
-    const res = await fetch(url, {
-      headers: { accept, 'ngrok-skip-browser-warning': '1', 'user-agent': 'citrate-ipfs' },
-      signal,
-      redirect: 'follow'
-    })
+  private async request (url: string, accept: string, signal: AbortSignal, firstByteMs: number | undefined): Promise<Response> {
+    const noAnswer = new AbortController()
+    const timer = firstByteMs !== undefined && firstByteMs < this.stallMs ? setTimeout(() => { noAnswer.abort() }, firstByteMs) : undefined
+    let res: Response
+    try {
+      res = await fetch(url, {
+        headers: { accept, 'ngrok-skip-browser-warning': '1', 'user-agent': 'citrate-ipfs' },
+        signal: timer === undefined ? signal : AbortSignal.any([signal, noAnswer.signal]),
+        redirect: 'follow'
+      })
+    } catch (err) {
+      if (noAnswer.signal.aborted && !signal.aborted) throw new SourceNotAnsweringError(`not answering (no response within ${(firstByteMs ?? 0) / 1000} s)`)
+      if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' && !signal.aborted) throw new SourceNotAnsweringError('not answering (connection refused)', { cause: err })
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {})
       const rest = retryAfterMs(res.status, res.headers.get('retry-after'))

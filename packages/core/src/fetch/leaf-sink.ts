@@ -6,6 +6,12 @@
  * next leaf fills another buffer. A leaf that does not prove stops the read
  * with LeafMismatch; nothing unproved is ever written.
  *
+ * The tail of a pull reshapes reads while they run: `truncate` ends a read
+ * early at a leaf boundary (its back half given to another source: work
+ * stealing), and two reads of the same leaves may share `claims` (hedging):
+ * the first proved copy of each leaf is stored, the other skipped, and a read
+ * whose leaves were all stored by its partner is cancelled.
+ *
  * Memory: a fixed set of buffers per read (about 2 MiB, at least 3 leaves),
  * taken from and given back to a shared pool; when all are waiting on the
  * disk, reading pauses.
@@ -75,24 +81,86 @@ export class LeafSink implements RangeSink {
   private index = 0
   private fill = 0
   private current: Uint8Array | undefined
+  /** Leaves from this index on are no longer this read's (truncated or cancelled). */
+  private limit: number
   /** Called when a buffer frees up after `buffer()` returned undefined. */
   onRoom: () => void = () => {}
+  /** Called when the read should end at byte `to` of the file (truncate), or now (undefined: cancelled). */
+  onTruncate: (to: number | undefined) => void = () => {}
   /** Bytes received (proved or not). */
   received = 0
+  /** The source reading into this sink (set by the fetcher). */
+  source: string | undefined
+  /** When it started reading (ms since the epoch; set by the fetcher). */
+  startedAt = 0
+  /** Leaves handed to `store`. */
+  stored = 0
+  /** Leaves taken off before the read started (for a source that cuts long answers): the walk queues them again. */
+  readonly deferred: Leaf[] = []
+  /** Shared with a hedge partner: offsets of leaves already stored by either. */
+  claims: Set<number> | undefined
+  partner: LeafSink | undefined
 
   constructor (opts: LeafSinkOptions) {
     this.opts = opts
+    this.limit = opts.leaves.length
     this.bufSize = Math.max(1, ...opts.leaves.map(l => l.size))
     const count = Math.max(3, Math.ceil(BYTES_IN_FLIGHT_PER_READ / this.bufSize))
     for (let i = 0; i < count; i++) this.buffers.push(opts.pool.take(this.bufSize))
   }
 
   /** Leaves not yet handed to `store` (the first may be partly received). */
-  get remaining (): Leaf[] { return this.opts.leaves.slice(this.index) }
+  get remaining (): Leaf[] { return this.opts.leaves.slice(this.index, this.limit) }
+
+  /** Bytes of this read's leaves not yet received. */
+  get unreceived (): number {
+    let n = -this.fill
+    for (let i = this.index; i < this.limit; i++) n += (this.opts.leaves[i] as Leaf).size
+    return n
+  }
+
+  /** The end (file offset) of this read's last leaf. */
+  get end (): number {
+    const last = this.opts.leaves[this.limit - 1]
+    return last == null ? 0 : last.offset + last.size
+  }
+
+  /**
+   * Ends this read after at most `count` more leaves (at least the one being
+   * received); returns the leaves taken off (empty when none could be).
+   */
+  truncate (count: number): Leaf[] {
+    const min = this.index + (this.current != null || this.fill > 0 ? 1 : 0)
+    const at = Math.max(min, this.index + Math.max(0, count))
+    if (at >= this.limit) return []
+    const taken = this.opts.leaves.slice(at, this.limit)
+    this.limit = at
+    this.onTruncate(this.end)
+    return taken
+  }
+
+  /** Keeps leaves whose bytes total at most `maxBytes` (at least one): for a source that cuts longer answers. */
+  truncateBytes (maxBytes: number): Leaf[] {
+    let n = 0
+    let bytes = 0
+    for (let i = this.index; i < this.limit; i++) {
+      bytes += (this.opts.leaves[i] as Leaf).size
+      if (bytes > maxBytes && n > 0) break
+      n++
+    }
+    return this.truncate(n)
+  }
+
+  /** Stops this read now: its partner stored (or will store) everything left. */
+  cancel (): void {
+    if (this.limit === this.index) return
+    this.limit = this.index
+    this.onTruncate(undefined)
+  }
 
   buffer (): Uint8Array | undefined {
     if (this.failure !== undefined) throw this.failure
-    const leaf = this.opts.leaves[this.index]
+    const leaf = this.index < this.limit ? this.opts.leaves[this.index] : undefined
     if (leaf == null) return undefined
     if (this.current == null) {
       if (this.fill === 0 && this.opts.shouldStop()) throw new SinkStopped('stopped')
@@ -113,7 +181,25 @@ export class LeafSink implements RangeSink {
     this.current = undefined
     this.fill = 0
     this.index++
+    if (this.claims != null) {
+      // Hedged: the first proved copy is stored, the other skipped.
+      if (this.claims.has(leaf.offset)) { this.recycle(buf); this.checkPartner(); return }
+      this.claims.add(leaf.offset)
+    }
     this.launch(leaf, data, buf)
+    this.checkPartner()
+  }
+
+  private checkPartner (): void {
+    const p = this.partner
+    const claims = this.claims
+    if (p == null || claims == null) return
+    if (p.remaining.every(l => claims.has(l.offset))) p.cancel()
+  }
+
+  /** A skipped leaf's buffer is free at once (the reader asks for its next view right after `wrote`). */
+  private recycle (buf: Uint8Array): void {
+    this.buffers.push(buf)
   }
 
   /** Waits for every started write; rethrows the first write failure. */
@@ -130,6 +216,7 @@ export class LeafSink implements RangeSink {
   }
 
   private launch (leaf: Leaf, data: Uint8Array, buf: Uint8Array): void {
+    this.stored++
     const p: Promise<void> = this.opts.store(leaf, data)
       .catch((err: unknown) => { this.failure ??= err })
       .finally(() => {

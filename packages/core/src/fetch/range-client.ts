@@ -23,7 +23,7 @@
  */
 import { connect, isIP, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions, type SecureContextOptions } from 'node:tls'
-import { AbortedError, RangeUnsupportedError } from '../errors.ts'
+import { AbortedError, RangeUnsupportedError, SourceNotAnsweringError } from '../errors.ts'
 import { classifyCondition, classifyError, classifyStatus, retryAfterMs } from '../net/classify.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import { StallWatchdog } from '../net/watchdog.ts'
@@ -50,6 +50,12 @@ export interface RangeRequestOptions {
   signal: AbortSignal
   /** No bytes for this long while we are reading = stalled. */
   stallMs: number
+  /**
+   * No connection or no first response byte within this long = the source is
+   * not answering (SourceNotAnsweringError); much shorter than `stallMs`, so a
+   * dead gateway is set aside in seconds. Undefined: `stallMs` alone.
+   */
+  firstByteMs?: number
   sink: RangeSink
   /** For `https:`: certificate authorities to trust instead of Node's defaults (tests, private gateways). */
   ca?: SecureContextOptions['ca']
@@ -89,6 +95,10 @@ export class RangeRequest {
   /** Runs only while we are reading: a full sink (our disk behind) pauses it. */
   private watchdog: StallWatchdog | undefined
   private settled = false
+  private firstByteTimer: NodeJS.Timeout | undefined
+  /** Set by truncate(): bytes past the new end are dropped, not an error. */
+  private truncated = false
+  private to: number
   private resolve!: () => void
   private reject!: (err: unknown) => void
   /** The view given to the socket for its next read. */
@@ -97,7 +107,30 @@ export class RangeRequest {
   constructor (opts: RangeRequestOptions) {
     this.opts = opts
     this.remaining = opts.to - opts.from
+    this.to = opts.to
     this.current = this.scratch
+  }
+
+  /** The end of the range as it now stands (truncate() may move it forward). */
+  get end (): number { return this.to }
+
+  /**
+   * Ends the read at `to` instead (a leaf boundary the sink has not reached:
+   * the rest was given to another source). Resolves as complete once the
+   * bytes up to there arrived; the connection is closed then. False when `to`
+   * is not inside what is still due.
+   */
+  truncate (to: number): boolean {
+    if (this.settled || to >= this.to) return false
+    const delivered = (this.to - this.opts.from) - this.remaining
+    const left = to - this.opts.from - delivered
+    if (left < 0) return false
+    this.truncated = true
+    this.remaining = left
+    this.to = to
+    this.pendingTo = Math.min(this.pendingTo, this.pendingFrom + left)
+    if (left === 0) this.finish()
+    return true
   }
 
   async run (): Promise<void> {
@@ -109,6 +142,10 @@ export class RangeRequest {
     const done = new Promise<void>((resolve, reject) => { this.resolve = resolve; this.reject = reject })
     const onAbort = (): void => { this.fail(new AbortedError('pull')) }
     opts.signal.addEventListener('abort', onAbort, { once: true })
+    if (opts.firstByteMs !== undefined && opts.firstByteMs < opts.stallMs) {
+      const ms = opts.firstByteMs
+      this.firstByteTimer = setTimeout(() => { this.fail(new SourceNotAnsweringError(`not answering (no response within ${ms / 1000} s)`)) }, ms)
+    }
     this.watchdog = new StallWatchdog(opts.stallMs, () => { this.fail(sourceFailure((this.watchdog as StallWatchdog).describe(), classifyCondition('stalled'))) })
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     const port = Number(url.port === '' ? (secure ? 443 : 80) : url.port)
@@ -128,6 +165,7 @@ export class RangeRequest {
     })
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const { class: kind, detail } = classifyError(err)
+      if (err.code === 'ECONNREFUSED') { this.fail(new SourceNotAnsweringError(`not answering: request failed (${detail})`, { cause: err })); return }
       this.fail(sourceFailure(`request failed (${detail})`, kind, { cause: err }))
     })
     // The end may come while we are paused with the last bytes waiting in
@@ -166,8 +204,14 @@ export class RangeRequest {
     }
   }
 
+  /** Ends the read now as complete (its partner read delivered the rest); the connection is closed. */
+  stop (): void {
+    this.finish()
+  }
+
   private onRead (n: number, buf: Uint8Array): boolean {
     if (this.settled) return false
+    if (this.firstByteTimer !== undefined) { clearTimeout(this.firstByteTimer); this.firstByteTimer = undefined }
     this.watchdog?.kick()
     this.opts.limiter?.take(n)
     try {
@@ -191,10 +235,12 @@ export class RangeRequest {
         } else {
           throw new Error(`range client: a read landed at ${at} in scratch, not after the ${this.pendingTo - this.pendingFrom} bytes waiting there`)
         }
+        if (this.truncated) this.pendingTo = Math.min(this.pendingTo, this.pendingFrom + this.remaining)
         if (this.pendingTo - this.pendingFrom > this.remaining) throw sourceFailure('more body bytes than the Content-Length', classifyCondition('bad-data'))
         // Still paused (TLS hands over what it had decrypted after a pause): keep it for resume().
         if (this.paused) return this.pause()
       } else {
+        if (n > this.remaining && this.truncated) n = this.remaining
         if (n > this.remaining) throw sourceFailure('more body bytes than the Content-Length', classifyCondition('bad-data'))
         this.remaining -= n
         this.opts.sink.wrote(n)
@@ -323,7 +369,7 @@ export class RangeRequest {
     const encoding = headers.get('content-encoding')
     if (encoding != null && encoding !== 'identity') throw new RangeUnsupportedError(`Content-Encoding ${encoding}`)
     this.pendingFrom = end + HEADER_END.length
-    this.pendingTo = Math.min(this.headerBytes, this.pendingFrom + want)
+    this.pendingTo = Math.min(this.headerBytes, this.pendingFrom + want, this.pendingFrom + this.remaining)
     if (this.headerBytes - this.pendingFrom > want) throw sourceFailure('more body bytes than the Content-Length', classifyCondition('bad-data'))
     return true
   }
@@ -333,6 +379,7 @@ export class RangeRequest {
     this.settled = true
     this.capWait?.()
     this.capWait = undefined
+    clearTimeout(this.firstByteTimer)
     this.watchdog?.stop()
     this.socket?.destroy()
     this.resolve()
@@ -343,6 +390,7 @@ export class RangeRequest {
     this.settled = true
     this.capWait?.()
     this.capWait = undefined
+    clearTimeout(this.firstByteTimer)
     this.watchdog?.stop()
     this.socket?.destroy()
     this.reject(err)

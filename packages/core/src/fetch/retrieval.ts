@@ -23,7 +23,7 @@ import type { SourceFailure } from '../errors.ts'
 import { logger } from '../log.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import { sleep } from '../util/signals.ts'
-import { BlockFetcher, type SourceReport } from './fetcher.ts'
+import { BlockFetcher, type SourceReport, type TailStats } from './fetcher.ts'
 import { PullJournal } from './journal.ts'
 import { localBlocks } from './local-blocks.ts'
 import type { BlockSource, VerifiedBlock } from './source.ts'
@@ -40,9 +40,9 @@ export interface RetrieveOptions {
   maxBytes: number
   /** Bytes per range request, byte range or CAR (0: one raw-block request per block). */
   rangeBytes: number
-  /** Concurrent block requests; default 8. */
+  /** Walk tasks at once (block requests among them), all sources together; default 16. */
   concurrency?: number
-  /** Byte-range reads at once (each holds about 2 MiB of leaf buffers); default 4. */
+  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12. */
   streams?: number
   /** fdatasync the content before returning; default true. */
   fsync?: boolean
@@ -117,6 +117,9 @@ export class Retrieval {
   /** Each source's share so far: bytes, requests, failures, speed while busy, and why it was dropped. */
   get sourceStats (): SourceReport[] { return this.fetcher?.sourceStats ?? [] }
 
+  /** Reads split and hedged at the tail of the last run (work stealing, hedging). */
+  get tailStats (): TailStats { return this.fetcher?.tail ?? { steals: 0, hedges: 0, hedgeWins: 0 } }
+
   /** Fetches what is not yet on disk, verifying every block; resolves when the whole DAG is in place (and synced). */
   async run (opts: RetrieveOptions): Promise<RetrieveResult> {
     const fetcher = new BlockFetcher(opts.sources, { onSourceFailed: opts.onSourceFailed, limiter: opts.limiter })
@@ -131,7 +134,7 @@ export class Retrieval {
         root: this.root,
         journal: this.journal,
         fetcher,
-        concurrency: opts.concurrency ?? 8,
+        concurrency: opts.concurrency ?? 16,
         streams: opts.streams,
         fsync: opts.fsync,
         signal: opts.signal,

@@ -15,6 +15,8 @@ export interface BlockRequestOptions {
   signal?: AbortSignal
   /** The pull's bandwidth cap: every byte read is counted against it, and reading waits while it is spent. */
   limiter?: DownloadLimiter
+  /** No response headers within this long = not answering (SourceNotAnsweringError); default: the stall timeout alone. */
+  firstByteMs?: number
 }
 
 export interface CarRequestOptions extends BlockRequestOptions {
@@ -42,6 +44,10 @@ export interface BlockSource {
   readonly ca?: CertificateAuthorities
   /** No bytes for this long = stalled. */
   readonly stallMs?: number
+  /** No connection or first response byte for this long = not answering, set aside (fetcher.ts). Default 4 s for gateways, none for the daemon. */
+  readonly firstByteMs?: number
+  /** Requests in flight at most (source-pool.ts's caps by kind otherwise: daemon 16, gateway 8). */
+  readonly maxInFlight?: number
   /** How this source's transient failures are cooled down and when they drop it (net/health.ts); defaults there. */
   readonly retry?: HealthPolicy
 }

@@ -290,7 +290,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const walk = await r.run({
       sources,
       signal,
-      concurrency: opts.concurrency ?? 8,
+      concurrency: opts.concurrency ?? 16,
       streams: opts.streams,
       fsync: opts.fsync ?? opts.config.ipfs.fsync,
       maxBytes: Math.floor(opts.config.ipfs.max_model_size_gb * 1024 ** 3),

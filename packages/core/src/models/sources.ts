@@ -9,7 +9,7 @@ import type { DownloadSourceMode } from '@citrate-ipfs/contract'
 import type { LoadedConfig } from '../config/load.ts'
 import { DaemonManager } from '../daemon/manager.ts'
 import { DaemonNotRunningError } from '../errors.ts'
-import { GatewaySource, type BlockSource } from '../fetch/index.ts'
+import { GatewaySource, TIER_CAPS, type BlockSource } from '../fetch/index.ts'
 
 /** Public gateways known to answer `application/vnd.ipld.raw` and `.car` requests. */
 export { PUBLIC_TRUSTLESS_GATEWAYS } from '../config/schema.ts'
@@ -48,6 +48,7 @@ export async function resolveSources (opts: ResolveSourcesOptions): Promise<Reso
     if (daemon == null) throw new DaemonNotRunningError('daemon-only retrieval needs a running kubo daemon, and none is running')
     return { sources: [daemon], daemonApiUrl }
   }
+  const own = new Set([ipfs.external_gateway, ipfs.fallback_gateway].map(u => u.replace(/\/+$/, '')))
   const urls = [ipfs.external_gateway, ipfs.fallback_gateway, ...(opts.publicGateways ?? ipfs.public_gateways)]
     .filter(u => u !== '')
     .map(u => u.replace(/\/+$/, ''))
@@ -56,7 +57,8 @@ export async function resolveSources (opts: ResolveSourcesOptions): Promise<Reso
   for (const u of urls) {
     if (seen.has(u)) continue
     seen.add(u)
-    gateways.push(new GatewaySource(u, { stallMs: opts.stallMs }))
+    // Public gateways rate-limit: a modest cap of requests in flight (the user's own gateways get the default 8).
+    gateways.push(new GatewaySource(u, { stallMs: opts.stallMs, maxInFlight: own.has(u) ? undefined : TIER_CAPS.public }))
   }
   const sources = daemon == null ? gateways : ipfs.use_external_by_default ? [...gateways, daemon] : [daemon, ...gateways]
   return { sources, daemonApiUrl }

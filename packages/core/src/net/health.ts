@@ -158,6 +158,11 @@ export class SourceHealth {
     return { dropped: false, counted: true, consecutive: this.consecutive, cooldownMs }
   }
 
+  /** Not asked again for `ms` (a source that is not answering, while others are), on top of any cooldown. */
+  setAside (ms: number): void {
+    this.cooldownUntil = Math.max(this.cooldownUntil, this.clock.now() + ms)
+  }
+
   /** Dropped for a reason found outside a request (a leaf proved wrong later). */
   drop (reason: string): boolean {
     if (this.dropped) return false

@@ -11,6 +11,7 @@ import { BufferPool } from '../leaf-sink.ts'
 import { DuplicateFiles } from './duplicates.ts'
 import { FileWriter } from './file-writer.ts'
 import { LeafPlaces, type LeafPlace } from './leaf-places.ts'
+import { Tail } from './tail.ts'
 import type { Position, Task } from './tasks.ts'
 
 export interface WalkOptions {
@@ -31,7 +32,7 @@ export interface WalkOptions {
   isPaused: () => boolean
   /** Bytes per range request, byte range or CAR (0 disables both: one raw-block request per block). */
   rangeBytes: number
-  /** Byte-range reads at once (each holds about 2 MiB of leaf buffers); default 4. */
+  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12. */
   streams?: number
   /** fdatasync as we go and before returning (default true). */
   fsync?: boolean
@@ -39,6 +40,17 @@ export interface WalkOptions {
 
 /** Spare leaf buffers kept between byte-range reads. */
 const SPARE_BUFFER_BYTES = 8 * 1024 * 1024
+/**
+ * Byte-range reads at once, all sources together: enough for every source's
+ * window to fill (a daemon's 16 is rarely reached before its throughput stops
+ * growing; three gateways at 4–8 each), few enough that their leaf buffers
+ * (about 2 MiB each: 24 MiB) keep a pull well under 150 MB RSS.
+ */
+export const DEFAULT_STREAMS = 12
+/** With several range sources, pieces are at most this large (so stealing and hedging have small units)… */
+const MULTI_SOURCE_PIECE_MAX = 8 * 1024 * 1024
+/** …and at least this large (a request per 2 MiB keeps the per-request overhead small even at 200 ms RTT). */
+const MULTI_SOURCE_PIECE_MIN = 2 * 1024 * 1024
 
 export class WalkContext {
   readonly opts: WalkOptions
@@ -68,6 +80,7 @@ export class WalkContext {
    * At most `concurrency` entries, each settled and removed within its task.
    */
   private readonly nodes = new Map<string, Promise<{ bytes: Uint8Array, cached: boolean }>>()
+  readonly tail: Tail
 
   constructor (opts: WalkOptions, push: (tasks: Task[]) => void) {
     this.opts = opts
@@ -75,8 +88,26 @@ export class WalkContext {
     this.fetcher = opts.fetcher
     this.signal = opts.signal
     this.writer = new FileWriter(opts.fsync !== false)
-    this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? 4) })
-    this.push = push
+    this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? DEFAULT_STREAMS) })
+    // Pieces (byte-range tasks) are counted until they start reading: the tail acts only once none waits.
+    this.push = (tasks) => {
+      for (const t of tasks) if (t.t === 'leaves' && t.hedgeOf == null) this.tail.unstarted++
+      push(tasks)
+    }
+    this.tail = new Tail(opts.fetcher, this.push)
+  }
+
+  /**
+   * Bytes per piece of a file part of `size` bytes: `rangeBytes` with one
+   * range source (a fast local daemon wants few, large requests); with
+   * several, about a quarter of an even share per source, within 2–8 MiB,
+   * so every source has work and the tail can be split.
+   */
+  pieceBytes (size: number): number {
+    const n = this.fetcher.rangeSources
+    if (n <= 1) return this.opts.rangeBytes
+    const even = Math.floor(size / (4 * n))
+    return Math.min(this.opts.rangeBytes, Math.max(MULTI_SOURCE_PIECE_MIN, Math.min(MULTI_SOURCE_PIECE_MAX, even)))
   }
 
   /**

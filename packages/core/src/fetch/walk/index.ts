@@ -13,10 +13,16 @@
  * is cached as it arrives, a repeated leaf is copied from where it was
  * written, and an identical file in a folder is linked to the first.
  *
- * Memory bound: at most `concurrency` blocks (≤ 2 MiB each) are held at once;
- * byte-range reads add `streams` × about 2 MiB of leaf buffers (at least 3
- * leaves each, taken only once a read holds one of the `streams` slots) and a
- * pool of ≤ 8 MiB of spare ones; each CAR stream adds its ≤ 8 leaf writes in
+ * Several sources work at once (fetcher.ts, source-pool.ts): big files go
+ * out as pieces sized so every source has work (WalkContext.pieceBytes), and
+ * at the end the slowest read is split or hedged (tail.ts).
+ *
+ * Memory bound: at most `concurrency` (default 16) blocks (≤ 2 MiB each) are
+ * held at once; byte-range reads add `streams` (default 12, shared by ALL
+ * sources, whatever their windows) × about 2 MiB of leaf buffers (at least 3
+ * leaves each, taken only once a read holds one of the `streams` slots; a
+ * hedge is one more read of the same bound) and a pool of ≤ 8 MiB of spare
+ * ones: ≈ 32 MiB of buffers with the defaults, a pull stays < 150 MB RSS; each CAR stream adds its ≤ 8 leaf writes in
  * flight (≤ 2 MiB each); plus the stack of pending tasks, which depth-first
  * order keeps at about depth × links-per-node for a file (≈ 3 × 174 for a
  * 20 GB kubo file), plus, for directories, one pending entry per
@@ -64,6 +70,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
   let linked = 0
   try {
     ctx.push([{ t: 'entry', cid: opts.root, path: opts.journal.contentPath, rel: '' }])
+    ctx.tail.start()
     await scheduler.run()
     // Identical files in a folder were fetched once: the other names are linked to it now.
     const dup = await ctx.duplicates.materialize(d => { ctx.opts.onBytes(d.size, true) })
@@ -72,6 +79,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     // Durability before commit: everything written must be on disk before it is moved into place.
     await ctx.writer.syncAll(ctx.files)
   } finally {
+    ctx.tail.stop()
     await ctx.writer.closeAll()
   }
   return { type: ctx.rootType, totalBytes: ctx.declared, files: ctx.files.length + linked }

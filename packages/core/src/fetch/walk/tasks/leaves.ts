@@ -21,6 +21,29 @@ import { fileNodeOf, writeFilePart } from './part.ts'
 const log = logger('fetch')
 
 export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): Promise<void> {
+  // Counted as unstarted (tail.ts) from its push until it reads or ends here.
+  let counted = task.hedgeOf == null
+  const started = (): void => { if (counted) { counted = false; ctx.tail.unstarted-- } }
+  try {
+    if (task.hedgeOf != null) await readHedge(ctx, task, started)
+    else await readLeaves(ctx, task, started)
+  } finally {
+    started()
+  }
+}
+
+/**
+ * A hedge re-asks another read's leaves of a second source: what neither has
+ * stored yet, read directly (never through LeafPlaces, where the raced read
+ * holds the claims). Only its first contiguous run: a hedge is opportunistic.
+ */
+async function readHedge (ctx: WalkContext, task: TaskOf<'leaves'>, started: () => void): Promise<void> {
+  const open = task.leaves.filter(p => task.hedgeOf?.claims?.has(p.offset) !== true)
+  const first = contiguousRuns(open)[0]
+  if (first != null) ctx.push(await readRun(ctx, task, first, started))
+}
+
+async function readLeaves (ctx: WalkContext, task: TaskOf<'leaves'>, started: () => void): Promise<void> {
   const want: Position[] = []
   for (const p of task.leaves) {
     const done = await leafOnDisk(ctx.journal, task.path, task.rel, p.offset, p.cid)
@@ -32,19 +55,28 @@ export async function handleLeaves (ctx: WalkContext, task: TaskOf<'leaves'>): P
   // elsewhere in this pull, or repeated within this run, is copied once that
   // read has written it, never read twice.
   const read: Position[] = []
+  const claimed: Position[] = []
   const copies: Array<{ p: Position, from: LeafPlace | Promise<LeafPlace | undefined> }> = []
   for (const p of want) {
     const from = ctx.leaves.lookup(p.cid)
-    if (from !== undefined) copies.push({ p, from })
-    else { ctx.leaves.claim(p.cid); read.push(p) }
+    if (from === undefined) {
+      if (ctx.leaves.claim(p.cid)) claimed.push(p)
+      read.push(p)
+    } else if (from instanceof Promise && task.avoid != null) {
+      // Stolen work (tail.ts) comes from a read that still holds these claims: waiting for
+      // that read would undo the steal, so it is read here (a record settles the claim).
+      read.push(p)
+    } else {
+      copies.push({ p, from })
+    }
   }
   let follow: Task[] = []
   try {
-    const outcomes = await Promise.all(contiguousRuns(read).map(async leaves => await readRun(ctx, task, leaves)))
+    const outcomes = await Promise.all(contiguousRuns(read).map(async leaves => await readRun(ctx, task, leaves, started)))
     follow = outcomes.flat()
   } finally {
     // What was not delivered is let go before we wait on anyone, so every wait ends.
-    for (const p of read) ctx.leaves.release(p.cid)
+    for (const p of claimed) ctx.leaves.release(p.cid)
   }
   ctx.push(follow)
   const refetch: Position[] = []
@@ -70,8 +102,9 @@ function contiguousRuns (leaves: Position[]): Position[][] {
 }
 
 /** Reads one contiguous run of leaves as a byte range; returns the tasks for what it did not deliver. */
-async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Position[]): Promise<Task[]> {
+async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Position[], started: () => void): Promise<Task[]> {
   const { signal } = ctx
+  const hedgeOf = task.hedgeOf
   const first = leaves[0] as Position
   const last = leaves[leaves.length - 1] as Position
   await ctx.opts.gate()
@@ -90,19 +123,38 @@ async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Positi
         ctx.opts.onBytes(leaf.size, false)
       }
     })
+    if (hedgeOf != null) {
+      // Both reads share one set of claims: the first proved copy of a leaf is stored.
+      const claims = hedgeOf.claims ?? new Set<number>()
+      sink.claims = hedgeOf.claims = claims
+      sink.partner = hedgeOf
+      hedgeOf.partner = sink
+    }
+    const active = ctx.tail.add(task, sink)
+    started()
     try {
-      return { sink, outcome: await ctx.fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink) }
+      return { sink, outcome: await ctx.fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink, { avoid: task.avoid, wait: hedgeOf == null }) }
     } catch (thrown) {
       return { sink, thrown }
+    } finally {
+      ctx.tail.remove(active)
     }
   })
   const { sink, outcome } = read
   try { await sink.drain() } finally { sink.release() }
-  let rest: Position[] = sink.remaining
+  if (hedgeOf != null) {
+    // A hedge leaves whatever it did not store to the read it raced (which is cancelled once all are stored).
+    if (sink.stored > 0 && hedgeOf.remaining.length === 0) ctx.fetcher.tail.hedgeWins++
+    if (read.thrown !== undefined && !(read.thrown instanceof SinkStopped) && !(read.thrown instanceof LeafMismatch)) throw read.thrown
+    return []
+  }
+  // Leaves a hedge of this read stored already are done; deferred ones were given back (a source that cuts long answers).
+  let rest: Position[] = [...sink.remaining, ...sink.deferred].filter(l => sink.claims?.has(l.offset) !== true)
   if (read.thrown instanceof LeafMismatch) {
-    ctx.leaves.release(read.thrown.leaf.cid)
+    const bad = read.thrown.leaf
+    ctx.leaves.release(bad.cid)
     await resolveMismatch(ctx, task, read.thrown, (read.thrown as { source?: string }).source)
-    rest = rest.slice(1)
+    rest = rest.filter(l => l.offset !== bad.offset)
   } else if (read.thrown !== undefined && !(read.thrown instanceof SinkStopped)) {
     throw read.thrown
   }
@@ -111,11 +163,13 @@ async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Positi
   const toCar = (): Task => ({ t: 'range', root: task.file, path: task.path, rel: task.rel, from: (rest[0] as Position).offset, to: restLast.offset + restLast.size, positions: rest, attempt: 0 })
   if (outcome?.outcome === 'unavailable') return [toCar()]
   if (outcome?.outcome === 'failed') {
-    const again = task.attempt + 1 < CAR_MAX_ATTEMPTS
-    log('%s: bytes %d-%d from %s failed (attempt %d); %s', task.rel || 'root', (rest[0] as Position).offset, restLast.offset + restLast.size - 1, outcome.source, task.attempt + 1, again ? 'reading them again' : 'fetching them as CAR ranges')
-    return [again ? { ...task, leaves: rest, attempt: task.attempt + 1 } : toCar()]
+    // A read that stored leaves before failing made progress: the piece's attempts start over.
+    const attempt = sink.stored > 0 ? 0 : task.attempt
+    const again = attempt + 1 < CAR_MAX_ATTEMPTS
+    log('%s: bytes %d-%d from %s failed (attempt %d); %s', task.rel || 'root', (rest[0] as Position).offset, restLast.offset + restLast.size - 1, outcome.source, attempt + 1, again ? 'reading them again' : 'fetching them as CAR ranges')
+    return [again ? { ...task, leaves: rest, attempt: attempt + 1, avoid: undefined } : toCar()]
   }
-  return [{ ...task, leaves: rest }]
+  return [{ ...task, leaves: rest, avoid: undefined }]
 }
 
 /**

@@ -1,0 +1,203 @@
+/**
+ * Which source gets the next request, and how many each may have in flight:
+ * the scheduling policy of a multi-source pull, kept apart from the I/O so its
+ * rules can be tested with a fake clock (test/source-pool.spec.ts).
+ *
+ * Choice: every request (a byte range, a CAR range, a block) goes to the
+ * source expected to finish it soonest: (bytes it still owes + this request's
+ * bytes) / its measured throughput. A source not yet measured is expected to
+ * finish at once, so each source is asked early and gets measured; the
+ * configured order (local daemon first, or gateways first with
+ * use_external_by_default) decides among equals (within 10%) and so decides
+ * the first asks. A source under 1/8 of the fastest one's throughput is held
+ * to one request at a time: it still helps, it never holds many pieces.
+ *
+ * Parallelism per source (additive increase, multiplicative decrease): a
+ * window of requests in flight starts at 2; every SAMPLE_MS the throughput
+ * is sampled; while the window is full, it probes one more request, keeps it
+ * when the throughput rose by ≥ 10% within two samples, else steps back and
+ * holds for HOLD_SAMPLES (4 s). A failure halves the window (at least 1).
+ * Caps per kind: the local daemon 16, the user's own gateways 8, public
+ * gateways 4 (they rate-limit); a source may bring its own (`maxInFlight`).
+ *
+ * Response size: a source whose responses end early twice at about the same
+ * size (±20%: it cuts every response after N bytes; random resets do not
+ * look like that) is given requests of 3/4 of that size; four successes in a
+ * row at that size try 25% more.
+ */
+
+/** Throughput samples are taken this often while a source is busy. */
+export const SAMPLE_MS = 500
+/** Window growth is judged this many samples after a probe. */
+const JUDGE_SAMPLES = 2
+/** After a probe that did not help, or a failure, the window holds this many samples. */
+const HOLD_SAMPLES = 8
+const INITIAL_WINDOW = 2
+/** Weight of a new sample in the throughput EWMA. */
+const EWMA_WEIGHT = 0.4
+/** A source slower than this share of the fastest is held to one request. */
+const SLOW_SHARE = 1 / 8
+/** Expected finishes within this factor are equal: the configured order decides. */
+const TIE = 1.1
+
+export type SourceTier = 'daemon' | 'own' | 'public'
+export const TIER_CAPS: Record<SourceTier, number> = { daemon: 16, own: 8, public: 4 }
+
+export interface PoolClock { now: () => number }
+
+class Lane {
+  readonly order: number
+  readonly cap: number
+  window: number
+  inflight = 0
+  /** Bytes of requests in flight not yet delivered. */
+  owed = 0
+  /** EWMA of delivered bytes/s over the whole source; undefined until measured. */
+  rate: number | undefined
+  /** Delivered bytes/s per request in flight, at the last sample. */
+  perRequest: number | undefined
+  bytes = 0
+  private sampleBytes = 0
+  private sampleStart = 0
+  private sampleMaxInflight = 0
+  private judgeIn = 0
+  private rateBeforeProbe = 0
+  private hold = 0
+  responseCap: number | undefined
+  private successesAtCap = 0
+  /** Bytes the last cut-short answer delivered: two alike (±20%) mean the source cuts answers at a size. */
+  private lastCut: number | undefined
+
+  constructor (order: number, cap: number) {
+    this.order = order
+    this.cap = Math.max(1, cap)
+    this.window = Math.min(INITIAL_WINDOW, this.cap)
+  }
+
+  begin (bytes: number, now: number): void {
+    if (this.inflight === 0) { this.sampleStart = now; this.sampleBytes = 0; this.sampleMaxInflight = 0 }
+    this.inflight++
+    this.owed += bytes
+    this.sampleMaxInflight = Math.max(this.sampleMaxInflight, this.inflight)
+  }
+
+  progress (bytes: number, now: number): void {
+    this.bytes += bytes
+    this.sampleBytes += bytes
+    const dt = now - this.sampleStart
+    if (dt >= SAMPLE_MS) this.sample(dt, now)
+  }
+
+  end (unused: number, now: number): void {
+    this.inflight = Math.max(0, this.inflight - 1)
+    this.owed = Math.max(0, this.owed - unused)
+    // A short burst that ends before a sample still measures an unmeasured source.
+    if (this.inflight === 0 && this.sampleBytes > 0 && (this.rate === undefined || now - this.sampleStart >= SAMPLE_MS / 2)) this.sample(Math.max(1, now - this.sampleStart), now)
+  }
+
+  private sample (dt: number, now: number): void {
+    const r = this.sampleBytes / (dt / 1000)
+    this.rate = this.rate === undefined ? r : this.rate * (1 - EWMA_WEIGHT) + r * EWMA_WEIGHT
+    this.perRequest = this.rate / Math.max(1, this.sampleMaxInflight)
+    const full = this.sampleMaxInflight >= this.window
+    this.sampleStart = now
+    this.sampleBytes = 0
+    this.sampleMaxInflight = this.inflight
+    this.adapt(full)
+  }
+
+  private adapt (full: boolean): void {
+    if (this.judgeIn > 0) {
+      if (--this.judgeIn > 0) return
+      if ((this.rate ?? 0) < this.rateBeforeProbe * 1.1) { this.window = Math.max(1, this.window - 1); this.hold = HOLD_SAMPLES; return }
+    }
+    if (this.hold > 0) { this.hold--; return }
+    if (!full || this.window >= this.cap) return
+    this.rateBeforeProbe = this.rate ?? 0
+    this.window++
+    this.judgeIn = JUDGE_SAMPLES
+  }
+
+  failed (delivered: number, asked: number): void {
+    this.window = Math.max(1, Math.floor(this.window / 2))
+    this.judgeIn = 0
+    this.hold = HOLD_SAMPLES
+    this.successesAtCap = 0
+    // Cut short after delivering part of it: answers of about that size get through.
+    if (delivered > 0 && delivered < asked) {
+      const prev = this.lastCut
+      this.lastCut = delivered
+      if (prev !== undefined && Math.abs(delivered - prev) <= prev * 0.2) {
+        const cap = Math.floor(Math.min(delivered, prev) * 0.75)
+        this.responseCap = Math.min(this.responseCap ?? cap, cap)
+      }
+    }
+  }
+
+  succeeded (asked: number): void {
+    if (this.responseCap === undefined || asked < this.responseCap * 0.9) return
+    if (++this.successesAtCap >= 4) { this.responseCap = Math.floor(this.responseCap * 1.25); this.successesAtCap = 0 }
+  }
+}
+
+export class SourcePool {
+  private readonly lanes: Lane[]
+  private readonly clock: PoolClock
+
+  /** One lane per source, in the configured order, with its cap of requests in flight. */
+  constructor (caps: number[], clock: PoolClock = { now: () => Date.now() }) {
+    this.lanes = caps.map((cap, i) => new Lane(i, cap))
+    this.clock = clock
+  }
+
+  private lane (i: number): Lane { return this.lanes[i] as Lane }
+
+  /** Requests source `i` may have in flight now: its window, or 1 while it is far slower than the fastest. */
+  allowed (i: number): number {
+    const l = this.lane(i)
+    const best = Math.max(0, ...this.lanes.map(x => x.rate ?? 0))
+    if (l.rate !== undefined && best > 0 && l.rate < best * SLOW_SHARE) return 1
+    return l.window
+  }
+
+  hasRoom (i: number): boolean { return this.lane(i).inflight < this.allowed(i) }
+
+  /** Seconds source `i` is expected to take to deliver `bytes` more after what it owes (0 when unmeasured). */
+  expectedSeconds (i: number, bytes: number): number {
+    const l = this.lane(i)
+    if (l.rate === undefined || l.rate <= 0) return 0
+    return (l.owed + bytes) / l.rate
+  }
+
+  /**
+   * Of `candidates` (source indexes that may be asked now), the one with room
+   * expected to finish `bytes` soonest; ties (within 10%) to the earlier in
+   * order. Undefined when none has room.
+   */
+  choose (candidates: number[], bytes: number): number | undefined {
+    const open = candidates.filter(i => this.hasRoom(i))
+    if (open.length === 0) return undefined
+    const est = new Map(open.map(i => [i, this.expectedSeconds(i, bytes)]))
+    const best = Math.min(...est.values())
+    return open.sort((a, b) => a - b).find(i => (est.get(i) as number) <= best * TIE + 1e-9)
+  }
+
+  begin (i: number, bytes: number): void { this.lane(i).begin(bytes, this.clock.now()) }
+  /** Verified bytes from source `i`, as they arrive. */
+  progress (i: number, bytes: number): void {
+    const l = this.lane(i)
+    l.owed = Math.max(0, l.owed - bytes)
+    l.progress(bytes, this.clock.now())
+  }
+
+  /** A request ended; `unused` is what it was expected to bring and did not. */
+  end (i: number, unused: number): void { this.lane(i).end(unused, this.clock.now()) }
+  failed (i: number, delivered: number, asked: number): void { this.lane(i).failed(delivered, asked) }
+  succeeded (i: number, asked: number): void { this.lane(i).succeeded(asked) }
+
+  /** Largest response source `i` is expected to deliver whole (learned from cut-short answers), if any. */
+  responseCap (i: number): number | undefined { return this.lane(i).responseCap }
+  window (i: number): number { return this.lane(i).window }
+  rate (i: number): number | undefined { return this.lane(i).rate }
+  inflight (i: number): number { return this.lane(i).inflight }
+}
