@@ -64,12 +64,12 @@ describe('citrate-ipfs pull', () => {
   })
 
   test('--verbose explains the pull on stderr (sources, speed) and keeps --json stdout pure', async () => {
-    const data = Buffer.alloc(300 * 1024, 7)
-    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], data)).toString().trim()
-    const quiet = await cli(h, ['pull', cid, '--name', 'quiet-model', '--json'])
+    // Two contents: a second pull of the same CID would reuse the first's verified bytes and fetch nothing.
+    const add = async (fill: number): Promise<string> => (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], Buffer.alloc(300 * 1024, fill))).toString().trim()
+    const quiet = await cli(h, ['pull', await add(7), '--name', 'quiet-model', '--json'])
     assert.equal(quiet.code, 0, quiet.stderr)
     assert.doesNotMatch(quiet.stderr, /citrate:/, 'core is silent by default')
-    const loud = await cli(h, ['pull', cid, '--name', 'verbose-model', '--json', '--verbose'])
+    const loud = await cli(h, ['pull', await add(8), '--name', 'verbose-model', '--json', '--verbose'])
     assert.equal(loud.code, 0, loud.stderr)
     for (const line of loud.stdout.trim().split('\n')) JSON.parse(line)
     assert.match(loud.stderr, /citrate:fetch .*sources .*daemon/)
@@ -89,9 +89,14 @@ describe('citrate-ipfs pull', () => {
     const daemon = result.shares.find(s => s.name.startsWith('daemon'))
     assert.ok(daemon != null && daemon.share === 1 && daemon.bytes === result.fetchedBytes && !daemon.dropped, JSON.stringify(result.shares))
 
-    const human = await cli(h, ['pull', cid, '--name', 'capped-human', '--limit-rate', '0'])
+    const other = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false', '--raw-leaves'], Buffer.alloc(2 * 1024 * 1024, 10))).toString().trim()
+    const human = await cli(h, ['pull', other, '--name', 'capped-human', '--limit-rate', '0'])
     assert.equal(human.code, 0, human.stderr)
     assert.match(human.stdout, /from: daemon \S+ 100% \([\d.]+ [KM]i?B, [\d.]+ MB\/s\)/)
+    // The same CID under a third id: the verified bytes on this machine are reused, and the output says so.
+    const again = await cli(h, ['pull', other, '--name', 'capped-again'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /from: the verified copy of capped-human on this machine \(nothing fetched\)/)
     for (const bad of ['-3', 'fast', '']) {
       const b = await cli(h, ['pull', cid, '--name', 'never', '--limit-rate', bad])
       assert.equal(b.code, 2, `--limit-rate ${JSON.stringify(bad)}: ${b.stderr}`)

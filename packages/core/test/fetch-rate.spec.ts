@@ -144,7 +144,8 @@ describe('bandwidth cap and per-source progress', () => {
 describe('Retry-After', () => {
   for (const byteRanges of [true, false]) {
     test(`${byteRanges ? 'byte ranges' : 'CAR requests'}: a 429 with Retry-After: 2 rests that source ~2 s (no requests to it) while the pull goes on from the other; it is not dropped`, async () => {
-      const data = chachaBytes(`retry-after-${String(byteRanges)}`, 16 * 1024 * 1024)
+      // 32 pieces of 1 MiB: more than the other source's window (≤ 8) can hold, so work is still unassigned when the rest ends.
+      const data = chachaBytes(`retry-after-${String(byteRanges)}`, 32 * 1024 * 1024)
       const cid = await add(data)
       // Request 6 (mid-pull, after the first byte ranges or CARs) is answered 429 with Retry-After: 2.
       const limited = await proxy(n => n === 6 ? { status: 429, headers: { 'retry-after': '2' } } : 'pass')
@@ -156,7 +157,7 @@ describe('Retry-After', () => {
         config: h.config,
         name: `retry-after-${run++}`,
         sources: [new GatewaySource(limited.url, { byteRanges }), new GatewaySource(other.url, { byteRanges })],
-        // 4 MB/s: ~4 s for the 16 MiB, so the rest ends while the pull still runs.
+        // 4 MB/s: ~8 s for the 32 MiB, so the rest ends while the pull still runs.
         maxDownloadMbps: 4,
         rangeBytes: 1024 * 1024,
         fsync: false,

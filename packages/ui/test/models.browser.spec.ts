@@ -35,7 +35,8 @@ before(async () => {
   const { status } = await h.manager.start()
   // Gateways first, through a slowed loopback gateway, so progress is visible.
   proxy = await startThrottleProxy(status.gatewayUrl, 3 * 1024 * 1024)
-  await writeFile(join(h.home, 'citrate.toml'), (await readFile(join(h.home, 'citrate.toml'), 'utf8')) + `external_gateway = "${proxy.url}"\nuse_external_by_default = true\n`)
+  // Every source of a pull works at once (the local daemon too), so the pull's own cap keeps it slow enough to watch.
+  await writeFile(join(h.home, 'citrate.toml'), (await readFile(join(h.home, 'citrate.toml'), 'utf8')) + `external_gateway = "${proxy.url}"\nuse_external_by_default = true\nmax_download_mbps = 3\n`)
   svc = await startService({ home: h.home, port: 0, uiDir, env: h.env })
   browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } })

@@ -112,6 +112,7 @@ function parseRate (value: string | undefined): number | undefined {
 /** Each source that delivered, with its share: `daemon 75% (48.0 MiB), https://gw 25% (16.0 MiB)`. */
 function fromLine (res: PullResult): string {
   const used = res.shares.filter(s => s.bytes > 0)
+  if (res.reusedFrom != null) return `the verified copy of ${res.reusedFrom} on this machine (nothing fetched)`
   if (used.length === 0) return res.sources.length > 0 ? res.sources.join(', ') : '(nothing fetched)'
   return used.map(s => `${s.name} ${Math.round(s.share * 100)}% (${formatBytes(s.bytes)}, ${s.speed_mbps.toFixed(1)} MB/s)`).join(', ')
 }
