@@ -40,9 +40,9 @@ export interface RetrieveOptions {
   maxBytes: number
   /** Bytes per range request, byte range or CAR (0: one raw-block request per block). */
   rangeBytes: number
-  /** Walk tasks at once (block requests among them), all sources together; default 16. */
+  /** Walk tasks at once (block requests among them), all sources together; default 16 with several sources, 8 with one. */
   concurrency?: number
-  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12. */
+  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12 with several range sources, 4 with one. */
   streams?: number
   /** fdatasync the content before returning; default true. */
   fsync?: boolean
@@ -134,7 +134,8 @@ export class Retrieval {
         root: this.root,
         journal: this.journal,
         fetcher,
-        concurrency: opts.concurrency ?? 16,
+        // Blocks held at once (≤ 2 MiB each): more only when several sources share the work.
+        concurrency: opts.concurrency ?? (opts.sources.length > 1 ? 16 : 8),
         streams: opts.streams,
         fsync: opts.fsync,
         signal: opts.signal,

@@ -290,7 +290,8 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const walk = await r.run({
       sources,
       signal,
-      concurrency: opts.concurrency ?? 16,
+      // Blocks held at once (≤ 2 MiB each): more only when several sources share the work.
+      concurrency: opts.concurrency ?? (sources.length > 1 ? 16 : 8),
       streams: opts.streams,
       fsync: opts.fsync ?? opts.config.ipfs.fsync,
       maxBytes: Math.floor(opts.config.ipfs.max_model_size_gb * 1024 ** 3),

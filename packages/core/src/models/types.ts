@@ -43,11 +43,11 @@ export interface PullOptions {
   reuseLocal?: boolean
   /** Replaces the built-in public gateway list (`[]` for none). */
   publicGateways?: readonly string[]
-  /** Walk tasks at once (block requests among them), all sources together; default 16. */
+  /** Walk tasks at once (block requests among them), all sources together; default 16 with several sources, 8 with one. */
   concurrency?: number
   /** Flush to disk before the commit; default the config's `fsync` (true). */
   fsync?: boolean
-  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12. */
+  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12 with several range sources, 4 with one. */
   streams?: number
   /** A source silent for this long is stalled and its work moves on; default 20 s. */
   stallMs?: number

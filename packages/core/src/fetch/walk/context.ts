@@ -47,6 +47,12 @@ const SPARE_BUFFER_BYTES = 8 * 1024 * 1024
  * (about 2 MiB each: 24 MiB) keep a pull well under 150 MB RSS.
  */
 export const DEFAULT_STREAMS = 12
+/**
+ * With one range source (the local daemon, typically) a pull is CPU-bound on
+ * 2 cores and 4 reads keep it busy; the bench's 1 GiB local pull peaked at
+ * 133 MB RSS with 4 reads and 8 blocks in flight, 160 MB with 12 and 16.
+ */
+export const SINGLE_SOURCE_STREAMS = 4
 /** With several range sources, pieces are at most this large (so stealing and hedging have small units)… */
 const MULTI_SOURCE_PIECE_MAX = 8 * 1024 * 1024
 /** …and at least this large (a request per 2 MiB keeps the per-request overhead small even at 200 ms RTT). */
@@ -88,7 +94,7 @@ export class WalkContext {
     this.fetcher = opts.fetcher
     this.signal = opts.signal
     this.writer = new FileWriter(opts.fsync !== false)
-    this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? DEFAULT_STREAMS) })
+    this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? (opts.fetcher.rangeSources <= 1 ? SINGLE_SOURCE_STREAMS : DEFAULT_STREAMS)) })
     // Pieces (byte-range tasks) are counted until they start reading: the tail acts only once none waits.
     this.push = (tasks) => {
       for (const t of tasks) if (t.t === 'leaves' && t.hedgeOf == null) this.tail.unstarted++

@@ -17,8 +17,9 @@
  * out as pieces sized so every source has work (WalkContext.pieceBytes), and
  * at the end the slowest read is split or hedged (tail.ts).
  *
- * Memory bound: at most `concurrency` (default 16) blocks (≤ 2 MiB each) are
- * held at once; byte-range reads add `streams` (default 12, shared by ALL
+ * Memory bound: at most `concurrency` (default 16 with several sources, 8
+ * with one) blocks (≤ 2 MiB each) are held at once; byte-range reads add
+ * `streams` (default 12 with several range sources, 4 with one; shared by ALL
  * sources, whatever their windows) × about 2 MiB of leaf buffers (at least 3
  * leaves each, taken only once a read holds one of the `streams` slots; a
  * hedge is one more read of the same bound) and a pool of ≤ 8 MiB of spare
