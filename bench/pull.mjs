@@ -87,6 +87,18 @@ async function timed (fn, kuboPid) {
  * of its own, so its peak RSS (VmHWM, polled) is the pull's alone. The time is
  * the whole process, start-up included.
  */
+/** Polls a child's peak RSS (VmHWM) every 20 ms; `stop()` returns it in kB. */
+export function peakRss (pid) {
+  let hwmKb = 0
+  const poll = setInterval(() => {
+    readFile(`/proc/${pid}/status`, 'utf8').then((st) => {
+      const m = /VmHWM:\s+(\d+) kB/.exec(st)
+      if (m != null) hwmKb = Math.max(hwmKb, Number(m[1]))
+    }).catch(() => {})
+  }, 20)
+  return { stop: () => { clearInterval(poll); return hwmKb } }
+}
+
 function childPull (home, cid, id, fsync) {
   const args = [cliMain, 'pull', cid, '--name', id, '--json', ...(fsync ? [] : ['--no-fsync'])]
   const env = { ...process.env, CITRATE_HOME: home, CITRATE_IPFS_PUBLIC_GATEWAYS: '', IPFS_TELEMETRY: 'off' }
@@ -94,16 +106,10 @@ function childPull (home, cid, id, fsync) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF != null ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env })
     let out = ''
-    let hwmKb = 0
-    const poll = setInterval(() => {
-      readFile(`/proc/${child.pid}/status`, 'utf8').then((st) => {
-        const m = /VmHWM:\s+(\d+) kB/.exec(st)
-        if (m != null) hwmKb = Math.max(hwmKb, Number(m[1]))
-      }).catch(() => {})
-    }, 20)
+    const rss = peakRss(child.pid)
     child.stdout.on('data', (d) => { out += d })
     child.on('exit', (c) => {
-      clearInterval(poll)
+      const hwmKb = rss.stop()
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9
       if (c !== 0) { reject(new Error(`pull exited with ${c}: ${out.slice(-500)}`)); return }
       const result = JSON.parse(out.trim().split('\n').at(-1))

@@ -19,14 +19,14 @@
 // Standalone: `node bench/wan.mjs [--size-mib 256] [--cpu-size-mib 1024]` (after `npm run build`).
 // From bench/run.mjs: `--only wan [--wan-size-mib N]`.
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { ensureKubo } from '../tools/kubo/build-kubo.mjs'
 import { ensureWanproxy } from '../tools/wanproxy/build.mjs'
 import { startWanproxy } from '../tools/wanproxy/client.mjs'
-import { cpuSecondsOf, makeFile, settle, startBenchDaemon } from './pull.mjs'
+import { cpuSecondsOf, makeFile, peakRss, settle, startBenchDaemon } from './pull.mjs'
 
 const execFileAsync = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
@@ -84,17 +84,11 @@ function childPull (home, cid, id, extraArgs = []) {
     const child = spawn(process.execPath, [cliMain, 'pull', cid, '--name', id, '--json', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env })
     let out = ''
     let err = ''
-    let hwmKb = 0
-    const poll = setInterval(() => {
-      readFile(`/proc/${child.pid}/status`, 'utf8').then((st) => {
-        const m = /VmHWM:\s+(\d+) kB/.exec(st)
-        if (m != null) hwmKb = Math.max(hwmKb, Number(m[1]))
-      }).catch(() => {})
-    }, 20)
+    const rss = peakRss(child.pid)
     child.stdout.on('data', (d) => { out += d })
     child.stderr.on('data', (d) => { err += d })
     child.on('exit', (code) => {
-      clearInterval(poll)
+      const hwmKb = rss.stop()
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9
       const last = out.trim().split('\n').at(-1) ?? ''
       if (code !== 0) { reject(new Error(`pull exited with ${code}: ${(err || last).trim().slice(-400)}`)); return }
