@@ -43,10 +43,12 @@ const SPARE_BUFFER_BYTES = 8 * 1024 * 1024
 /**
  * Byte-range reads at once, all sources together: enough for every source's
  * window to fill (a daemon's 16 is rarely reached before its throughput stops
- * growing; three gateways at 4–8 each), few enough that their leaf buffers
- * (about 2 MiB each: 24 MiB) keep a pull well under 150 MB RSS.
+ * growing; the WAN bench's three gateways need 3 + 4 + 4 at their
+ * per-connection caps, and with 12 the fast one's probes left the slow one 2),
+ * few enough that their leaf buffers (about 2 MiB each: 32 MiB) keep a pull
+ * under 150 MB RSS (the WAN bench's 256 MiB pull peaked at 137–138 MB).
  */
-export const DEFAULT_STREAMS = 12
+export const DEFAULT_STREAMS = 16
 /**
  * With one range source (the local daemon, typically) a pull is CPU-bound on
  * 2 cores and 4 reads keep it busy; the bench's 1 GiB local pull peaked at
