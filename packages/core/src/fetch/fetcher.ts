@@ -27,7 +27,7 @@ import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { LeafSink } from './leaf-sink.ts'
 import { ConnectionPool } from './connections.ts'
 import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
-import { SAMPLE_MS, SourcePool, TIER_CAPS } from './source-pool.ts'
+import { GATEWAY_INITIAL_WINDOW, SAMPLE_MS, SourcePool, TIER_CAPS } from './source-pool.ts'
 import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
 import { isIdentity, verifyBlock } from '../ipld/verify-block.ts'
 
@@ -113,7 +113,8 @@ export class BlockFetcher {
       ranges: source.rangeBaseUrl != null,
       live: new Set()
     }))
-    this.pool = new SourcePool(sources.map(s => opts.perSourceConcurrency ?? s.maxInFlight ?? (s.kind === 'daemon' ? TIER_CAPS.daemon : TIER_CAPS.own)))
+    this.pool = new SourcePool(sources.map(s => opts.perSourceConcurrency ?? s.maxInFlight ?? (s.kind === 'daemon' ? TIER_CAPS.daemon : TIER_CAPS.own)),
+      undefined, sources.map(s => s.kind === 'gateway' ? GATEWAY_INITIAL_WINDOW : 2))
     this.onSourceFailed = opts.onSourceFailed
     this.limiter = opts.limiter
   }
