@@ -25,8 +25,9 @@ import { logger } from '../log.ts'
 import { earliestReady, SourceHealth, type Attempt, type HealthPolicy, type SourceStats } from '../net/health.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { LeafSink } from './leaf-sink.ts'
+import { ConnectionPool } from './connections.ts'
 import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
-import { SAMPLE_MS, SourcePool, TIER_CAPS } from './source-pool.ts'
+import { GATEWAY_INITIAL_WINDOW, SAMPLE_MS, SourcePool, TIER_CAPS } from './source-pool.ts'
 import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
 import { isIdentity, verifyBlock } from '../ipld/verify-block.ts'
 
@@ -100,6 +101,8 @@ export class BlockFetcher {
   /** Range reads in flight, sampled for throughput while they run. */
   private readonly reading = new Map<LeafSink, { index: number, seen: number }>()
   private sampler: NodeJS.Timeout | undefined
+  /** Keep-alive connections of this pull's byte-range reads (connections.ts); closed by close(). */
+  private readonly connections = new ConnectionPool()
 
   constructor (sources: BlockSource[], opts: BlockFetcherOptions = {}) {
     this.states = sources.map((source, index) => ({
@@ -110,7 +113,8 @@ export class BlockFetcher {
       ranges: source.rangeBaseUrl != null,
       live: new Set()
     }))
-    this.pool = new SourcePool(sources.map(s => opts.perSourceConcurrency ?? s.maxInFlight ?? (s.kind === 'daemon' ? TIER_CAPS.daemon : TIER_CAPS.own)))
+    this.pool = new SourcePool(sources.map(s => opts.perSourceConcurrency ?? s.maxInFlight ?? (s.kind === 'daemon' ? TIER_CAPS.daemon : TIER_CAPS.own)),
+      undefined, sources.map(s => s.kind === 'gateway' ? GATEWAY_INITIAL_WINDOW : 2))
     this.onSourceFailed = opts.onSourceFailed
     this.limiter = opts.limiter
   }
@@ -148,6 +152,9 @@ export class BlockFetcher {
       return { source: s.source.name, kind: s.source.kind, ...st, bytes: st.bytes + live }
     })
   }
+
+  /** Closes the idle keep-alive connections (call once the pull ends; reads still running close theirs). */
+  close (): void { this.connections.close() }
 
   /** Writes sourceStats to the `citrate:fetch` debug log (call once a pull ends). */
   logStats (): void {
@@ -272,7 +279,7 @@ export class BlockFetcher {
     }
     log('range %s bytes %d-%d from %s', cid, from, to - 1, source.name)
     this.currentSource = source.name
-    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, firstByteMs: this.firstByteMs(state), sink, ca: source.ca, limiter: this.limiter })
+    const request = new RangeRequest({ baseUrl: source.rangeBaseUrl as string, path: `/ipfs/${cid.toString()}`, from, to, signal, stallMs: source.stallMs ?? 20_000, firstByteMs: this.firstByteMs(state), sink, ca: source.ca, limiter: this.limiter, keepAlive: this.connections })
     const asked = to - from
     sink.onRoom = () => { request.resume() }
     sink.onTruncate = (end) => { if (end === undefined) request.stop(); else request.truncate(end) }

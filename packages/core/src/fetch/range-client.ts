@@ -12,7 +12,9 @@
  *
  * So it is deliberately tiny and strict: one `GET` with `Range` over HTTP/1.1
  * and `Connection: close` (`http:`, or `https:` through node:tls, which reads
- * into caller buffers the same way, with the usual certificate checks), and the answer must be exactly
+ * into caller buffers the same way, with the usual certificate checks) —
+ * or, given a `keepAlive` pool (connections.ts), without `Connection: close`
+ * on a connection kept from an earlier whole answer — and the answer must be exactly
  * `206` with the `Content-Range` asked for (and a matching `Content-Length`,
  * or none, the body then ending with the connection), with no transfer or
  * content encoding. Anything else (a redirect, a 406 from a
@@ -27,6 +29,7 @@ import { AbortedError, RangeUnsupportedError, SourceNotAnsweringError } from '..
 import { classifyCondition, classifyError, classifyStatus, retryAfterMs } from '../net/classify.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import { StallWatchdog } from '../net/watchdog.ts'
+import { Connection, type ConnectionPool } from './connections.ts'
 import { sourceFailure } from './source.ts'
 
 export { RangeUnsupportedError }
@@ -66,6 +69,8 @@ export interface RangeRequestOptions {
    * most 64 KiB, so one read's debt stays small.
    */
   limiter?: DownloadLimiter
+  /** Keep-alive connections to reuse and return to (connections.ts); none: one connection per request, `Connection: close`. */
+  keepAlive?: ConnectionPool
 }
 
 const MAX_HEADER_BYTES = 64 * 1024
@@ -82,6 +87,9 @@ const MIN_SCRATCH_ROOM = 32 * 1024
 export class RangeRequest {
   private readonly opts: RangeRequestOptions
   private socket: Socket | undefined
+  private conn: Connection | undefined
+  /** The answer is framed so the connection may carry the next request (HTTP/1.1, Content-Length, no `Connection: close`). */
+  private reusable = false
   private scratch = Buffer.allocUnsafe(MAX_HEADER_BYTES)
   private headerBytes = 0
   private inHeader = true
@@ -150,37 +158,56 @@ export class RangeRequest {
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     const port = Number(url.port === '' ? (secure ? 443 : 80) : url.port)
     const prefix = url.pathname.replace(/\/+$/, '')
-    const onread = {
-      buffer: () => this.current,
-      callback: (n: number, buf: Uint8Array): boolean => this.onRead(n, buf)
-    }
-    const socket = secure
+    const head = `GET ${prefix}${opts.path} HTTP/1.1\r\nHost: ${url.host}\r\nRange: bytes=${opts.from}-${opts.to - 1}\r\n` +
+      `Accept: application/octet-stream, */*;q=0.1\r\nAccept-Encoding: identity\r\nUser-Agent: citrate-ipfs\r\n${opts.keepAlive != null ? '' : 'Connection: close\r\n'}\r\n`
+    const origin = `${url.protocol}//${host}:${port}`
+    const dial = (onread: { buffer: () => Uint8Array, callback: (n: number, buf: Uint8Array) => boolean }): Socket => secure
       // node:tls takes `onread` like node:net (nodejs/node#35753); @types/node does not list it.
       ? connectTls({ host, port, servername: isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'], ca: opts.ca, onread } as ConnectionOptions)
       : connect({ host, port, noDelay: true, onread })
-    this.socket = socket
-    socket.on(secure ? 'secureConnect' : 'connect', () => {
-      socket.write(`GET ${prefix}${opts.path} HTTP/1.1\r\nHost: ${url.host}\r\nRange: bytes=${opts.from}-${opts.to - 1}\r\n` +
-        'Accept: application/octet-stream, */*;q=0.1\r\nAccept-Encoding: identity\r\nUser-Agent: citrate-ipfs\r\nConnection: close\r\n\r\n')
-    })
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const { class: kind, detail } = classifyError(err)
-      if (err.code === 'ECONNREFUSED') { this.fail(new SourceNotAnsweringError(`not answering: request failed (${detail})`, { cause: err })); return }
-      this.fail(sourceFailure(`request failed (${detail})`, kind, { cause: err }))
-    })
-    // The end may come while we are paused with the last bytes waiting in
-    // scratch (TLS reads ahead): only bytes never received make it short.
-    socket.on('end', () => {
-      if (this.inHeader) this.fail(sourceFailure('connection closed before a response', classifyCondition('cut-short')))
-      else if (this.unreceived > 0) this.fail(sourceFailure(`byte range ${opts.from}-${opts.to - 1} ended ${this.unreceived} bytes short`, classifyCondition('cut-short')))
-    })
-    socket.on('close', () => {
-      if (this.inHeader || this.unreceived > 0) this.fail(sourceFailure('connection closed', classifyCondition('cut-short')))
-    })
+    this.open(origin, head, secure, dial)
     try {
       await done
     } finally {
       opts.signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Sends the request on a kept connection to `origin`, or a new one. */
+  private open (origin: string, head: string, secure: boolean, dial: ConstructorParameters<typeof Connection>[1]): void {
+    const { opts } = this
+    const kept = opts.keepAlive?.take(origin)
+    const conn = kept ?? new Connection(origin, dial)
+    conn.belongsTo(opts.keepAlive)
+    this.conn = conn
+    this.socket = conn.socket
+    // No silent retry when a kept connection closes before any byte: that is reported like on a new
+    // one (a gateway resetting connections must be seen). Idle ones are read, so a server's close
+    // while idle removes them from the pool; only a close racing our request is left (rare).
+    conn.claim({
+      view: () => this.current,
+      onRead: (n, buf) => this.onRead(n, buf),
+      onError: (err) => {
+        const { class: kind, detail } = classifyError(err)
+        if (err.code === 'ECONNREFUSED') { this.fail(new SourceNotAnsweringError(`not answering: request failed (${detail})`, { cause: err })); return }
+        this.fail(sourceFailure(`request failed (${detail})`, kind, { cause: err }))
+      },
+      // The end may come while we are paused with the last bytes waiting in
+      // scratch (TLS reads ahead): only bytes never received make it short.
+      onEnd: () => {
+        if (this.inHeader) this.fail(sourceFailure('connection closed before a response', classifyCondition('cut-short')))
+        else if (this.unreceived > 0) this.fail(sourceFailure(`byte range ${opts.from}-${opts.to - 1} ended ${this.unreceived} bytes short`, classifyCondition('cut-short')))
+      },
+      onClose: () => {
+        if (this.inHeader || this.unreceived > 0) this.fail(sourceFailure('connection closed', classifyCondition('cut-short')))
+      }
+    })
+    if (kept !== undefined) {
+      conn.socket.write(head)
+      // It was reading while idle; the request's own reads start now.
+      conn.socket.resume()
+    } else {
+      conn.socket.once(secure ? 'secureConnect' : 'connect', () => { conn.socket.write(head) })
     }
   }
 
@@ -246,7 +273,7 @@ export class RangeRequest {
         this.opts.sink.wrote(n)
       }
       if (!this.drainPending()) return this.pause()
-      if (this.remaining === 0) { this.finish(); return false }
+      if (this.remaining === 0) return this.finish()
       if (this.holdForCap()) return false
       const view = this.nextView()
       if (view == null) return this.pause()
@@ -368,21 +395,28 @@ export class RangeRequest {
     if (!headers.has('content-length') && code !== 206) throw new RangeUnsupportedError('HTTP 200 without a Content-Length')
     const encoding = headers.get('content-encoding')
     if (encoding != null && encoding !== 'identity') throw new RangeUnsupportedError(`Content-Encoding ${encoding}`)
+    this.reusable = this.opts.keepAlive != null && headers.has('content-length') && (lines[0] ?? '').startsWith('HTTP/1.1') &&
+      !/\bclose\b/i.test(headers.get('connection') ?? '')
     this.pendingFrom = end + HEADER_END.length
     this.pendingTo = Math.min(this.headerBytes, this.pendingFrom + want, this.pendingFrom + this.remaining)
     if (this.headerBytes - this.pendingFrom > want) throw sourceFailure('more body bytes than the Content-Length', classifyCondition('bad-data'))
     return true
   }
 
-  private finish (): void {
-    if (this.settled) return
+  /** Resolves the read; true when its connection went back to the keep-alive pool (it reads on, idle). */
+  private finish (): boolean {
+    if (this.settled) return false
     this.settled = true
     this.capWait?.()
     this.capWait = undefined
     clearTimeout(this.firstByteTimer)
     this.watchdog?.stop()
-    this.socket?.destroy()
+    // Reused only when our read ended exactly where the answer did, with nothing left over.
+    const reuse = this.reusable && !this.truncated && this.remaining === 0 && this.pendingFrom === this.pendingTo
+    if (reuse) this.conn?.release()
+    else this.conn?.destroy()
     this.resolve()
+    return reuse
   }
 
   private fail (err: unknown): void {
@@ -392,7 +426,7 @@ export class RangeRequest {
     this.capWait = undefined
     clearTimeout(this.firstByteTimer)
     this.watchdog?.stop()
-    this.socket?.destroy()
+    this.conn?.destroy()
     this.reject(err)
   }
 }

@@ -148,6 +148,7 @@ export class Retrieval {
         })
     } finally {
       clearInterval(report)
+      fetcher.close()
       fetcher.logStats()
     }
     return { ...walk, fetchedBytes: fetcher.fetchedBytes, usedSources: fetcher.usedSources, failures: fetcher.failures }

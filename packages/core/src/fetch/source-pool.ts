@@ -9,14 +9,25 @@
  * finish at once, so each source is asked early and gets measured; the
  * configured order (local daemon first, or gateways first with
  * use_external_by_default) decides among equals (within 10%) and so decides
- * the first asks. A source under 1/8 of the fastest one's throughput is held
- * to one request at a time: it still helps, it never holds many pieces.
+ * the first asks. A source whose throughput per request in flight is under
+ * 1/8 of the best source's is held to one request at a time: it still helps,
+ * it never holds many pieces. (Per request, not in total: a source held to one
+ * request could never show its total would grow with more.)
  *
- * Parallelism per source (additive increase, multiplicative decrease): a
- * window of requests in flight starts at 2; every SAMPLE_MS the throughput
- * is sampled; while the window is full, it probes one more request, keeps it
+ * Parallelism per source: a window of requests in flight starts at 2 (4 for
+ * a gateway, GATEWAY_INITIAL_WINDOW: a WAN pull of 256 MiB lasts ~4 s, and
+ * its first second at 2 each cost the bench ~8%); every
+ * SAMPLE_MS the throughput is sampled. First a slow start: while the window
+ * is full it doubles, kept while the throughput rose by ≥ 10% within two
+ * samples; the first doubling that does not help steps back to the window
+ * before it and ends the slow start (a 200 ms-RTT gateway capped at 5 MB/s
+ * per connection needs 4 in flight, reached after 1 s instead of 3 s at +1
+ * per probe; the WAN bench's pull lasts ~3–5 s). Then additive increase,
+ * multiplicative decrease: while full it probes one more request, keeps it
  * when the throughput rose by ≥ 10% within two samples, else steps back and
- * holds for HOLD_SAMPLES (4 s). A failure halves the window (at least 1).
+ * holds for HOLD_SAMPLES (4 s). A failure with nothing delivered halves the
+ * window (at least 1); a reset after bytes arrived leaves it alone (the
+ * source is alive; a reset is not a rate problem).
  * Caps per kind: the local daemon 16, the user's own gateways 8, public
  * gateways 4 (they rate-limit); a source may bring its own (`maxInFlight`).
  *
@@ -30,18 +41,22 @@
 export const SAMPLE_MS = 500
 /** Window growth is judged this many samples after a probe. */
 const JUDGE_SAMPLES = 2
+/** A probe whose window does not fill within this many samples (too little work, or the pull's read cap) is kept unjudged. */
+const PATIENCE_SAMPLES = 4
 /** After a probe that did not help, or a failure, the window holds this many samples. */
 const HOLD_SAMPLES = 8
 const INITIAL_WINDOW = 2
 /** Weight of a new sample in the throughput EWMA. */
 const EWMA_WEIGHT = 0.4
-/** A source slower than this share of the fastest is held to one request. */
+/** A source slower per request than this share of the fastest per request is held to one request. */
 const SLOW_SHARE = 1 / 8
 /** Expected finishes within this factor are equal: the configured order decides. */
 const TIE = 1.1
 
 export type SourceTier = 'daemon' | 'own' | 'public'
 export const TIER_CAPS: Record<SourceTier, number> = { daemon: 16, own: 8, public: 4 }
+/** First window of a gateway (within its cap): a public one's whole cap, half an own one's. */
+export const GATEWAY_INITIAL_WINDOW = 4
 
 export interface PoolClock { now: () => number }
 
@@ -61,17 +76,25 @@ class Lane {
   private sampleStart = 0
   private sampleMaxInflight = 0
   private judgeIn = 0
+  /** Samples a probe may wait for its window to fill before it is kept unjudged. */
+  private patience = 0
+  private judgedBytesPerS = 0
   private rateBeforeProbe = 0
+  /** The last sample's own rate (not the EWMA, which lags a step by several samples and would pass every probe). */
+  private lastRaw = 0
   private hold = 0
+  /** Doubling the window while it helps (see the module note); off after the first doubling that did not. */
+  private slowStart = true
+  private windowBeforeProbe = 0
   responseCap: number | undefined
   private successesAtCap = 0
   /** Bytes the last cut-short answer delivered: two alike (±20%) mean the source cuts answers at a size. */
   private lastCut: number | undefined
 
-  constructor (order: number, cap: number) {
+  constructor (order: number, cap: number, initial = INITIAL_WINDOW) {
     this.order = order
     this.cap = Math.max(1, cap)
-    this.window = Math.min(INITIAL_WINDOW, this.cap)
+    this.window = Math.max(1, Math.min(initial, this.cap))
   }
 
   begin (bytes: number, now: number): void {
@@ -103,26 +126,46 @@ class Lane {
     this.sampleStart = now
     this.sampleBytes = 0
     this.sampleMaxInflight = this.inflight
+    this.lastRaw = r
     this.adapt(full)
   }
 
   private adapt (full: boolean): void {
     if (this.judgeIn > 0) {
+      // Only samples that used the larger window are evidence; one that never fills is kept unjudged.
+      if (!full) {
+        if (--this.patience <= 0) this.judgeIn = 0
+        return
+      }
+      this.judgedBytesPerS += this.lastRaw
       if (--this.judgeIn > 0) return
-      if ((this.rate ?? 0) < this.rateBeforeProbe * 1.1) { this.window = Math.max(1, this.window - 1); this.hold = HOLD_SAMPLES; return }
+      if (this.judgedBytesPerS / JUDGE_SAMPLES < this.rateBeforeProbe * 1.1) {
+        this.window = Math.max(1, this.slowStart ? this.windowBeforeProbe : this.window - 1)
+        this.slowStart = false
+        this.hold = HOLD_SAMPLES
+        return
+      }
     }
     if (this.hold > 0) { this.hold--; return }
     if (!full || this.window >= this.cap) return
-    this.rateBeforeProbe = this.rate ?? 0
-    this.window++
+    this.rateBeforeProbe = this.lastRaw
+    this.judgedBytesPerS = 0
+    this.patience = PATIENCE_SAMPLES
+    this.windowBeforeProbe = this.window
+    this.window = this.slowStart ? Math.min(this.cap, this.window * 2) : this.window + 1
     this.judgeIn = JUDGE_SAMPLES
   }
 
   failed (delivered: number, asked: number): void {
-    this.window = Math.max(1, Math.floor(this.window / 2))
-    this.judgeIn = 0
-    this.hold = HOLD_SAMPLES
     this.successesAtCap = 0
+    // A reset or cut after bytes arrived: the source is alive and as fast as it was; only a
+    // failure with nothing delivered (refused, 5xx, a stall before any byte) means too much asked.
+    if (delivered === 0) {
+      this.window = Math.max(1, Math.floor(this.window / 2))
+      this.judgeIn = 0
+      this.hold = HOLD_SAMPLES
+      this.slowStart = false
+    }
     // Cut short after delivering part of it: answers of about that size get through.
     if (delivered > 0 && delivered < asked) {
       const prev = this.lastCut
@@ -144,19 +187,19 @@ export class SourcePool {
   private readonly lanes: Lane[]
   private readonly clock: PoolClock
 
-  /** One lane per source, in the configured order, with its cap of requests in flight. */
-  constructor (caps: number[], clock: PoolClock = { now: () => Date.now() }) {
-    this.lanes = caps.map((cap, i) => new Lane(i, cap))
+  /** One lane per source, in the configured order, with its cap of requests in flight (and its first window, default 2). */
+  constructor (caps: number[], clock: PoolClock = { now: () => Date.now() }, initial: number[] = []) {
+    this.lanes = caps.map((cap, i) => new Lane(i, cap, initial[i]))
     this.clock = clock
   }
 
   private lane (i: number): Lane { return this.lanes[i] as Lane }
 
-  /** Requests source `i` may have in flight now: its window, or 1 while it is far slower than the fastest. */
+  /** Requests source `i` may have in flight now: its window, or 1 while it is far slower per request than the fastest. */
   allowed (i: number): number {
     const l = this.lane(i)
-    const best = Math.max(0, ...this.lanes.map(x => x.rate ?? 0))
-    if (l.rate !== undefined && best > 0 && l.rate < best * SLOW_SHARE) return 1
+    const best = Math.max(0, ...this.lanes.map(x => x.perRequest ?? 0))
+    if (l.perRequest !== undefined && best > 0 && l.perRequest < best * SLOW_SHARE) return 1
     return l.window
   }
 

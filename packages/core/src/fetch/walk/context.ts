@@ -43,10 +43,12 @@ const SPARE_BUFFER_BYTES = 8 * 1024 * 1024
 /**
  * Byte-range reads at once, all sources together: enough for every source's
  * window to fill (a daemon's 16 is rarely reached before its throughput stops
- * growing; three gateways at 4–8 each), few enough that their leaf buffers
- * (about 2 MiB each: 24 MiB) keep a pull well under 150 MB RSS.
+ * growing; the WAN bench's three gateways need 3 + 4 + 4 at their
+ * per-connection caps, and with 12 the fast one's probes left the slow one 2),
+ * few enough that their leaf buffers (about 2 MiB each: 32 MiB) keep a pull
+ * under 150 MB RSS (the WAN bench's 256 MiB pull peaked at 137–138 MB).
  */
-export const DEFAULT_STREAMS = 12
+export const DEFAULT_STREAMS = 16
 /**
  * With one range source (the local daemon, typically) a pull is CPU-bound on
  * 2 cores and 4 reads keep it busy; the bench's 1 GiB local pull peaked at
@@ -87,6 +89,8 @@ export class WalkContext {
    */
   private readonly nodes = new Map<string, Promise<{ bytes: Uint8Array, cached: boolean }>>()
   readonly tail: Tail
+  /** Declared size of each file read in byte ranges, by root CID (one entry per such file), for pieceBytes. */
+  private readonly fileSizes = new Map<string, number>()
 
   constructor (opts: WalkOptions, push: (tasks: Task[]) => void) {
     this.opts = opts
@@ -104,10 +108,23 @@ export class WalkContext {
   }
 
   /**
-   * Bytes per piece of a file part of `size` bytes: `rangeBytes` with one
-   * range source (a fast local daemon wants few, large requests); with
-   * several, about a quarter of an even share per source, within 2–8 MiB,
-   * so every source has work and the tail can be split.
+   * The whole size of the file whose root is `file` (recorded as `size` when
+   * given, at its root node): pieces are cut by the file's size, not by the
+   * size of the interior node holding them (43.5 MiB for kubo's 256 KiB
+   * chunks, which made 3.6 MiB pieces, each paying a connection's
+   * handshake and request RTTs: 0.4 s on a 200 ms gateway for 0.75 s of data).
+   */
+  fileSize (file: { toString: () => string }, size?: number): number {
+    const key = file.toString()
+    if (size !== undefined) this.fileSizes.set(key, size)
+    return this.fileSizes.get(key) ?? this.opts.rangeBytes
+  }
+
+  /**
+   * Bytes per piece of a file of `size` bytes: `rangeBytes` with one range
+   * source (a fast local daemon wants few, large requests); with several,
+   * about a quarter of an even share per source, within 2–8 MiB, so every
+   * source has work and the tail can be split.
    */
   pieceBytes (size: number): number {
     const n = this.fetcher.rangeSources

@@ -53,7 +53,7 @@ export async function writeFilePart (ctx: WalkContext, task: { cid: CID, path: s
   }
   const file = isRoot && ctx.opts.rangeBytes > 0 && node.fileSize >= CAR_MIN_FILE_BYTES ? task.cid : task.file
   if (file != null) {
-    ctx.push(groupPositions(ctx.pieceBytes(node.fileSize), file, task.path, task.rel, positions))
+    ctx.push(groupPositions(ctx.pieceBytes(isRoot ? ctx.fileSize(file, node.fileSize) : ctx.fileSize(file)), file, task.path, task.rel, positions))
     return
   }
   ctx.push(positions.map(p => ({ t: 'part', cid: p.cid, path: task.path, rel: task.rel, offset: p.offset, size: p.size })))
