@@ -82,7 +82,9 @@ describe('several sources in one pull', () => {
   })
 
   test('a stalled gateway\'s pieces move to the other source within the stall timeout', async () => {
-    const w = await wan([{ name: 'stalls', stallAfter: 512 * 1024 }, { name: 'good', rttMs: 5 }])
+    // The good one at 5 MB/s (~4 s for the file): the stall (1.5 s of silence) must come before the
+    // tail, or stealing and hedging would finish the stalled read's leaves before it is ever called stalled.
+    const w = await wan([{ name: 'stalls', stallAfter: 512 * 1024 }, { name: 'good', rttMs: 5, totalRate: 5e6 }])
     const run = await retrieve([gw(w, 'stalls', { stallMs: 1500 }), gw(w, 'good', { stallMs: 1500 })])
     assert.ok(run.failures.some(f => f.source === 'stalls' && /stalled/.test(f.reason)), JSON.stringify(run.failures))
     assert.ok(bytesOf(run, 'good') > data.length / 2, `the good source carried the pull (${JSON.stringify(run.r.sourceStats)})`)
