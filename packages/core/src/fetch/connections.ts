@@ -55,7 +55,7 @@ export class Connection {
           // Node takes the view for the next read right after each callback (and at connect),
           // so the first read after a claim lands in the spare: moved to where the owner wants it.
           const view = owner.view()
-          if (view.byteLength < n) { owner.onError(Object.assign(new Error('keep-alive read larger than the view'), { code: 'EKEEPALIVE' })); return false }
+          if (view.byteLength < n) { owner.onError(new Error('a read on a kept connection was larger than the view it had to move to')); return false }
           view.set(buf.subarray(0, n))
           return owner.onRead(n, view.subarray(0, n))
         }
