@@ -14,6 +14,13 @@ import { checkArchitecture, importsOf } from '../../../tools/check-architecture.
 const check = checkArchitecture as (root: string) => string[]
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
+async function writeTree (root: string, files: Record<string, string>): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true })
+    await writeFile(join(root, path), text)
+  }
+}
+
 test('the repository holds its layers, package boundaries and has no import cycles', () => {
   assert.deepEqual(check(repo), [])
 })
@@ -47,10 +54,7 @@ test('each kind of violation is reported', async (t) => {
     'packages/contract/src/index.ts': "import { readFile } from 'node:fs/promises'\nexport const C = readFile\n",
     'packages/client/src/index.ts': "import { pull } from '@citrate-ipfs/core'\nexport const K = pull\n"
   }
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true })
-    await writeFile(join(root, path), text)
-  }
+  await writeTree(root, files)
   const v = check(root)
   const has = (re: RegExp): void => { assert.ok(v.some(x => re.test(x)), `expected a violation matching ${String(re)} in:\n${v.join('\n')}`) }
   has(/fetch\/pull\.ts: fetch \(layer \d\) imports \.\.\/registry\/r\.ts from registry/)
@@ -72,10 +76,7 @@ test('a folder cycle is reported', async (t) => {
     'packages/service/src/b/two.ts': "export const T = 2\n",
     'packages/service/src/b/three.ts': "import { O } from '../a/one.ts'\nexport const H = O\n"
   }
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true })
-    await writeFile(join(root, path), text)
-  }
+  await writeTree(root, files)
   const v = check(root)
   assert.ok(v.some(x => /folder cycle: service\/a -> service\/b/.test(x)), v.join('\n'))
   assert.ok(!v.some(x => x.startsWith('file cycle')), 'no file takes part in a cycle here')

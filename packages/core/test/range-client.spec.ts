@@ -12,9 +12,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls'
 import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { AbortedError } from '../src/errors.ts'
-import { RangeRequest, RangeUnsupportedError, type RangeSink } from '../src/fetch/range-client.ts'
-import { SourceRequestError } from '../src/fetch/source.ts'
+import { AbortedError, RangeUnsupportedError, SourceRequestError } from '../src/errors.ts'
+import { RangeRequest, type RangeSink } from '../src/fetch/range-client.ts'
 import { behindProxy, GatewaySource } from '../src/fetch/gateway.ts'
 import { DownloadLimiter } from '../src/net/rate-limit.ts'
 

@@ -13,7 +13,6 @@ import { writeFileAtomic } from '../util/atomic-write.ts'
 
 const execFileAsync = promisify(execFile)
 
-export { KuboRepoConfigError }
 
 export function kuboEnv (repo: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   // Telemetry is off: a desktop app must not report home without asking.

@@ -6,7 +6,7 @@
  * ignored (the spec says not to trust them); blocks are NOT verified here.
  */
 import { CID } from 'multiformats/cid'
-import { SourceRequestError } from './source.ts'
+import { SourceRequestError } from '../errors.ts'
 import { MAX_BLOCK_BYTES } from '../ipld/verify-block.ts'
 
 const MAX_HEADER_BYTES = 64 * 1024

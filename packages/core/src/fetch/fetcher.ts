@@ -20,15 +20,15 @@
  */
 import { formatBytes } from '@citrate-ipfs/contract'
 import type { CID } from 'multiformats/cid'
-import { AbortedError, AllSourcesFailedError, SourceNotAnsweringError, type SourceFailure } from '../errors.ts'
+import { AbortedError, AllSourcesFailedError, RangeUnsupportedError, SourceNotAnsweringError, SourceRequestError, type SourceFailure } from '../errors.ts'
 import { logger } from '../log.ts'
 import { earliestReady, SourceHealth, type Attempt, type HealthPolicy, type SourceStats } from '../net/health.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { LeafSink } from './leaf-sink.ts'
 import { ConnectionPool } from './connections.ts'
-import { RangeRequest, RangeUnsupportedError } from './range-client.ts'
+import { RangeRequest } from './range-client.ts'
 import { GATEWAY_INITIAL_WINDOW, SAMPLE_MS, SourcePool, TIER_CAPS } from './source-pool.ts'
-import { SourceRequestError, type BlockSource, type VerifiedBlock } from './source.ts'
+import type { BlockSource, VerifiedBlock } from './source.ts'
 import { isIdentity, verifyBlock } from '../ipld/verify-block.ts'
 
 const log = logger('fetch')

@@ -32,7 +32,6 @@ import { StallWatchdog } from '../net/watchdog.ts'
 import { Connection, type ConnectionPool } from './connections.ts'
 import { sourceFailure } from './source.ts'
 
-export { RangeUnsupportedError }
 
 /** Where the body goes. `buffer()` is where the next bytes land; `wrote(n)` says n bytes landed at its start. */
 export interface RangeSink {

@@ -52,8 +52,6 @@ export interface BlockSource {
   readonly retry?: HealthPolicy
 }
 
-// The class lives with every other error in errors.ts (see net/classify.ts for what is permanent); re-exported where it always was.
-export { SourceRequestError }
 
 
 /** A SourceRequestError of the class classify.ts gave. */
