@@ -17,7 +17,6 @@ import { configShow, gatewaySet, gatewayUnset } from './commands/config.ts'
 import { addCommand } from './commands/add.ts'
 import { modelsList, modelsRm, modelsShow, modelsVerify } from './commands/models.ts'
 import { gcCommand, pinCommand, pinsCommand, unpinCommand } from './commands/pins.ts'
-import { serveCommand } from './commands/serve.ts'
 import { pullCommand } from './commands/pull.ts'
 import { tuneHeap } from './heap.ts'
 
@@ -90,7 +89,8 @@ command(config, 'show', 'print the effective [ipfs] configuration').action(actio
 command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
   .addOption(new Option('--port <n>', 'port (0: any free port)').default('5050'))
   .option('--open', 'open the setup UI in a browser')
-  .action(actionWithOptions(serveCommand))
+  // Loaded when run: the service and its schema validator are half the CLI's start-up, and only `serve` needs them.
+  .action(actionWithOptions(async (ctx: Context, opts: { port: string, open?: boolean }) => { await (await import('./commands/serve.ts')).serveCommand(ctx, opts) }))
 
 // -- commands from other areas register below (pull, add, models, pins, …) --
 

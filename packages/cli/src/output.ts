@@ -2,7 +2,8 @@
  * Everything the CLI shows goes through an Output: human text on stdout,
  * warnings and progress on stderr, or (with --json) JSON on stdout.
  */
-import { formatBytes, type SourceProgress } from '@citrate-ipfs/contract'
+import type { SourceProgress } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 import { exitCodeFor, hintFor, toCliError } from './errors.ts'
 
 export { exitCodeFor } from './errors.ts'

@@ -1,11 +1,12 @@
 /** A registry entry (`models/registry.json`) and the results of model commands. */
 import { Type, type Static } from 'typebox'
+import { MODEL_KINDS, MODEL_SOURCES } from './vocab.ts'
 
-export const MODEL_KINDS = ['model', 'dataset', 'checkpoint'] as const
+export { MODEL_KINDS, MODEL_SOURCES }
+
 export const ModelKind = Type.Enum(MODEL_KINDS)
 export type ModelKind = Static<typeof ModelKind>
 
-export const MODEL_SOURCES = ['ipfs', 'gateway', 'local'] as const
 /** How the content arrived: from the local daemon, from a gateway, or published from this machine. */
 export const ModelSource = Type.Enum(MODEL_SOURCES)
 export type ModelSource = Static<typeof ModelSource>

@@ -81,3 +81,18 @@ test('a folder cycle is reported', async (t) => {
   assert.ok(v.some(x => /folder cycle: service\/a -> service\/b/.test(x)), v.join('\n'))
   assert.ok(!v.some(x => x.startsWith('file cycle')), 'no file takes part in a cycle here')
 })
+
+test('the core and the CLI\'s pull path load no schema library (start-up: TypeBox alone is 373 modules)', async () => {
+  const { execFileSync } = await import('node:child_process')
+  const script = [
+    "import { registerHooks } from 'node:module'",
+    'const seen = []',
+    'registerHooks({ load (url, context, next) { seen.push(url); return next(url, context) } })',
+    "await import('@citrate-ipfs/core')",
+    "await import('@citrate-ipfs/contract/plain')",
+    "process.stdout.write(seen.filter(u => /node_modules\\/(typebox|ajv)\\//.test(u)).length + ' ' + seen.length)"
+  ].join('\n')
+  const [heavy, all] = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: join(repo, 'packages', 'cli'), encoding: 'utf8' }).trim().split(' ').map(Number)
+  assert.ok((all ?? 0) > 50, `the hook saw the modules load (${all})`)
+  assert.equal(heavy, 0, 'modules of typebox or ajv loaded by @citrate-ipfs/core')
+})

@@ -91,4 +91,36 @@ describe('source pool', () => {
     random.pool.failed(0, 500 * 1024, 8 * MiB)
     assert.equal(random.pool.responseCap(0), undefined)
   })
+  test('a block request measures latency, not bandwidth: a tiny root does not make the fastest source look slow', () => {
+    const { pool } = fakePool([8, 8, 4])
+    // Source 0 answered the root (8 KiB) in 130 ms: 63 KB/s if it were read as throughput.
+    pool.begin(0, 8 * 1024)
+    pool.block(0, 8 * 1024, 0.13)
+    pool.end(0, 0)
+    assert.equal(pool.rate(0), undefined, 'no bandwidth measured from a block')
+    assert.equal(pool.latency(0), 0.13)
+    // The others are taken to be as quick as the quickest known: a tie, so the configured order decides.
+    assert.equal(pool.choose([0, 1, 2], 8 * MiB), 0)
+    assert.ok(Math.abs(pool.expectedSeconds(1, 8 * MiB) - 0.13) < 1e-9)
+  })
+
+  test('the first stream sample replaces what blocks measured; later ones blend', () => {
+    const { pool, clock } = fakePool([8])
+    pool.begin(0, 1024)
+    for (let k = 0; k < 5; k++) { clock.t += 100; pool.block(0, 1024, 0.1) }
+    clock.t += SAMPLE_MS
+    pool.end(0, 0)
+    assert.equal(pool.rate(0), undefined)
+    run(pool, clock, 0, 40e6, 2 * SAMPLE_MS)
+    const r = pool.rate(0) as number
+    assert.ok(r > 35e6 && r < 45e6, `the rate is the stream's (${(r / 1e6).toFixed(1)} MB/s)`)
+  })
+
+  test('no probe before a full sample at the first window (the first measures handshakes)', () => {
+    const { pool, clock } = fakePool([8])
+    // A ramp: the first half second at a third of the speed, then flat at the cap whatever the window.
+    run(pool, clock, 0, 20e6, SAMPLE_MS, pool.window(0))
+    for (let round = 0; round < 10; round++) run(pool, clock, 0, 60e6, SAMPLE_MS, pool.window(0))
+    assert.equal(pool.window(0), 2, `flat after the ramp: the window stays where it was (${pool.window(0)})`)
+  })
 })

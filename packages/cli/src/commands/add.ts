@@ -5,7 +5,7 @@ import {
   modelIdFromName, sanitizeModelId, writeCar, writeModelFiles, scanSource,
   type ModelEntry, type ModelKind, type PublishOptions, type PublishProgressEvent, type PublishResult, type UnixfsProfile
 } from '@citrate-ipfs/core'
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
 import { registryFor } from './models.ts'

@@ -1,5 +1,5 @@
 import { installKubo } from '@citrate-ipfs/core'
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
 

@@ -5,7 +5,7 @@ import {
   CitrateError, ContentCorruptError, InvalidArgumentError, ModelNotFoundError, ModelRegistry,
   modelDir, removeModel, toCitrateError, verifyRegisteredModel, type ErrorCode, type ModelEntry
 } from '@citrate-ipfs/core'
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
 

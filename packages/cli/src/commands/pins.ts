@@ -2,7 +2,7 @@
 import {
   collectGarbage, DaemonManager, DaemonNotRunningError, InvalidArgumentError, pinAdd, pinList, pinRm, type KuboRpc
 } from '@citrate-ipfs/core'
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
 import { registryFor } from './models.ts'

@@ -1,5 +1,5 @@
 import { AbortedError, InvalidArgumentError, startPull, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { formatDuration, formatSources, ProgressBar } from '../output.ts'
 

@@ -18,7 +18,7 @@
  * When every live source is cooling down, requests wait for the first to be
  * ready (abortably) instead of failing. Every drop is kept with its reason.
  */
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { CID } from 'multiformats/cid'
 import { AbortedError, AllSourcesFailedError, RangeUnsupportedError, SourceNotAnsweringError, SourceRequestError, type SourceFailure } from '../errors.ts'
 import { logger } from '../log.ts'
@@ -170,10 +170,30 @@ export class BlockFetcher {
     return this.states.filter(s => !s.health.dropped && s.ranges).length
   }
 
-  /** A live range source that has nothing in flight and is not cooling down, other than `except`: someone to give tail work to. */
-  idleRangeSource (except?: string): string | undefined {
+  /**
+   * A live range source other than `except`, not cooling down, with room in
+   * its window: the one the pool would give a piece to now (source-pool.ts
+   * choose), someone to hand tail work to. Undefined when none has room.
+   */
+  spareRangeSource (except?: string): string | undefined {
     const now = Date.now()
-    return this.states.find(s => !s.health.dropped && s.ranges && s.source.name !== except && !s.health.coolingDown(now) && this.pool.inflight(s.index) === 0)?.source.name
+    const open = this.states.filter(s => !s.health.dropped && s.ranges && s.source.name !== except && !s.health.coolingDown(now))
+    const chosen = this.pool.choose(open.map(s => s.index), BLOCK_BYTES_GUESS)
+    return chosen === undefined ? undefined : this.states[chosen]?.source.name
+  }
+
+  /** Throughput per request of source `name` (bytes/s) were it to carry `extra` more requests; undefined while unmeasured. */
+  perRequestRateOf (name: string | undefined, extra = 0): number | undefined {
+    const s = this.states.find(x => x.source.name === name)
+    if (s == null) return undefined
+    const rate = this.pool.rate(s.index)
+    return rate === undefined ? undefined : rate / Math.max(1, this.pool.inflight(s.index) + extra)
+  }
+
+  /** Measured latency of source `name` (seconds per block request), undefined until known. */
+  latencyOf (name: string | undefined): number | undefined {
+    const s = this.states.find(x => x.source.name === name)
+    return s == null ? undefined : this.pool.latency(s.index)
   }
 
   /** Seconds source `name` is expected to take for `bytes` more (0 while unmeasured). */
@@ -182,11 +202,6 @@ export class BlockFetcher {
     return s == null ? 0 : this.pool.expectedSeconds(s.index, bytes)
   }
 
-  /** Measured throughput of source `name` (bytes/s), undefined while unmeasured. */
-  rateOf (name: string | undefined): number | undefined {
-    const s = this.states.find(x => x.source.name === name)
-    return s == null ? undefined : this.pool.rate(s.index)
-  }
 
   async get (cid: CID, signal: AbortSignal): Promise<Uint8Array> {
     if (isIdentity(cid)) {
@@ -203,10 +218,13 @@ export class BlockFetcher {
       }
       const attempt = this.begin(state)
       let got = 0
+      const t0 = Date.now()
       try {
         const bytes = await state.source.getBlock(cid, { signal, limiter: this.limiter, firstByteMs: this.firstByteMs(state) })
         got = bytes.byteLength
-        this.delivered(state, got)
+        const ms = Date.now() - t0
+        log('block %s from %s in %d ms', cid, state.source.name, ms)
+        this.delivered(state, got, ms / 1000)
         return bytes
       } catch (err) {
         if (signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
@@ -420,10 +438,12 @@ export class BlockFetcher {
     if (n > 0) this.pool.progress(r.index, n)
   }
 
-  private delivered (state: SourceState, bytes: number): void {
+  /** Verified bytes from a stream (a throughput sample), or from a block request that took `blockSeconds` (a latency sample). */
+  private delivered (state: SourceState, bytes: number, blockSeconds?: number): void {
     state.health.delivered(bytes)
     state.notAnswering = 0
-    this.pool.progress(state.index, bytes)
+    if (blockSeconds !== undefined) this.pool.block(state.index, bytes, blockSeconds)
+    else this.pool.progress(state.index, bytes)
     this.fetchedBytes += bytes
     this.currentSource = state.source.name
   }

@@ -4,10 +4,15 @@
  * rules can be tested with a fake clock (test/source-pool.spec.ts).
  *
  * Choice: every request (a byte range, a CAR range, a block) goes to the
- * source expected to finish it soonest: (bytes it still owes + this request's
- * bytes) / its measured throughput. A source not yet measured is expected to
- * finish at once, so each source is asked early and gets measured; the
- * configured order (local daemon first, or gateways first with
+ * source expected to finish it soonest: its latency (a block request's time,
+ * EWMA) plus (bytes it still owes + this request's bytes) / its measured
+ * throughput. Throughput is measured from byte ranges and CAR streams only: a
+ * block of a few KiB measures the round trip, not the bandwidth (one 8 KiB
+ * root taking 130 ms read as 60 KB/s and kept a 60 MB/s gateway out of the
+ * first second of a WAN pull). A source whose latency is not known yet is
+ * taken to be as quick as the quickest known, and one not yet measured as
+ * having no bandwidth cost, so each source is asked early and gets measured;
+ * the configured order (local daemon first, or gateways first with
  * use_external_by_default) decides among equals (within 10%) and so decides
  * the first asks. A source whose throughput per request in flight is under
  * 1/8 of the best source's is held to one request at a time: it still helps,
@@ -43,6 +48,14 @@ export const SAMPLE_MS = 500
 const JUDGE_SAMPLES = 2
 /** A probe whose window does not fill within this many samples (too little work, or the pull's read cap) is kept unjudged. */
 const PATIENCE_SAMPLES = 4
+/**
+ * Full samples at the first window before the first probe. Judged from the
+ * first sample, every doubling "helped" (the first half second of a WAN pull
+ * is handshakes and first bytes, the next is at speed): a 60 MB/s gateway at
+ * its cap with 4 requests went to 8, a 40 MB/s one to 8, and together they
+ * held all 16 read slots while a third gateway with room sat idle.
+ */
+const WARMUP_SAMPLES = 1
 /** After a probe that did not help, or a failure, the window holds this many samples. */
 const HOLD_SAMPLES = 8
 const INITIAL_WINDOW = 2
@@ -72,6 +85,11 @@ class Lane {
   /** Delivered bytes/s per request in flight, at the last sample. */
   perRequest: number | undefined
   bytes = 0
+  /** EWMA of a block request's seconds (a round trip plus the server's answer); undefined until one ends. */
+  latency: number | undefined
+  /** A sample has included bytes of a byte range or a CAR stream: `rate` measures bandwidth. */
+  streamed = false
+  private sampleStreamed = false
   private sampleBytes = 0
   private sampleStart = 0
   private sampleMaxInflight = 0
@@ -85,6 +103,8 @@ class Lane {
   private hold = 0
   /** Doubling the window while it helps (see the module note); off after the first doubling that did not. */
   private slowStart = true
+  /** Samples left before the first probe: the first ones measure connections being opened and answers starting, not the window. */
+  private warmup = WARMUP_SAMPLES
   private windowBeforeProbe = 0
   responseCap: number | undefined
   private successesAtCap = 0
@@ -104,11 +124,19 @@ class Lane {
     this.sampleMaxInflight = Math.max(this.sampleMaxInflight, this.inflight)
   }
 
-  progress (bytes: number, now: number): void {
+  progress (bytes: number, now: number, stream = true): void {
     this.bytes += bytes
     this.sampleBytes += bytes
+    if (stream) this.sampleStreamed = true
     const dt = now - this.sampleStart
     if (dt >= SAMPLE_MS) this.sample(dt, now)
+  }
+
+  /** A block request delivered `bytes` in `seconds`: a latency sample (its bytes still drive the window's samples). */
+  block (bytes: number, seconds: number, now: number): void {
+    this.latency = this.latency === undefined ? seconds : this.latency * (1 - EWMA_WEIGHT) + seconds * EWMA_WEIGHT
+    this.owed = Math.max(0, this.owed - bytes)
+    this.progress(bytes, now, false)
   }
 
   end (unused: number, now: number): void {
@@ -120,7 +148,11 @@ class Lane {
 
   private sample (dt: number, now: number): void {
     const r = this.sampleBytes / (dt / 1000)
-    this.rate = this.rate === undefined ? r : this.rate * (1 - EWMA_WEIGHT) + r * EWMA_WEIGHT
+    // The first sample with stream bytes replaces what blocks alone measured (round trips, not bandwidth).
+    const first = this.sampleStreamed && !this.streamed
+    this.rate = this.rate === undefined || first ? r : this.rate * (1 - EWMA_WEIGHT) + r * EWMA_WEIGHT
+    if (this.sampleStreamed) this.streamed = true
+    this.sampleStreamed = false
     this.perRequest = this.rate / Math.max(1, this.sampleMaxInflight)
     const full = this.sampleMaxInflight >= this.window
     this.sampleStart = now
@@ -147,6 +179,7 @@ class Lane {
       }
     }
     if (this.hold > 0) { this.hold--; return }
+    if (this.warmup > 0) { if (full) this.warmup--; return }
     if (!full || this.window >= this.cap) return
     this.rateBeforeProbe = this.lastRaw
     this.judgedBytesPerS = 0
@@ -198,18 +231,29 @@ export class SourcePool {
   /** Requests source `i` may have in flight now: its window, or 1 while it is far slower per request than the fastest. */
   allowed (i: number): number {
     const l = this.lane(i)
-    const best = Math.max(0, ...this.lanes.map(x => x.perRequest ?? 0))
-    if (l.perRequest !== undefined && best > 0 && l.perRequest < best * SLOW_SHARE) return 1
+    const best = Math.max(0, ...this.lanes.map(x => (x.streamed ? x.perRequest ?? 0 : 0)))
+    if (l.streamed && l.perRequest !== undefined && best > 0 && l.perRequest < best * SLOW_SHARE) return 1
     return l.window
   }
 
   hasRoom (i: number): boolean { return this.lane(i).inflight < this.allowed(i) }
 
-  /** Seconds source `i` is expected to take to deliver `bytes` more after what it owes (0 when unmeasured). */
+  /**
+   * Seconds source `i` is expected to take to deliver `bytes` more after what
+   * it owes: its latency (the quickest known while its own is unknown) plus
+   * the bytes over its throughput (nothing while that is unmeasured).
+   */
   expectedSeconds (i: number, bytes: number): number {
     const l = this.lane(i)
-    if (l.rate === undefined || l.rate <= 0) return 0
-    return (l.owed + bytes) / l.rate
+    const latency = l.latency ?? this.quickestLatency()
+    if (!l.streamed || l.rate === undefined || l.rate <= 0) return latency
+    return latency + (l.owed + bytes) / l.rate
+  }
+
+  private quickestLatency (): number {
+    let best: number | undefined
+    for (const l of this.lanes) if (l.latency !== undefined && (best === undefined || l.latency < best)) best = l.latency
+    return best ?? 0
   }
 
   /**
@@ -233,6 +277,9 @@ export class SourcePool {
     l.progress(bytes, this.clock.now())
   }
 
+  /** A block request to source `i` delivered `bytes` in `seconds` (measures its latency; throughput comes from ranges and streams). */
+  block (i: number, bytes: number, seconds: number): void { this.lane(i).block(bytes, seconds, this.clock.now()) }
+
   /** A request ended; `unused` is what it was expected to bring and did not. */
   end (i: number, unused: number): void { this.lane(i).end(unused, this.clock.now()) }
   failed (i: number, delivered: number, asked: number): void { this.lane(i).failed(delivered, asked) }
@@ -241,6 +288,8 @@ export class SourcePool {
   /** Largest response source `i` is expected to deliver whole (learned from cut-short answers), if any. */
   responseCap (i: number): number | undefined { return this.lane(i).responseCap }
   window (i: number): number { return this.lane(i).window }
-  rate (i: number): number | undefined { return this.lane(i).rate }
+  /** Measured bandwidth of source `i` (bytes/s; undefined until a range or CAR stream measured it). */
+  rate (i: number): number | undefined { const l = this.lane(i); return l.streamed ? l.rate : undefined }
+  latency (i: number): number | undefined { return this.lane(i).latency }
   inflight (i: number): number { return this.lane(i).inflight }
 }

@@ -3,7 +3,8 @@
  * migration from older versions. Validation names the first field at fault so a
  * broken file can be fixed by hand.
  */
-import { MODEL_KINDS, MODEL_SOURCES, type ModelEntry, type ModelKind, type ModelSource } from '@citrate-ipfs/contract'
+import type { ModelEntry, ModelKind, ModelSource } from '@citrate-ipfs/contract'
+import { MODEL_KINDS, MODEL_SOURCES } from '@citrate-ipfs/contract/plain'
 
 // An entry is what `ipfs_list_models` returns, so its shape is the wire contract's.
 export { MODEL_KINDS, MODEL_SOURCES, type ModelEntry, type ModelKind, type ModelSource }
