@@ -188,10 +188,13 @@ export class SourceRequestError extends CitrateError {
   readonly permanent: boolean
   /** The rest the source asked for with `Retry-After` on a 429/503, ms (net/classify.ts retryAfterMs). */
   readonly retryAfterMs: number | undefined
-  constructor (message: string, permanent: boolean, options?: ErrorOptions & { retryAfterMs?: number }) {
+  /** The connection was reset or closed under the request: flakiness, not a sign of asking too much. */
+  readonly connectionLost: boolean
+  constructor (message: string, permanent: boolean, options?: ErrorOptions & { retryAfterMs?: number, connectionLost?: boolean }) {
     super('SOURCE_FAILED', message, options)
     this.permanent = permanent
     this.retryAfterMs = options?.retryAfterMs
+    this.connectionLost = options?.connectionLost ?? false
   }
 }
 

@@ -123,4 +123,13 @@ describe('source pool', () => {
     for (let round = 0; round < 10; round++) run(pool, clock, 0, 60e6, SAMPLE_MS, pool.window(0))
     assert.equal(pool.window(0), 2, `flat after the ramp: the window stays where it was (${pool.window(0)})`)
   })
+  test('a lost connection (reset, closed) does not cut the window; a failure with nothing delivered otherwise halves it', () => {
+    const { pool } = fakePool([8])
+    assert.equal(pool.window(0), 2)
+    const wide = new SourcePool([8], { now: () => 0 }, [8])
+    for (let k = 0; k < 4; k++) wide.failed(0, 0, 0, true)
+    assert.equal(wide.window(0), 8, 'four resets of block requests: still 8')
+    wide.failed(0, 0, 0, false)
+    assert.equal(wide.window(0), 4, 'a 503 or a stall: halved')
+  })
 })

@@ -229,7 +229,7 @@ export class BlockFetcher {
       } catch (err) {
         if (signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
         if (!(err instanceof SourceRequestError)) throw err
-        this.pool.failed(state.index, 0, 0)
+        this.pool.failed(state.index, 0, 0, err.connectionLost)
         this.failed(state, attempt, err, cid)
       } finally {
         this.end(state, Math.max(0, BLOCK_BYTES_GUESS - got))
@@ -265,7 +265,7 @@ export class BlockFetcher {
     } catch (err) {
       if (signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
       if (!(err instanceof SourceRequestError)) throw err
-      this.pool.failed(state.index, 0, 0)
+      this.pool.failed(state.index, got, asked, err.connectionLost)
       this.failed(state, attempt, err, cid)
       return 'failed'
     } finally {
@@ -329,7 +329,7 @@ export class BlockFetcher {
       this.pool.succeeded(state.index, asked)
       return { outcome: 'complete', source: source.name }
     }
-    if (thrown instanceof SourceRequestError) this.pool.failed(state.index, got, asked)
+    if (thrown instanceof SourceRequestError) this.pool.failed(state.index, got, asked, thrown.connectionLost)
     if (signal.aborted || thrown instanceof AbortedError) throw new AbortedError('pull')
     if (thrown instanceof RangeUnsupportedError) {
       state.ranges = false

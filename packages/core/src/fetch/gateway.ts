@@ -10,7 +10,7 @@
 import { CID } from 'multiformats/cid'
 import { AbortedError, BlockVerificationError, CitrateError, SourceNotAnsweringError, UnsupportedContentError } from '../errors.ts'
 import { readCarBlocks } from './car.ts'
-import { classifyCondition, classifyError, classifyStatus, retryAfterMs } from '../net/classify.ts'
+import { classifyCondition, classifyError, classifyStatus, isConnectionLoss, retryAfterMs } from '../net/classify.ts'
 import type { HealthPolicy } from '../net/health.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import { stallGuard, type StallGuard, type StallWatchdog } from '../net/watchdog.ts'
@@ -189,7 +189,7 @@ export class GatewaySource implements BlockSource {
     if (guard.stalled) return sourceFailure(guard.watchdog.describe(), classifyCondition('stalled'))
     if (err instanceof CitrateError) return err
     const { class: kind, detail } = classifyError(err)
-    return sourceFailure(`request failed (${detail})`, kind, { cause: err })
+    return sourceFailure(`request failed (${detail})`, kind, { cause: err, connectionLost: isConnectionLoss(detail) })
   }
 }
 

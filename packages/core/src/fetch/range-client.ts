@@ -26,7 +26,7 @@
 import { connect, isIP, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions, type SecureContextOptions } from 'node:tls'
 import { AbortedError, RangeUnsupportedError, SourceNotAnsweringError } from '../errors.ts'
-import { classifyCondition, classifyError, classifyStatus, retryAfterMs } from '../net/classify.ts'
+import { classifyCondition, classifyError, classifyStatus, isConnectionLoss, retryAfterMs } from '../net/classify.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import { StallWatchdog } from '../net/watchdog.ts'
 import { Connection, type ConnectionPool } from './connections.ts'
@@ -189,16 +189,16 @@ export class RangeRequest {
       onError: (err) => {
         const { class: kind, detail } = classifyError(err)
         if (err.code === 'ECONNREFUSED') { this.fail(new SourceNotAnsweringError(`not answering: request failed (${detail})`, { cause: err })); return }
-        this.fail(sourceFailure(`request failed (${detail})`, kind, { cause: err }))
+        this.fail(sourceFailure(`request failed (${detail})`, kind, { cause: err, connectionLost: isConnectionLoss(detail) }))
       },
       // The end may come while we are paused with the last bytes waiting in
       // scratch (TLS reads ahead): only bytes never received make it short.
       onEnd: () => {
-        if (this.inHeader) this.fail(sourceFailure('connection closed before a response', classifyCondition('cut-short')))
-        else if (this.unreceived > 0) this.fail(sourceFailure(`byte range ${opts.from}-${opts.to - 1} ended ${this.unreceived} bytes short`, classifyCondition('cut-short')))
+        if (this.inHeader) this.fail(sourceFailure('connection closed before a response', classifyCondition('cut-short'), { connectionLost: true }))
+        else if (this.unreceived > 0) this.fail(sourceFailure(`byte range ${opts.from}-${opts.to - 1} ended ${this.unreceived} bytes short`, classifyCondition('cut-short'), { connectionLost: true }))
       },
       onClose: () => {
-        if (this.inHeader || this.unreceived > 0) this.fail(sourceFailure('connection closed', classifyCondition('cut-short')))
+        if (this.inHeader || this.unreceived > 0) this.fail(sourceFailure('connection closed', classifyCondition('cut-short'), { connectionLost: true }))
       }
     })
     if (kept !== undefined) {

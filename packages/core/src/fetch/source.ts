@@ -55,6 +55,6 @@ export interface BlockSource {
 
 
 /** A SourceRequestError of the class classify.ts gave. */
-export function sourceFailure (message: string, kind: FailureClass, options?: ErrorOptions & { retryAfterMs?: number }): SourceRequestError {
+export function sourceFailure (message: string, kind: FailureClass, options?: ErrorOptions & { retryAfterMs?: number, connectionLost?: boolean }): SourceRequestError {
   return new SourceRequestError(message, kind === 'permanent', options)
 }

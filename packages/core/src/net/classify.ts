@@ -112,6 +112,17 @@ const PERMANENT_CODES = new Set([
 /** OpenSSL's verification codes (CERT_HAS_EXPIRED, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_VERIFY_LEAF_SIGNATURE, …). */
 const CERTIFICATE_CODE = /CERT|UNABLE_TO_(GET|VERIFY|DECRYPT)_/
 
+/**
+ * Codes of a connection that was there and went away under a request (reset,
+ * broken pipe, closed): a flaky link or server, not a sign of asking too
+ * much, so the source's window is not cut for it (source-pool.ts).
+ */
+const CONNECTION_LOSS_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ENETRESET', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
+
+export function isConnectionLoss (code: string): boolean {
+  return CONNECTION_LOSS_CODES.has(code)
+}
+
 /** Classifies a socket/DNS/TLS/undici error code; unknown codes are transient (see the module note). */
 export function classifyErrorCode (code: string): FailureClass {
   if (TRANSIENT_CODES.has(code)) return 'transient'
