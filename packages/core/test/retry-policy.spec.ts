@@ -116,6 +116,12 @@ describe('classifier: the table of what retries', () => {
     assert.equal(classifyError(new TypeError('fetch failed')).class, T)
     assert.equal(classifyError(new BlockVerificationError('bafy', 'aa', 'bb')).class, P)
   })
+
+  test('a port fetch() refuses to dial (its bad-ports list) is permanent: asking again never helps', async () => {
+    const err = await fetch('http://127.0.0.1:9/').then(() => undefined, (e: unknown) => e)
+    assert.ok(err instanceof Error, 'fetch of port 9 was refused')
+    assert.equal(classifyError(err).class, P, String((err as { cause?: unknown }).cause))
+  })
 })
 
 describe('backoff: full jitter, exponential, capped', () => {

@@ -165,6 +165,16 @@ export class BlockFetcher {
     }
   }
 
+  /**
+   * Range sources still answering: not dropped, ranges not refused, and not
+   * set aside for giving no answer (SET_ASIDE_MS). A pull whose other sources
+   * never answered reads like a single-source one (walk/context.ts retune).
+   */
+  get answeringRangeSources (): number {
+    const now = Date.now()
+    return this.states.filter(s => !s.health.dropped && s.ranges && !(s.notAnswering > 0 && s.health.coolingDown(now))).length
+  }
+
   /** Sources that may still be asked for byte ranges (not dropped, ranges not refused). */
   get rangeSources (): number {
     return this.states.filter(s => !s.health.dropped && s.ranges).length

@@ -176,7 +176,10 @@ export function classifyError (err: unknown): ClassifiedError {
   const code = err instanceof CitrateError ? errorCode(err.cause) : errorCode(err)
   if (code != null) return { class: classifyErrorCode(code), detail: code }
   // No code at all: a timeout (`TimeoutError`), an undici message, something new; see the module note.
-  return { class: 'transient', detail: messageOf(err) }
+  const message = messageOf(err)
+  // fetch() refuses the ports of its "bad ports" list (e.g. 9, 25, 6000) before dialling: asking again never helps.
+  if (message === 'bad port') return { class: 'permanent', detail: 'bad port: fetch() refuses to connect to this port' }
+  return { class: 'transient', detail: message }
 }
 
 /** The first `code` string on the error or down its `cause`/`errors` chain (undici nests the socket's error). */

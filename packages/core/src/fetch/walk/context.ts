@@ -1,5 +1,6 @@
 /** What every task handler of one walk shares, passed to each handler instead of closures. */
 import PQueue from 'p-queue'
+import { logger } from '../../log.ts'
 import type { CID } from 'multiformats/cid'
 import { AbortedError, SizeLimitError } from '../../errors.ts'
 import { isLeaf } from '../../ipld/dag-index.ts'
@@ -13,6 +14,8 @@ import { FileWriter } from './file-writer.ts'
 import { LeafPlaces, type LeafPlace } from './leaf-places.ts'
 import { Tail } from './tail.ts'
 import type { Position, Task } from './tasks.ts'
+
+const log = logger('fetch')
 
 export interface WalkOptions {
   root: CID
@@ -89,6 +92,8 @@ export class WalkContext {
    */
   private readonly nodes = new Map<string, Promise<{ bytes: Uint8Array, cached: boolean }>>()
   readonly tail: Tail
+  /** Answering range sources the read slots were last sized for (retune). */
+  private tunedFor: number
   /** Declared size of each file read in byte ranges, by root CID (one entry per such file), for pieceBytes. */
   private readonly fileSizes = new Map<string, number>()
 
@@ -99,12 +104,30 @@ export class WalkContext {
     this.signal = opts.signal
     this.writer = new FileWriter(opts.fsync !== false)
     this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? (opts.fetcher.rangeSources <= 1 ? SINGLE_SOURCE_STREAMS : DEFAULT_STREAMS)) })
+    this.tunedFor = opts.fetcher.rangeSources
     // Pieces (byte-range tasks) are counted until they start reading: the tail acts only once none waits.
     this.push = (tasks) => {
       for (const t of tasks) if (t.t === 'leaves' && t.hedgeOf == null) this.tail.unstarted++
       push(tasks)
     }
     this.tail = new Tail(opts.fetcher, this.push)
+  }
+
+  /**
+   * Read slots for the sources still answering (unless the caller fixed
+   * them): a pull whose second source is set aside for giving no answer (a
+   * fallback gateway that is down, as on an air-gapped machine) reads with a
+   * single source's slots again, and back once it answers. Measured on a
+   * 1 GiB pull from the local daemon with an unreachable fallback: 16 slots
+   * held 159–172 MiB RSS and 4.8–5.6 CPU s, daemon-only 123–126 MiB, 4.3–4.6 s.
+   */
+  retune (): void {
+    if (this.opts.streams != null) return
+    const n = this.fetcher.answeringRangeSources
+    if ((n <= 1) === (this.tunedFor <= 1)) return
+    this.tunedFor = n
+    this.streams.concurrency = n <= 1 ? SINGLE_SOURCE_STREAMS : DEFAULT_STREAMS
+    log('%d source(s) answering: %d read slots', n, this.streams.concurrency)
   }
 
   /**

@@ -109,6 +109,7 @@ async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Positi
   const last = leaves[leaves.length - 1] as Position
   await ctx.opts.gate()
   if (signal.aborted) throw new AbortedError('pull')
+  ctx.retune()
   const read = await ctx.streams.add(async (): Promise<{ sink: LeafSink, outcome?: RangeOutcome, thrown?: unknown }> => {
     if (signal.aborted) throw new AbortedError('pull')
     // The leaf buffers are taken only with a slot: `streams` reads hold them, never every queued run.
