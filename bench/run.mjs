@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark on a >= 1 GiB file against the pinned test
 // kubo, printed side by side and appended (with machine and date) to BENCHMARKS.md.
-//   node bench/run.mjs [--size-mib N] [--wan-size-mib N] [--only add|pull|wan] [--no-record]
+//   node bench/run.mjs [--size-mib N] [--wan-size-mib N] [--wan-large-mib N] [--only add|pull|wan] [--no-record]
 import { appendFile, readFile } from 'node:fs/promises'
 import { cpus, freemem, totalmem, release, platform, arch } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -27,7 +27,7 @@ if (only == null || only === 'pull') {
 }
 if (only == null || only === 'wan') {
   const { benchWan, wanMarkdown } = await import('./wan.mjs')
-  const r = await benchWan({ sizeMiB: Number(opt('--wan-size-mib') ?? 256), cpuSizeMiB: sizeMiB, log })
+  const r = await benchWan({ sizeMiB: Number(opt('--wan-size-mib') ?? 256), largeMiB: Number(opt('--wan-large-mib') ?? 1024), cpuSizeMiB: sizeMiB, log })
   sections.push(wanMarkdown(r))
 }
 

@@ -42,7 +42,7 @@ export interface RetrieveOptions {
   rangeBytes: number
   /** Walk tasks at once (block requests among them), all sources together; default 16 with several sources, 8 with one. */
   concurrency?: number
-  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12 with several range sources, 4 with one. */
+  /** Byte-range reads at once across all sources (each holds about 1 MiB of leaf buffers); default 16 with several range sources, 4 with one. */
   streams?: number
   /** fdatasync the content before returning; default true. */
   fsync?: boolean

@@ -35,7 +35,7 @@ export interface WalkOptions {
   isPaused: () => boolean
   /** Bytes per range request, byte range or CAR (0 disables both: one raw-block request per block). */
   rangeBytes: number
-  /** Byte-range reads at once across all sources (each holds about 2 MiB of leaf buffers); default 12. */
+  /** Byte-range reads at once across all sources (each holds about 1 MiB of leaf buffers); default 16 with several range sources, 4 with one. */
   streams?: number
   /** fdatasync as we go and before returning (default true). */
   fsync?: boolean
@@ -48,8 +48,9 @@ const SPARE_BUFFER_BYTES = 8 * 1024 * 1024
  * window to fill (a daemon's 16 is rarely reached before its throughput stops
  * growing; the WAN bench's three gateways need 3 + 4 + 4 at their
  * per-connection caps, and with 12 the fast one's probes left the slow one 2),
- * few enough that their leaf buffers (about 2 MiB each: 32 MiB) keep a pull
- * under 150 MB RSS (the WAN bench's 256 MiB pull peaked at 137–138 MB).
+ * few enough that their leaf buffers (about 1 MiB each: 16 MiB) keep a pull
+ * under 150 MB RSS (the WAN bench's 1 GiB pull peaked at 130 MiB; with 2 MiB
+ * per read it grew to 152 MiB).
  */
 export const DEFAULT_STREAMS = 16
 /**

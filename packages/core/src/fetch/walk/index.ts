@@ -19,11 +19,11 @@
  *
  * Memory bound: at most `concurrency` (default 16 with several sources, 8
  * with one) blocks (≤ 2 MiB each) are held at once; byte-range reads add
- * `streams` (default 12 with several range sources, 4 with one; shared by ALL
- * sources, whatever their windows) × about 2 MiB of leaf buffers (at least 3
+ * `streams` (default 16 with several answering range sources, 4 with one;
+ * shared by ALL sources, whatever their windows) × about 1 MiB of leaf buffers (at least 3
  * leaves each, taken only once a read holds one of the `streams` slots; a
  * hedge is one more read of the same bound) and a pool of ≤ 8 MiB of spare
- * ones: ≈ 32 MiB of buffers with the defaults, a pull stays < 150 MB RSS; each CAR stream adds its ≤ 8 leaf writes in
+ * ones: ≈ 24 MiB of buffers with the defaults, a pull stays < 150 MB RSS; each CAR stream adds its ≤ 8 leaf writes in
  * flight (≤ 2 MiB each); plus the stack of pending tasks, which depth-first
  * order keeps at about depth × links-per-node for a file (≈ 3 × 174 for a
  * 20 GB kubo file), plus, for directories, one pending entry per
