@@ -43,6 +43,9 @@ import { handleLeaves } from './tasks/leaves.ts'
 import { handlePart } from './tasks/part.ts'
 import { handleRange } from './tasks/range.ts'
 import { handleShard } from './tasks/shard.ts'
+import { logger } from '../../log.ts'
+
+const log = logger('fetch')
 
 export type { WalkOptions } from './context.ts'
 
@@ -78,7 +81,9 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     ctx.files.push(...dup.copied)
     linked = dup.linked
     // Durability before commit: everything written must be on disk before it is moved into place.
+    const syncStart = Date.now()
     await ctx.writer.syncAll(ctx.files)
+    log('walk done; final fdatasync of %d file(s) took %d ms', ctx.files.length, Date.now() - syncStart)
   } finally {
     ctx.tail.stop()
     await ctx.writer.closeAll()
