@@ -171,8 +171,17 @@ export class BlockFetcher {
    * never answered reads like a single-source one (walk/context.ts retune).
    */
   get answeringRangeSources (): number {
+    return this.answering().length
+  }
+
+  /** Requests the answering range sources may have in flight together now (their windows, source-pool.ts allowed). */
+  get answeringWindows (): number {
+    return this.answering().reduce((n, s) => n + this.pool.allowed(s.index), 0)
+  }
+
+  private answering (): SourceState[] {
     const now = Date.now()
-    return this.states.filter(s => !s.health.dropped && s.ranges && !(s.notAnswering > 0 && s.health.coolingDown(now))).length
+    return this.states.filter(s => !s.health.dropped && s.ranges && !(s.notAnswering > 0 && s.health.coolingDown(now)))
   }
 
   /** Sources that may still be asked for byte ranges (not dropped, ranges not refused). */

@@ -53,6 +53,8 @@ const SPARE_BUFFER_BYTES = 8 * 1024 * 1024
  * per read it grew to 152 MiB).
  */
 export const DEFAULT_STREAMS = 16
+/** The most read slots several sources' windows may open (retune): 24 MiB of leaf buffers. */
+export const MAX_STREAMS = 24
 /**
  * With one range source (the local daemon, typically) a pull is CPU-bound on
  * 2 cores and 4 reads keep it busy; the bench's 1 GiB local pull peaked at
@@ -93,8 +95,6 @@ export class WalkContext {
    */
   private readonly nodes = new Map<string, Promise<{ bytes: Uint8Array, cached: boolean }>>()
   readonly tail: Tail
-  /** Answering range sources the read slots were last sized for (retune). */
-  private tunedFor: number
   /** Declared size of each file read in byte ranges, by root CID (one entry per such file), for pieceBytes. */
   private readonly fileSizes = new Map<string, number>()
 
@@ -105,7 +105,6 @@ export class WalkContext {
     this.signal = opts.signal
     this.writer = new FileWriter(opts.fsync !== false)
     this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? (opts.fetcher.rangeSources <= 1 ? SINGLE_SOURCE_STREAMS : DEFAULT_STREAMS)) })
-    this.tunedFor = opts.fetcher.rangeSources
     // Pieces (byte-range tasks) are counted until they start reading: the tail acts only once none waits.
     this.push = (tasks) => {
       for (const t of tasks) if (t.t === 'leaves' && t.hedgeOf == null) this.tail.unstarted++
@@ -116,19 +115,24 @@ export class WalkContext {
 
   /**
    * Read slots for the sources still answering (unless the caller fixed
-   * them): a pull whose second source is set aside for giving no answer (a
-   * fallback gateway that is down, as on an air-gapped machine) reads with a
-   * single source's slots again, and back once it answers. Measured on a
-   * 1 GiB pull from the local daemon with an unreachable fallback: 16 slots
-   * held 159–172 MiB RSS and 4.8–5.6 CPU s, daemon-only 123–126 MiB, 4.3–4.6 s.
+   * them). With several: their windows together, within DEFAULT_STREAMS and
+   * MAX_STREAMS, so a source with room never waits for a slot another's
+   * grown window holds (16 fixed slots, a 60 and a 40 MB/s gateway at 8
+   * each, and a third with room for 4 got 3 MB/s of its 20 for the last 6 s
+   * of a 1 GiB pull). With one (a pull whose second source is set aside for
+   * giving no answer: a fallback gateway that is down, as on an air-gapped
+   * machine) a single source's slots again, and back once it answers.
+   * Measured on a 1 GiB pull from the local daemon with an unreachable
+   * fallback: 16 slots held 159–172 MiB RSS and 4.8–5.6 CPU s, 4 slots
+   * 123–126 MiB, 4.3–4.6 s.
    */
   retune (): void {
     if (this.opts.streams != null) return
     const n = this.fetcher.answeringRangeSources
-    if ((n <= 1) === (this.tunedFor <= 1)) return
-    this.tunedFor = n
-    this.streams.concurrency = n <= 1 ? SINGLE_SOURCE_STREAMS : DEFAULT_STREAMS
-    log('%d source(s) answering: %d read slots', n, this.streams.concurrency)
+    const want = n <= 1 ? SINGLE_SOURCE_STREAMS : Math.min(MAX_STREAMS, Math.max(DEFAULT_STREAMS, this.fetcher.answeringWindows))
+    if (want === this.streams.concurrency) return
+    if ((n <= 1) !== (this.streams.concurrency === SINGLE_SOURCE_STREAMS)) log('%d source(s) answering: %d read slots', n, want)
+    this.streams.concurrency = want
   }
 
   /**
