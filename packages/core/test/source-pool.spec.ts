@@ -132,4 +132,16 @@ describe('source pool', () => {
     wide.failed(0, 0, 0, false)
     assert.equal(wide.window(0), 4, 'a 503 or a stall: halved')
   })
+  test('a source passed over is judged by its capacity (per request × window), not by the little it was given', () => {
+    const clock = { t: 1_000_000 }
+    const pool = new SourcePool([8, 4], { now: () => clock.t }, [4, 4])
+    run(pool, clock, 0, 40e6, 2000, 4)
+    run(pool, clock, 1, 20e6, 2000, 4)
+    // Then it got one request at a time: 5 MB/s in total, still 5 MB/s per request.
+    run(pool, clock, 1, 5e6, 3000, 1)
+    assert.ok((pool.rate(1) as number) < 10e6, 'its recent total fell')
+    for (let k = 0; k < 3; k++) pool.begin(0, 8 * MiB)
+    // Source 0 owes 24 MiB: (24 + 8) / 40 = 0.84 s; source 1 with room for 4 at 5 MB/s each: 8 / 20 = 0.42 s.
+    assert.equal(pool.choose([0, 1], 8 * MiB), 1)
+  })
 })
