@@ -144,4 +144,20 @@ describe('source pool', () => {
     // Source 0 owes 24 MiB: (24 + 8) / 40 = 0.84 s; source 1 with room for 4 at 5 MB/s each: 8 / 20 = 0.42 s.
     assert.equal(pool.choose([0, 1], 8 * MiB), 1)
   })
+  test('in the bulk of a pull (fill) the least-used window is filled first; otherwise the soonest finish wins', () => {
+    const clock = { t: 1_000_000 }
+    const pool = new SourcePool([4, 4], { now: () => clock.t }, [4, 4])
+    run(pool, clock, 0, 60e6, 2000, 4)
+    run(pool, clock, 1, 16e6, 2000, 4)
+    pool.begin(0, 8 * MiB)
+    pool.begin(1, 8 * MiB)
+    pool.begin(1, 8 * MiB)
+    // Source 0 (60 MB/s, 1 of 4 in use) would finish the piece first; source 1 (16 MB/s) has 2 of 4 in use.
+    assert.equal(pool.choose([0, 1], 8 * MiB), 0)
+    pool.begin(0, 8 * MiB)
+    pool.begin(0, 8 * MiB)
+    // Now 0 has 3 of 4 in use, 1 has 2 of 4: filling goes to 1, the soonest finish still to 0.
+    assert.equal(pool.choose([0, 1], 8 * MiB, true), 1)
+    assert.equal(pool.choose([0, 1], 8 * MiB), 0)
+  })
 })

@@ -62,7 +62,12 @@ export type RangeOutcome =
   | { outcome: 'failed', source: string }
 
 /** How a range read is placed: `avoid` a source (a hedge goes elsewhere); `wait` false gives up instead of waiting for room. */
-export interface RangeChoice { avoid?: string, wait?: boolean }
+export interface RangeChoice {
+  avoid?: string
+  wait?: boolean
+  /** Plenty of work is still queued: keep every source's window full (source-pool.ts choose) rather than finish this piece soonest. */
+  fill?: boolean
+}
 
 /** The tail of a pull, for tests and logs: reads split (work stealing) and reads hedged, and how hedges ended. */
 export interface TailStats { steals: number, hedges: number, hedgeWins: number }
@@ -303,8 +308,9 @@ export class BlockFetcher {
     if (signal.aborted) throw new AbortedError('pull')
     const wait = choice.wait ?? true
     // `avoid` is a preference when waiting (the only source left still reads), a rule for a hedge.
-    const state = await this.pick(signal, s => s.ranges && s.source.name !== choice.avoid, to - from, wait) ??
-      (wait && choice.avoid !== undefined ? await this.pick(signal, s => s.ranges, to - from) : undefined)
+    const fill = choice.fill ?? false
+    const state = await this.pick(signal, s => s.ranges && s.source.name !== choice.avoid, to - from, wait, fill) ??
+      (wait && choice.avoid !== undefined ? await this.pick(signal, s => s.ranges, to - from, true, fill) : undefined)
     if (state == null) return { outcome: 'unavailable' }
     const source = state.source
     const reserved = to - from
@@ -381,13 +387,13 @@ export class BlockFetcher {
    * room, or for the first cooldown to end, abortably (or, with `wait`
    * false, gives up). Undefined when no usable source is left.
    */
-  private async pick (signal: AbortSignal, usable: (s: SourceState) => boolean, bytes: number, wait = true): Promise<SourceState | undefined> {
+  private async pick (signal: AbortSignal, usable: (s: SourceState) => boolean, bytes: number, wait = true, fill = false): Promise<SourceState | undefined> {
     while (true) {
       const live = this.states.filter(s => !s.health.dropped && usable(s))
       if (live.length === 0) return undefined
       const now = Date.now()
       const ready = live.filter(s => !s.health.coolingDown(now))
-      const chosen = this.pool.choose(ready.map(s => s.index), bytes)
+      const chosen = this.pool.choose(ready.map(s => s.index), bytes, fill)
       if (chosen !== undefined) {
         // Reserved before anything awaits: concurrent picks see it in flight (end() releases it).
         this.pool.begin(chosen, bytes)

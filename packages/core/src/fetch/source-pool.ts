@@ -281,11 +281,22 @@ export class SourcePool {
   /**
    * Of `candidates` (source indexes that may be asked now), the one with room
    * expected to finish `bytes` soonest; ties (within 10%) to the earlier in
-   * order. Undefined when none has room.
+   * order. With `fill` (plenty of work still queued) only the sources whose
+   * windows are the least used compete: picking the soonest finish for each
+   * piece kept giving them to the fast sources, whose requests end often,
+   * and a slow one with room for 4 had 1–2 for most of a 1 GiB WAN pull (the
+   * tail, where the soonest finish matters, asks without `fill`). Undefined
+   * when none has room.
    */
-  choose (candidates: number[], bytes: number): number | undefined {
-    const open = candidates.filter(i => this.hasRoom(i))
+  choose (candidates: number[], bytes: number, fill = false): number | undefined {
+    let open = candidates.filter(i => this.hasRoom(i))
     if (open.length === 0) return undefined
+    if (fill) {
+      // Bulk of a pull: each source with room adds throughput, so the emptiest window (share of it in use) is filled first.
+      const use = (i: number): number => this.lane(i).inflight / this.allowed(i)
+      const least = Math.min(...open.map(use))
+      open = open.filter(i => use(i) <= least + 1e-9)
+    }
     const est = new Map(open.map(i => [i, this.expectedSeconds(i, bytes)]))
     const best = Math.min(...est.values())
     return open.sort((a, b) => a - b).find(i => (est.get(i) as number) <= best * TIE + 1e-9)

@@ -134,7 +134,9 @@ async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Positi
     const active = ctx.tail.add(task, sink)
     started()
     try {
-      return { sink, outcome: await ctx.fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink, { avoid: task.avoid, wait: hedgeOf == null }) }
+      // Pieces still queued for every source twice over: the bulk of the pull (fill every window); fewer: the tail.
+      const fill = ctx.tail.unstarted >= 2 * ctx.fetcher.rangeSources
+      return { sink, outcome: await ctx.fetcher.readRange(task.file, first.offset, last.offset + last.size, signal, sink, { avoid: task.avoid, wait: hedgeOf == null, fill }) }
     } catch (thrown) {
       return { sink, thrown }
     } finally {
