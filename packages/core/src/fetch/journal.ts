@@ -26,6 +26,8 @@ export class PullJournal {
   private log: FileHandle | undefined
   private pendingLines = ''
   private flushing: Promise<void> | undefined
+  /** The first failed journal write, thrown to the next caller (noteLeaf does not wait for its line). */
+  private failure: unknown
   /** Bytes of leaves already on disk when the pull (re)started. */
   resumedBytes = 0
 
@@ -76,6 +78,21 @@ export class PullJournal {
    * about again.
    */
   async markLeaf (rel: string, offset: number, size: number, cid: CID): Promise<void> {
+    this.noteLeaf(rel, offset, size, cid)
+    await this.flush()
+  }
+
+  /**
+   * markLeaf without waiting for the line: for the byte-range reads, whose
+   * next leaf need not wait for this one's line (it is written after the
+   * leaf's bytes either way, and a resume re-proves every line against the
+   * bytes on disk). Measured on 1 GiB from the local daemon: 3.8–3.9 CPU s
+   * and 3.7–3.9 s against 4.2–4.4 and 4.2–4.5 awaiting each line (4,096
+   * leaves, ~2 per write). A failed write is thrown by the next markLeaf,
+   * noteLeaf or flush; the walk flushes before it ends.
+   */
+  noteLeaf (rel: string, offset: number, size: number, cid: CID): void {
+    if (this.failure !== undefined) throw this.failure
     this.pendingLines += `${offset}\t${size}\t${cid.toString()}\t${rel}\n`
     this.flushing ??= (async () => {
       // Let the rest of this turn's leaves (one data write completes many) join the same write.
@@ -86,11 +103,18 @@ export class PullJournal {
           this.pendingLines = ''
           await this.log?.write(text)
         }
+      } catch (err) {
+        this.failure ??= err
       } finally {
         this.flushing = undefined
       }
     })()
-    await this.flushing
+  }
+
+  /** Until every line noted so far is written; throws a write's failure. */
+  async flush (): Promise<void> {
+    while (this.flushing !== undefined) await this.flushing
+    if (this.failure !== undefined) throw this.failure
   }
 
   async getBlock (cid: CID): Promise<Uint8Array | undefined> {
@@ -122,6 +146,7 @@ export class PullJournal {
   }
 
   async close (): Promise<void> {
+    await this.flush().catch(() => {})
     await this.log?.close()
     this.log = undefined
   }

@@ -76,6 +76,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     ctx.push([{ t: 'entry', cid: opts.root, path: opts.journal.contentPath, rel: '' }])
     ctx.tail.start()
     await scheduler.run()
+    await ctx.journal.flush()
     // Identical files in a folder were fetched once: the other names are linked to it now.
     const dup = await ctx.duplicates.materialize(d => { ctx.opts.onBytes(d.size, true) })
     ctx.files.push(...dup.copied)

@@ -119,7 +119,7 @@ async function readRun (ctx: WalkContext, task: TaskOf<'leaves'>, leaves: Positi
       shouldStop: ctx.opts.isPaused,
       store: async (leaf, data) => {
         await ctx.writer.write(task.path, data, leaf.offset)
-        await ctx.journal.markLeaf(task.rel, leaf.offset, leaf.size, leaf.cid)
+        ctx.journal.noteLeaf(task.rel, leaf.offset, leaf.size, leaf.cid)
         ctx.placed(leaf.cid, task.path, leaf.offset, leaf.size)
         ctx.opts.onBytes(leaf.size, false)
       }
