@@ -107,7 +107,7 @@ async function withChildCpu (fn) {
 }
 
 export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1024, cpuRounds = 3, log = (m) => process.stderr.write(m + '\n'), workDir = join(here, '.work') } = {}) {
-  const { loadConfig, DaemonManager } = await import(coreDist)
+  const { loadConfig, DaemonManager, pull: libraryPull } = await import(coreDist)
   const kubo = ensureKubo({ log })
   const wanproxy = ensureWanproxy({ log })
   const haveAria2 = ensureAria2c(log)
@@ -206,6 +206,28 @@ export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1
       log(`  flaky: citrate pull ${pf.ok ? `${pf.MBps.toFixed(1)} MB/s, peak RSS ${pf.peakRssMB.toFixed(0)} MB` : pf.error}`)
       large = { sizeMiB: largeMiB, aria2: a, pull: p, ariaFlaky: af, pullFlaky: pf }
     }
+    // The app's path: the service runs all the time and calls the library, so no pull pays a start-up.
+    // The same pull, in this (already running) process, through core's pull() with the same config.
+    const inProcess = async (id, what = { cid, bytes }) => {
+      await settle()
+      const dir = await gatewayHome(join(workDir, `wan-lib-${id}`), urls)
+      try {
+        const config = await loadConfig({ home: dir })
+        const t0 = process.hrtime.bigint()
+        const res = await libraryPull({ cid: what.cid, config, name: id })
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+        if ((await stat(res.path)).size !== what.bytes) throw new Error('pull produced a file of the wrong size')
+        return { ok: true, MBps: mbps(seconds, what.bytes) }
+      } catch (err) {
+        return { ok: false, error: err.message }
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    }
+    const lib = await inProcess('wan-lib')
+    log(`  library pull in a running process: ${lib.ok ? `${lib.MBps.toFixed(1)} MB/s` : lib.error}`)
+    const libLarge = largeCid != null ? await inProcess('wan-lib-large', { cid: largeCid, bytes: largeMiB * 1024 * 1024 }) : undefined
+    if (libLarge != null) log(`  ${largeMiB} MiB, library pull in a running process: ${libLarge.ok ? `${libLarge.MBps.toFixed(1)} MB/s` : libLarge.error}`)
     const proxyCpu = await cpuSecondsOf(wan.pid)
 
     // The CLI's own start-up (node, the module graph, commander): a fixed cost of every pull.
@@ -258,6 +280,8 @@ export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1
       pullFlaky,
       proxyCpu,
       large,
+      lib,
+      libLarge,
       startupSeconds: median(startup),
       cpu: {
         sizeMiB: cpuSizeMiB,
@@ -313,8 +337,10 @@ export function wanMarkdown (r) {
           ...(r.large.ariaFlaky != null ? [`| ${r.large.sizeMiB} MiB, flaky: aria2c -x8 -s8 | ${r.large.ariaFlaky.MBps.toFixed(1)} | ${x(r.large.ariaFlaky.MBps, r.sumCapsMBps)} | 1.00x | |`] : [])
         ]
       : []),
+    ...[[r.sizeMiB, r.lib], [r.large?.sizeMiB, r.libLarge]].filter(([, l]) => l != null).map(([size, l]) =>
+      `| ${size} MiB: library pull in a running process (the service's path: no start-up) | ${l.ok ? l.MBps.toFixed(1) : 'failed'} | ${l.ok ? x(l.MBps, r.sumCapsMBps) : ''} | ${l.ok ? x(l.MBps, size === r.sizeMiB ? ariaMBps : r.large?.aria2?.MBps) : ''} | ${l.ok ? 'same config; core\'s pull() in the bench process' : l.error} |`),
     '',
-    `Targets: pull >= 0.85x the sum of caps and >= 1.5x aria2c; flaky >= 0.7x the sum; peak RSS < 150 MB. Every pull row includes the CLI's start-up (\`citrate-ipfs --version\`: ${r.startupSeconds.toFixed(2)} s here, median of 3).`,
+    `Targets: pull >= 0.85x the sum of caps and >= 1.5x aria2c; flaky >= 0.7x the sum; peak RSS < 150 MB. Every CLI pull row includes the CLI's start-up (\`citrate-ipfs --version\`: ${r.startupSeconds.toFixed(2)} s here, median of 3).`,
     '',
     `| local CPU cost, ${(c.sizeMiB / 1024).toFixed(2)} GiB from the local daemon's gateway (median of ${c.rounds} rounds) | CPU s per GiB | notes |`,
     '|---|---|---|',
