@@ -15,7 +15,7 @@ import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { constants as fsConstants } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
-import lockfile from 'proper-lockfile'
+import { lockSafely } from '../util/lock.ts'
 import { ModelNotFoundError, RegistryCorruptError, RegistryLockError, RegistryVersionError, InvalidArgumentError } from '../errors.ts'
 import type { LoadedConfig } from '../config/load.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
@@ -132,11 +132,10 @@ export class ModelRegistry {
     let compromised: Error | undefined
     let release: () => Promise<void>
     try {
-      release = await lockfile.lock(this.file, {
-        realpath: false,
-        lockfilePath: `${this.file}.lock`,
-        stale: this.staleLockMs,
-        retries: { retries: Math.ceil(this.lockWaitMs / 50), factor: 1, minTimeout: 25, maxTimeout: 75, randomize: true },
+      release = await lockSafely(this.file, {
+        lockPath: `${this.file}.lock`,
+        staleMs: this.staleLockMs,
+        waitMs: this.lockWaitMs,
         onCompromised: (err) => { compromised = err }
       })
     } catch (err) {

@@ -1,0 +1,77 @@
+/**
+ * A cross-process lock (proper-lockfile: an mkdir'd lock folder whose mtime
+ * its holder refreshes) whose stale takeover has one winner.
+ *
+ * Hand-written around proper-lockfile rather than left to its `stale`
+ * option: proper-lockfile 4.1.2 reclaims a stale lock with rmdir + mkdir, so
+ * two waiters that find the same dead holder's lock can both remove it and
+ * both acquire — one after the other has already re-created it
+ * (moxystudio/node-proper-lockfile#121, open). Our registry's crash test
+ * lost a committed entry that way in 2 of 4 clean-clone CI runs (2026-12-02) once both
+ * writers of a round started within milliseconds of each other.
+ *
+ * Here proper-lockfile never reclaims (its `stale` is set beyond reach; its
+ * holder still refreshes the mtime every `staleMs / 2`); a waiter that finds
+ * the folder older than `staleMs` claims it by renaming it to a name of its
+ * own — a rename has one winner — and keeps it only if it is the very folder
+ * it judged stale (same inode). A fresh lock moved by a late claimer is put
+ * back at once; should someone have locked in that instant, the moved
+ * holder's next refresh fails and it reports its lock compromised (the
+ * registry then refuses to write: no lost update).
+ */
+import { rename, rm, stat } from 'node:fs/promises'
+import lockfile from 'proper-lockfile'
+
+/** Far beyond any wait: proper-lockfile's own stale reclaim never runs. */
+const NEVER_STALE_MS = 24 * 3600 * 1000
+
+export interface SafeLockOptions {
+  /** The lock folder (proper-lockfile's `lockfilePath`). */
+  lockPath: string
+  /** A lock not refreshed for this long is taken over (its holder died). */
+  staleMs: number
+  /** How long to keep trying before failing with the last ELOCKED. */
+  waitMs: number
+  onCompromised: (err: Error) => void
+}
+
+export async function lockSafely (file: string, opts: SafeLockOptions): Promise<() => Promise<void>> {
+  const deadline = Date.now() + opts.waitMs
+  while (true) {
+    try {
+      return await lockfile.lock(file, {
+        realpath: false,
+        lockfilePath: opts.lockPath,
+        stale: NEVER_STALE_MS,
+        update: Math.max(1000, Math.floor(opts.staleMs / 2)),
+        retries: 0,
+        onCompromised: opts.onCompromised
+      })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
+      await reclaimIfStale(opts.lockPath, opts.staleMs)
+      if (Date.now() >= deadline) throw err
+      await new Promise(resolve => setTimeout(resolve, 25 + Math.random() * 50))
+    }
+  }
+}
+
+/** Takes a stale lock folder out of the way, only the one judged stale; true when it did. */
+export async function reclaimIfStale (lockPath: string, staleMs: number): Promise<boolean> {
+  const seen = await stat(lockPath).catch(() => undefined)
+  if (seen == null || Date.now() - seen.mtimeMs < staleMs) return false
+  const claimed = `${lockPath}.reclaim-${process.pid}-${Math.random().toString(36).slice(2)}`
+  try {
+    await rename(lockPath, claimed)
+  } catch {
+    return false // someone else claimed it first (or it was released)
+  }
+  const moved = await stat(claimed).catch(() => undefined)
+  if (moved != null && moved.ino === seen.ino && moved.dev === seen.dev) {
+    await rm(claimed, { recursive: true, force: true })
+    return true
+  }
+  // A fresh lock, made after we judged the old one stale: give it back.
+  await rename(claimed, lockPath).catch(async () => { await rm(claimed, { recursive: true, force: true }) })
+  return false
+}
