@@ -17,12 +17,11 @@
  * 5 s) and then resumes from what the first one left.
  */
 import { mkdir, rm } from 'node:fs/promises'
-import lockfile from 'proper-lockfile'
 import type { CID } from 'multiformats/cid'
 import type { SourceFailure } from '../errors.ts'
 import { logger } from '../log.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
-import { sleep } from '../util/signals.ts'
+import { lockSafely } from '../util/lock.ts'
 import { BlockFetcher, type SourceReport, type TailStats } from './fetcher.ts'
 import { PullJournal } from './journal.ts'
 import { localBlocks } from './local-blocks.ts'
@@ -188,12 +187,6 @@ export class Retrieval {
 
 /** The per-root lock shared with other processes; waiting is abortable. */
 async function lockDir (dir: string, signal: AbortSignal, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
-  while (true) {
-    try {
-      return await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, realpath: false, stale: 5000, retries: 0, onCompromised })
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
-      await sleep(250, signal)
-    }
-  }
+  // A dead process's lock is taken over after 5 s by one waiter only (util/lock.ts).
+  return await lockSafely(dir, { lockPath: `${dir}.lock`, staleMs: 5000, retryMs: 250, signal, onCompromised })
 }

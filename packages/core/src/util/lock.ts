@@ -21,6 +21,7 @@
  */
 import { rename, rm, stat } from 'node:fs/promises'
 import lockfile from 'proper-lockfile'
+import { sleep } from './signals.ts'
 
 /** Far beyond any wait: proper-lockfile's own stale reclaim never runs. */
 const NEVER_STALE_MS = 24 * 3600 * 1000
@@ -30,13 +31,17 @@ export interface SafeLockOptions {
   lockPath: string
   /** A lock not refreshed for this long is taken over (its holder died). */
   staleMs: number
-  /** How long to keep trying before failing with the last ELOCKED. */
-  waitMs: number
+  /** How long to keep trying before failing with the last ELOCKED (default: as long as it takes). */
+  waitMs?: number
+  /** Pause between tries, ms (default 25–75, at random). */
+  retryMs?: number
+  /** Stops the wait (the sleep between tries rejects with its abort). */
+  signal?: AbortSignal
   onCompromised: (err: Error) => void
 }
 
 export async function lockSafely (file: string, opts: SafeLockOptions): Promise<() => Promise<void>> {
-  const deadline = Date.now() + opts.waitMs
+  const deadline = Date.now() + (opts.waitMs ?? Infinity)
   while (true) {
     try {
       return await lockfile.lock(file, {
@@ -49,9 +54,9 @@ export async function lockSafely (file: string, opts: SafeLockOptions): Promise<
       })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
-      await reclaimIfStale(opts.lockPath, opts.staleMs)
+      if (await reclaimIfStale(opts.lockPath, opts.staleMs)) continue
       if (Date.now() >= deadline) throw err
-      await new Promise(resolve => setTimeout(resolve, 25 + Math.random() * 50))
+      await sleep(opts.retryMs ?? 25 + Math.random() * 50, opts.signal)
     }
   }
 }
