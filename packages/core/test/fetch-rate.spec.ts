@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { GatewaySource, startPull, type DownloadProgress, type PullEvent } from '../src/index.ts'
+import { GatewaySource, startPull, type DownloadProgress, type PullEvent, type PullHandle } from '../src/index.ts'
 import { chachaBytes } from './helpers/content.ts'
 import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
 import { startThrottleProxy, type Fault, type ThrottleProxy } from './helpers/throttle-proxy.ts'
@@ -40,6 +40,23 @@ async function proxy (fault?: (n: number) => Fault): Promise<ThrottleProxy> {
 
 interface Sample { at: number, p: DownloadProgress }
 
+/** A pull of `cid` from `sources` under a cap of `mbps`, its progress sampled every 100 ms (ms since its start). */
+function sampledPull (cid: string, sources: GatewaySource[], mbps: number): { handle: PullHandle, samples: Sample[], started: number } {
+  const samples: Sample[] = []
+  const started = Date.now()
+  const handle = startPull({
+    cid,
+    config: h.config,
+    name: `rate-${run++}`,
+    sources,
+    maxDownloadMbps: mbps,
+    fsync: false,
+    progressIntervalMs: 100,
+    onProgress: (e: PullEvent) => { if (e.type === 'citrate:pull:progress') samples.push({ at: Date.now() - started, p: e.progress }) }
+  })
+  return { handle, samples, started }
+}
+
 /** downloaded_bytes at time `t` (ms since the pull started), interpolated between the samples around it. */
 function bytesAt (samples: Sample[], t: number): number {
   const after = samples.findIndex(s => s.at >= t)
@@ -55,18 +72,7 @@ describe('bandwidth cap and per-source progress', () => {
     const data = chachaBytes('rate-cap', 64 * 1024 * 1024)
     const cid = await add(data)
     const [a, b] = [await proxy(), await proxy()]
-    const samples: Sample[] = []
-    const started = Date.now()
-    const handle = startPull({
-      cid,
-      config: h.config,
-      name: `rate-${run++}`,
-      sources: [new GatewaySource(a.url), new GatewaySource(b.url)],
-      maxDownloadMbps: 4,
-      fsync: false,
-      progressIntervalMs: 100,
-      onProgress: (e: PullEvent) => { if (e.type === 'citrate:pull:progress') samples.push({ at: Date.now() - started, p: e.progress }) }
-    })
+    const { handle, samples, started } = sampledPull(cid, [new GatewaySource(a.url), new GatewaySource(b.url)], 4)
     assert.equal(handle.rateLimit, 4)
     // Lift the cap at t=12.5 s: the remaining ~17 MB then go at the loopback's speed.
     let liftedAt = 0
@@ -115,18 +121,7 @@ describe('bandwidth cap and per-source progress', () => {
     const data = chachaBytes('rate-lower', 24 * 1024 * 1024)
     const cid = await add(data)
     const gw = await proxy()
-    const samples: Sample[] = []
-    const started = Date.now()
-    const handle = startPull({
-      cid,
-      config: h.config,
-      name: `rate-${run++}`,
-      sources: [new GatewaySource(gw.url)],
-      maxDownloadMbps: 8,
-      fsync: false,
-      progressIntervalMs: 100,
-      onProgress: (e: PullEvent) => { if (e.type === 'citrate:pull:progress') samples.push({ at: Date.now() - started, p: e.progress }) }
-    })
+    const { handle, samples } = sampledPull(cid, [new GatewaySource(gw.url)], 8)
     setTimeout(() => { handle.setRateLimit(2) }, 1000)
     const res = await handle.result
     // 8 MB/s for 1 s, then 2 MB/s: ~(25 − 8) / 2 ≈ 8.5 s more; at 8 MB/s it would have taken ~3 s in all.

@@ -206,9 +206,13 @@ export class BlockFetcher {
     return chosen === undefined ? undefined : this.states[chosen]?.source.name
   }
 
+  private stateOf (name: string | undefined): SourceState | undefined {
+    return this.states.find(x => x.source.name === name)
+  }
+
   /** Throughput per request of source `name` (bytes/s) were it to carry `extra` more requests; undefined while unmeasured. */
   perRequestRateOf (name: string | undefined, extra = 0): number | undefined {
-    const s = this.states.find(x => x.source.name === name)
+    const s = this.stateOf(name)
     if (s == null) return undefined
     const rate = this.pool.rate(s.index)
     return rate === undefined ? undefined : rate / Math.max(1, this.pool.inflight(s.index) + extra)
@@ -216,13 +220,13 @@ export class BlockFetcher {
 
   /** Measured latency of source `name` (seconds per block request), undefined until known. */
   latencyOf (name: string | undefined): number | undefined {
-    const s = this.states.find(x => x.source.name === name)
+    const s = this.stateOf(name)
     return s == null ? undefined : this.pool.latency(s.index)
   }
 
   /** Seconds source `name` is expected to take for `bytes` more (0 while unmeasured). */
   expectedSeconds (name: string | undefined, bytes: number): number {
-    const s = this.states.find(x => x.source.name === name)
+    const s = this.stateOf(name)
     return s == null ? 0 : this.pool.expectedSeconds(s.index, bytes)
   }
 
@@ -372,7 +376,7 @@ export class BlockFetcher {
 
   /** A source proved to have sent wrong bytes: dropped for the rest of the pull. */
   blame (sourceName: string, reason: string, cid: CID): void {
-    const state = this.states.find(s => s.source.name === sourceName)
+    const state = this.stateOf(sourceName)
     if (state == null) return
     const full = `${reason} (block ${cid.toString()})`
     if (!state.health.drop(full)) return
