@@ -68,6 +68,9 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
       } else if (e.type === 'citrate:pull:source-failed' && e.dropped) {
         bar.done()
         ctx.out.warn(`source ${e.source} dropped: ${e.reason}`)
+      } else if (e.type === 'citrate:pull:waiting') {
+        bar.done()
+        ctx.out.stderr.write(`${e.reason}…\n`)
       } else if (e.type === 'citrate:pull:resumed') {
         bar.done()
         ctx.out.stderr.write(`resuming: ${formatBytes(e.bytes)} already verified on disk\n`)
