@@ -92,6 +92,11 @@ command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
   // Loaded when run: the service and its schema validator are half the CLI's start-up, and only `serve` needs them.
   .action(actionWithOptions(async (ctx: Context, opts: { port: string, open?: boolean }) => { await (await import('./commands/serve.ts')).serveCommand(ctx, opts) }))
 
+command(program, 'login', 'print a new one-time login URL for the running service (the UI in a browser)')
+  .addOption(new Option('--port <n>', "the service's port").default('5050'))
+  .option('--open', 'open it in a browser')
+  .action(actionWithOptions(async (ctx: Context, opts: { port: string, open?: boolean }) => { await (await import('./commands/login.ts')).loginCommand(ctx, opts) }))
+
 // -- commands from other areas register below (pull, add, models, pins, …) --
 
 // pull (issue 3)
