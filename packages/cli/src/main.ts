@@ -141,17 +141,18 @@ command(program, 'unpin <cid>', 'remove a pin (content used by registry models n
   .action(actionWithOptions(unpinCommand))
 command(program, 'pins', 'list pins with their names and the registry models they back').action(action(pinsCommand))
 command(program, 'gc', 'free unpinned blocks in kubo and stale partial downloads')
-  .option('--dry-run', 'only report stale partial files; run no kubo gc')
+  .option('--dry-run', 'report what gc would free (kubo blocks and bytes, stale partial downloads); remove nothing')
   .action(actionWithOptions(gcCommand))
 
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')
   // Before parsing, so option handling itself can be traced; core's loggers write to stderr, never into --json output.
   if (argv.includes('--verbose')) enableLogging('citrate:*')
-  program.configureOutput({
-    writeErr: (s) => { if (!json) process.stderr.write(s) },
-    outputError: () => {}
-  })
+  // On every command (subcommands copy a parent's settings only when created): commander's own
+  // error line is dropped, ours (one line, or the JSON error with --json) is the only one.
+  const quiet = { writeErr: (s: string) => { if (!json) process.stderr.write(s) }, outputError: () => {} }
+  const configure = (c: Command): void => { c.configureOutput(quiet); for (const sub of c.commands) configure(sub) }
+  configure(program)
   try {
     await program.parseAsync(argv)
     return 0
