@@ -132,7 +132,8 @@ command(program, 'add <path>', 'publish a file or folder: the same CID as `ipfs 
   .option('--car <file>', 'write the blocks to a CAR file (no daemon needed)')
   .action(actionWithOptions(addCommand))
 
-command(program, 'pin <cid>', 'pin content in kubo, fetching what is missing (pin_timeout_seconds)')
+command(program, 'pin [cid]', 'pin content in kubo, fetching what is missing (pin_timeout_seconds)')
+  .option('--registered', 'pin the registered models auto_pin could not pin (the daemon was not running), from their bytes on disk')
   .option('--timeout <seconds>', 'override pin_timeout_seconds')
   .option('--name <name>', 'name stored with the pin')
   .action(actionWithOptions(pinCommand))

@@ -21,6 +21,7 @@ import { ModelRegistry } from '../registry/registry.ts'
 import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
+import { DAEMON_NOT_RUNNING_PIN_REASON } from './pin-pending.ts'
 import { COMMIT_MARKER, commitPull, pendingCommitId, recoverCommit } from './commit.ts'
 import { entryDir, guessFormat, guessQuantization, kindRoot } from './model-files.ts'
 import { ensureSpace, freeBytes } from './space.ts'
@@ -385,6 +386,11 @@ async function download (c: DownloadContext): Promise<PullResult> {
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
 
     let pinned = false
+    if (opts.config.ipfs.auto_pin && daemonApiUrl == null && opts.sources == null) {
+      entry.pin_pending = true
+      await registry.update(id, { pin_pending: true })
+      emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: DAEMON_NOT_RUNNING_PIN_REASON })
+    }
     if (opts.config.ipfs.auto_pin && daemonApiUrl != null) {
       try {
         const timeoutMs = opts.config.ipfs.pin_timeout_seconds * 1000
@@ -398,7 +404,9 @@ async function download (c: DownloadContext): Promise<PullResult> {
         pinned = true
         emit({ type: 'citrate:pull:pinned', cid: cidText })
       } catch (err) {
-        emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: toCitrateError(err).message })
+        entry.pin_pending = true
+        await registry.update(id, { pin_pending: true }).catch(() => {})
+        emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: `${toCitrateError(err).message} (\`citrate-ipfs pin --registered\` tries again)` })
       }
     }
     await r.finish()
