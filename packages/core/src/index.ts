@@ -27,7 +27,8 @@ export {
 } from './config/schema.ts'
 export { DaemonManager, isKuboInstalled, type DaemonManagerOptions, type StartOptions } from './daemon/manager.ts'
 export { findKubo, kuboVersion, compareVersions, MIN_KUBO_VERSION, type KuboBinary } from './daemon/binary.ts'
-export { KuboRpc, multiaddrToHttpUrl, type RpcCallOptions } from './daemon/rpc.ts'
+export { KuboRpc, multiaddrToHttpUrl, type KuboRpcOptions, type RpcCallOptions } from './daemon/rpc.ts'
+export { readRpcSecret } from './daemon/rpc-secret.ts'
 export { toStatusView, type DaemonStatus, type DaemonState, type DaemonProgressEvent, type DaemonStartResult, type DaemonStopResult, type IpfsStatusView } from './daemon/types.ts'
 export { installKubo, type InstallOptions, type InstallProgressEvent, type InstallResult } from './install/installer.ts'
 export {

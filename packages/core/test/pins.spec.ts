@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import lockfile from 'proper-lockfile'
 import {
-  addToKubo, collectGarbage, KuboRpc, ModelRegistry, PinInUseError, PinTimeoutError, pinAdd, pinList, pinRm,
+  addToKubo, collectGarbage, KuboRpc, ModelRegistry, PinInUseError, PinTimeoutError, pinAdd, pinList, pinRm, readRpcSecret,
   type ModelEntry, type PinProgressEvent
 } from '../src/index.ts'
 import { makeTestHome, type TestHome } from './helpers/kubo.ts'
@@ -33,7 +33,8 @@ async function stallingProxy (upstream: string, stallMs: number): Promise<{ url:
     void (async () => {
       const path = req.url ?? '/'
       if (path.includes('/pin/rm')) await pinFinished
-      const upstreamRes = await fetch(upstream + path, { method: 'POST' })
+      // The RPC secret passes through: kubo refuses the call without it.
+      const upstreamRes = await fetch(upstream + path, { method: 'POST', headers: req.headers.authorization != null ? { authorization: req.headers.authorization } : {} })
       const text = await upstreamRes.text()
       if (path.includes('/pin/add')) {
         finishPin()
@@ -106,7 +107,7 @@ describe('pins against real kubo', () => {
     const proxy = await stallingProxy(rpc.baseUrl, 4000)
     try {
       const started = Date.now()
-      const err = await pinAdd(new KuboRpc(proxy.url), unpinnedCid, { timeoutSeconds: 1 }).catch((e: unknown) => e)
+      const err = await pinAdd(new KuboRpc(proxy.url, { secret: await readRpcSecret(t.config.paths.rpcSecret) }), unpinnedCid, { timeoutSeconds: 1 }).catch((e: unknown) => e)
       assert.ok(err instanceof PinTimeoutError, String(err))
       assert.equal(err.code, 'PIN_TIMEOUT')
       assert.match(err.message, /1 s/)

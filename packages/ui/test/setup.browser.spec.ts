@@ -75,6 +75,7 @@ describe('setup UI (Chromium)', () => {
     await page.getByTestId('state-running').waitFor({ timeout: 60_000 })
     const peerId = await page.getByTestId('peer-id').innerText()
     assert.match(peerId, /^12D3Koo/)
+    assert.equal(await page.getByTestId('rpc-protected').innerText(), 'locked to Citrate')
     const status = await (await fetch(`${svc.url}/api/commands/ipfs_check_status`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}` } })).json() as { peerId: string }
     assert.equal(peerId, status.peerId, 'the UI shows the running daemon\'s own peer id')
     await shot('04-setup-running')

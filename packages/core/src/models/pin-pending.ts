@@ -43,5 +43,5 @@ export async function pinPending (opts: { rpc: KuboRpc, registry: ModelRegistry,
 async function pinFromDisk (entry: ModelEntry, opts: { rpc: KuboRpc, paths: CitratePaths, timeoutMs: number, signal?: AbortSignal }): Promise<void> {
   const index = await readDagIndex(join(entryDir(opts.paths, entry), DAG_INDEX_FILE))
   const cache = { getBlock: async (cid: CID) => index.blocks.get(cid.toString()) }
-  await handToKubo({ root: index.root, blocks: localBlocks(index.root, entry.path, cache, 0, undefined), apiUrl: opts.rpc.baseUrl, timeoutMs: opts.timeoutMs, signal: opts.signal })
+  await handToKubo({ root: index.root, blocks: localBlocks(index.root, entry.path, cache, 0, undefined), rpc: opts.rpc, timeoutMs: opts.timeoutMs, signal: opts.signal })
 }

@@ -9,7 +9,6 @@ import { lstat, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { KuboRpc } from '../daemon/rpc.ts'
 import { AbortedError, InvalidArgumentError, TargetExistsError, toCitrateError } from '../errors.ts'
 import { GatewaySource, Retrieval } from '../fetch/index.ts'
 import { checkEntryName } from '../ipld/unixfs.ts'
@@ -284,8 +283,8 @@ async function download (c: DownloadContext): Promise<PullResult> {
     if (reused != null) { await r.finish(); retrieval = undefined; return reused }
 
     setStatus('Connecting')
-    const { sources, daemonApiUrl } = opts.sources != null
-      ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonApiUrl: undefined }
+    const { sources, daemonRpc } = opts.sources != null
+      ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonRpc: undefined }
       : await resolveSources({ config: opts.config, mode: opts.source, publicGateways: opts.publicGateways, stallMs: opts.stallMs, env: opts.env })
     const resumedBytes = r.resumedBytes
     if (resumedBytes > 0) emit({ type: 'citrate:pull:resumed', cid: cidText, bytes: resumedBytes })
@@ -386,20 +385,20 @@ async function download (c: DownloadContext): Promise<PullResult> {
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
 
     let pinned = false
-    if (opts.config.ipfs.auto_pin && daemonApiUrl == null && opts.sources == null) {
+    if (opts.config.ipfs.auto_pin && daemonRpc == null && opts.sources == null) {
       entry.pin_pending = true
       await registry.update(id, { pin_pending: true })
       emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: DAEMON_NOT_RUNNING_PIN_REASON })
     }
-    if (opts.config.ipfs.auto_pin && daemonApiUrl != null) {
+    if (opts.config.ipfs.auto_pin && daemonRpc != null) {
       try {
         const timeoutMs = opts.config.ipfs.pin_timeout_seconds * 1000
         if (fromDaemonOnly) {
           // The daemon served every block, so it holds them all: pinning fetches nothing.
-          await new KuboRpc(daemonApiUrl).json('pin/add', { arg: cidText, name: id }, { timeoutMs, signal })
+          await daemonRpc.json('pin/add', { arg: cidText, name: id }, { timeoutMs, signal })
         } else {
           // Gateways served (some of) it: hand kubo the verified blocks as a CAR so pinning fetches nothing.
-          await handToKubo({ root: cid, blocks: r.blocks(entry.path), apiUrl: daemonApiUrl, timeoutMs, signal })
+          await handToKubo({ root: cid, blocks: r.blocks(entry.path), rpc: daemonRpc, timeoutMs, signal })
         }
         pinned = true
         emit({ type: 'citrate:pull:pinned', cid: cidText })
