@@ -45,7 +45,7 @@ describe('auto_pin without a running daemon', () => {
 
     const human = await cli(h, ['pull', cid, '--name', 'later-pinned'])
     assert.equal(human.code, 0, human.stderr)
-    assert.match(human.stderr, /not pinned: the daemon is not running; `citrate-ipfs daemon start` pins it/)
+    assert.match(human.stderr, /not pinned: the daemon is not running; it is pinned when the daemon starts \(`citrate-ipfs daemon start`/)
     const entry = await new ModelRegistry({ modelsDir: h.config.paths.models }).get('later-pinned')
     assert.equal(entry?.pin_pending, true, 'the registry records the missing pin')
 

@@ -65,5 +65,18 @@ test('lockSafely: a holder whose pid is gone is taken over at once; a live holde
   const tookMs = Date.now() - started
   assert.ok(tookMs < 2000, `dead holder's lock taken over in ${tookMs} ms`)
   await release()
-  assert.equal(await stat(lockPath).then(() => true, () => false), false, 'released: the lock folder (owner file included) is gone')
+  assert.equal(await stat(lockPath).then(() => true, () => false), false, 'released: the lock folder is gone')
+  assert.equal(await stat(`${lockPath}.owner`).then(() => true, () => false), false, 'and its owner file')
+})
+
+test('lockSafely: a lock held longer than its refresh interval stays ours (the owner file does not touch the folder proper-lockfile watches)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'citrate-lock-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'held')
+  let compromised: Error | undefined
+  const release = await lockSafely(file, { lockPath: `${file}.lock`, staleMs: 2000, onCompromised: (err) => { compromised = err } })
+  // Refreshed every staleMs / 2 = 1 s: three refreshes.
+  await new Promise(resolve => setTimeout(resolve, 3300))
+  await release()
+  assert.equal(compromised, undefined, `not compromised (${compromised?.message ?? ''})`)
 })

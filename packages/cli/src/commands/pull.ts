@@ -80,7 +80,7 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
         ctx.out.stderr.write(`resuming: ${formatBytes(e.bytes)} already verified on disk\n`)
       } else if (e.type === 'citrate:pull:pin-skipped') {
         bar?.done()
-        ctx.out.warn(`not pinned: ${e.reason}`)
+        ctx.out.warn(`not pinned: ${e.reason} (\`citrate-ipfs daemon start\`, or \`citrate-ipfs pin --registered\` while it runs)`)
       }
     }
   })

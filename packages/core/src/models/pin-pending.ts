@@ -17,8 +17,8 @@ import type { ModelEntry } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
 import { entryDir } from './model-files.ts'
 
-/** Why a pull that wanted a pin has none (the pull's `pin-skipped` reason, and what the user can do). */
-export const DAEMON_NOT_RUNNING_PIN_REASON = 'the daemon is not running; `citrate-ipfs daemon start` pins it (or `citrate-ipfs pin --registered` once the daemon runs)'
+/** Why a pull that wanted a pin has none (the pull's `pin-skipped` reason; the CLI and UI add how to pin it). */
+export const DAEMON_NOT_RUNNING_PIN_REASON = 'the daemon is not running; it is pinned when the daemon starts'
 
 export interface PinPendingResult {
   pinned: string[]

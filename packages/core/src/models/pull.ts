@@ -405,7 +405,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       } catch (err) {
         entry.pin_pending = true
         await registry.update(id, { pin_pending: true }).catch(() => {})
-        emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: `${toCitrateError(err).message} (\`citrate-ipfs pin --registered\` tries again)` })
+        emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: `${toCitrateError(err).message}; marked to pin again when the daemon starts` })
       }
     }
     await r.finish()

@@ -19,14 +19,16 @@
  * holder's next refresh fails and it reports its lock compromised (the
  * registry then refuses to write: no lost update).
  *
- * The holder also writes its pid and host into the lock folder (`owner`): a
- * waiter on the same host whose holder's pid is gone (SIGKILL, a crash) takes
- * the lock over at once instead of after `staleMs` of silence. A reused pid
- * only means the slower path (the mtime) decides.
+ * The holder also writes its pid and host beside the lock folder
+ * (`<lock>.owner`, with the folder's inode, so an older holder's file is never
+ * read as the current one's): a waiter on the same host whose holder's pid is
+ * gone (SIGKILL, a crash) takes the lock over at once instead of after
+ * `staleMs` of silence. A reused pid only means the slower path (the mtime)
+ * decides. Not inside the folder: proper-lockfile reads any change of the
+ * folder's mtime as its lock being compromised.
  */
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import lockfile from 'proper-lockfile'
 import { sleep } from './signals.ts'
 
@@ -49,7 +51,7 @@ export interface SafeLockOptions {
   onWait?: () => void
 }
 
-const OWNER_FILE = 'owner'
+interface Owner { pid: number, host: string, ino: number, dev: number }
 
 export async function lockSafely (file: string, opts: SafeLockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + (opts.waitMs ?? Infinity)
@@ -65,11 +67,13 @@ export async function lockSafely (file: string, opts: SafeLockOptions): Promise<
         onCompromised: opts.onCompromised
       })
       // Best effort: without it, waiters fall back to the mtime.
-      const ownerPath = join(opts.lockPath, OWNER_FILE)
-      await writeFile(ownerPath, JSON.stringify({ pid: process.pid, host: hostname() })).catch(() => {})
-      // proper-lockfile releases with rmdir: the folder must be empty again first.
+      const ownerPath = `${opts.lockPath}.owner`
+      const held = await stat(opts.lockPath).catch(() => undefined)
+      const me: Owner | undefined = held == null ? undefined : { pid: process.pid, host: hostname(), ino: held.ino, dev: held.dev }
+      if (me != null) await writeOwner(ownerPath, me).catch(() => {})
       return async () => {
-        await rm(ownerPath, { force: true }).catch(() => {})
+        // Ours only (a taker-over may have written its own since).
+        if (me != null && (await readOwner(ownerPath))?.ino === me.ino) await rm(ownerPath, { force: true }).catch(() => {})
         await release()
       }
     } catch (err) {
@@ -86,7 +90,7 @@ export async function lockSafely (file: string, opts: SafeLockOptions): Promise<
 export async function reclaimIfStale (lockPath: string, staleMs: number): Promise<boolean> {
   const seen = await stat(lockPath).catch(() => undefined)
   if (seen == null) return false
-  if (Date.now() - seen.mtimeMs < staleMs && !await holderIsGone(lockPath)) return false
+  if (Date.now() - seen.mtimeMs < staleMs && !await holderIsGone(lockPath, seen)) return false
   const claimed = `${lockPath}.reclaim-${process.pid}-${Math.random().toString(36).slice(2)}`
   try {
     await rename(lockPath, claimed)
@@ -103,20 +107,38 @@ export async function reclaimIfStale (lockPath: string, staleMs: number): Promis
   return false
 }
 
-/** True when the lock's owner file names a process on this host that no longer exists. */
-async function holderIsGone (lockPath: string): Promise<boolean> {
-  let owner: { pid?: unknown, host?: unknown }
-  try {
-    owner = JSON.parse(await readFile(join(lockPath, OWNER_FILE), 'utf8')) as typeof owner
-  } catch {
-    return false // no owner file (yet, or an older holder): only the mtime can tell
-  }
-  if (owner.host !== hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid) return false
+/** True when the owner file of the lock folder `seen` names a process on this host that no longer exists. */
+async function holderIsGone (lockPath: string, seen: { ino: number, dev: number }): Promise<boolean> {
+  const owner = await readOwner(`${lockPath}.owner`)
+  // No owner file, or one of an earlier holder of another folder: only the mtime can tell.
+  if (owner == null || owner.ino !== seen.ino || owner.dev !== seen.dev) return false
+  if (owner.host !== hostname() || owner.pid === process.pid) return false
   try {
     process.kill(owner.pid, 0)
     return false
   } catch (err) {
     // EPERM: it exists, as another user's process.
     return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/** Renamed into place (a reader never sees half a file); not fsynced: after a power loss no pid in it is alive anyway. */
+async function writeOwner (path: string, owner: Owner): Promise<void> {
+  const tmp = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`
+  try {
+    await writeFile(tmp, JSON.stringify(owner))
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+}
+
+async function readOwner (path: string): Promise<Owner | undefined> {
+  try {
+    const o = JSON.parse(await readFile(path, 'utf8')) as Partial<Owner>
+    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.ino === 'number' && typeof o.dev === 'number' ? o as Owner : undefined
+  } catch {
+    return undefined
   }
 }
