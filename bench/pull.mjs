@@ -137,7 +137,9 @@ export async function startBenchDaemon ({ workDir, name, kubo, loadConfig, Daemo
   const config = await loadConfig({ home })
   const manager = new DaemonManager({ config, env })
   const { status } = await manager.start()
-  return { home, env, config, manager, status }
+  // The daemon's RPC is locked with the install's secret: the kubo CLI reaches it with --api-auth.
+  const apiAuth = `--api-auth=bearer:${(await readFile(config.paths.rpcSecret, 'utf8')).trim()}`
+  return { home, env, config, manager, status, apiAuth }
 }
 
 export async function benchPull ({ sizeMiB = 1024, runs = 3, log = (m) => process.stderr.write(m + '\n'), workDir = join(here, '.work') } = {}) {
@@ -149,11 +151,11 @@ export async function benchPull ({ sizeMiB = 1024, runs = 3, log = (m) => proces
   log(`bench pull: preparing ${sizeMiB} MiB file`)
   await makeFile(file, bytes)
 
-  const { home, config, manager, status } = await startBenchDaemon({ workDir, name: 'pull-home', kubo, loadConfig, DaemonManager })
+  const { home, config, manager, status, apiAuth } = await startBenchDaemon({ workDir, name: 'pull-home', kubo, loadConfig, DaemonManager })
   const ipfsEnv = { ...process.env, IPFS_PATH: config.paths.ipfsRepo, IPFS_TELEMETRY: 'off' }
   try {
     // kubo's default settings (CIDv0, 256 KiB chunks), like the app's model CIDs.
-    const cid = (await execFileAsync(kubo, ['add', '-Q', '--pin=false', file], { env: ipfsEnv, maxBuffer: 1 << 20 })).stdout.trim()
+    const cid = (await execFileAsync(kubo, [apiAuth, 'add', '-Q', '--pin=false', file], { env: ipfsEnv, maxBuffer: 1 << 20 })).stdout.trim()
     log(`bench pull: ${cid} added; ${runs} runs of each, alternating, best kept`)
     const out = join(workDir, 'pull-out')
     const kuboPid = status.pid
@@ -178,7 +180,7 @@ export async function benchPull ({ sizeMiB = 1024, runs = 3, log = (m) => proces
       const cs = await timed(async () => { await execFileAsync('curl', ['-sf', '-o', out, `${status.gatewayUrl}/ipfs/${cid}`]); const fh = await open(out, 'r+'); await fh.datasync(); await fh.close() }, kuboPid)
       best.curlSync = Math.min(best.curlSync, cs.seconds)
       await rm(out, { recursive: true, force: true })
-      const g = await timed(() => execFileAsync(kubo, ['get', '-o', out, cid], { env: ipfsEnv, maxBuffer: 1 << 20 }), kuboPid)
+      const g = await timed(() => execFileAsync(kubo, [apiAuth, 'get', '-o', out, cid], { env: ipfsEnv, maxBuffer: 1 << 20 }), kuboPid)
       best.ipfsGet = Math.min(best.ipfsGet, g.seconds)
       cpu.ipfsGetKubo = Math.min(cpu.ipfsGetKubo, g.kuboCpu)
       await rm(out, { recursive: true, force: true })

@@ -123,11 +123,11 @@ export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1
   await makeFile(cpuFile, cpuBytes)
   if (largeMiB > 0) await makeFile(largeFile, largeMiB * 1024 * 1024)
 
-  const { home, config, manager, status } = await startBenchDaemon({ workDir, name: 'wan-home', kubo, loadConfig, DaemonManager })
+  const { home, config, manager, status, apiAuth } = await startBenchDaemon({ workDir, name: 'wan-home', kubo, loadConfig, DaemonManager })
   const ipfsEnv = { ...process.env, IPFS_PATH: config.paths.ipfsRepo, IPFS_TELEMETRY: 'off' }
   let wan
   try {
-    const add = async (f) => (await execFileAsync(kubo, ['add', '-Q', '--pin=false', f], { env: ipfsEnv, maxBuffer: 1 << 20 })).stdout.trim()
+    const add = async (f) => (await execFileAsync(kubo, [apiAuth, 'add', '-Q', '--pin=false', f], { env: ipfsEnv, maxBuffer: 1 << 20 })).stdout.trim()
     const cid = await add(file)
     const cpuCid = await add(cpuFile)
     const largeCid = largeMiB > 0 ? await add(largeFile) : undefined

@@ -93,6 +93,11 @@ command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
   // Loaded when run: the service and its schema validator are half the CLI's start-up, and only `serve` needs them.
   .action(actionWithOptions(async (ctx: Context, opts: { port: string, open?: boolean }) => { await (await import('./commands/serve.ts')).serveCommand(ctx, opts) }))
 
+command(program, 'login', 'print a new one-time login URL for the running service (the UI in a browser)')
+  .addOption(new Option('--port <n>', "the service's port").default('5050'))
+  .option('--open', 'open it in a browser')
+  .action(actionWithOptions(async (ctx: Context, opts: { port: string, open?: boolean }) => { await (await import('./commands/login.ts')).loginCommand(ctx, opts) }))
+
 // -- commands from other areas register below (pull, add, models, pins, …) --
 
 // pull (issue 3)
@@ -128,7 +133,8 @@ command(program, 'add <path>', 'publish a file or folder: the same CID as `ipfs 
   .option('--car <file>', 'write the blocks to a CAR file (no daemon needed)')
   .action(actionWithOptions(addCommand))
 
-command(program, 'pin <cid>', 'pin content in kubo, fetching what is missing (pin_timeout_seconds)')
+command(program, 'pin [cid]', 'pin content in kubo, fetching what is missing (pin_timeout_seconds)')
+  .option('--registered', 'pin the registered models auto_pin could not pin (the daemon was not running), from their bytes on disk')
   .option('--timeout <seconds>', 'override pin_timeout_seconds')
   .option('--name <name>', 'name stored with the pin')
   .action(actionWithOptions(pinCommand))
@@ -137,17 +143,18 @@ command(program, 'unpin <cid>', 'remove a pin (content used by registry models n
   .action(actionWithOptions(unpinCommand))
 command(program, 'pins', 'list pins with their names and the registry models they back').action(action(pinsCommand))
 command(program, 'gc', 'free unpinned blocks in kubo and stale partial downloads')
-  .option('--dry-run', 'only report stale partial files; run no kubo gc')
+  .option('--dry-run', 'report what gc would free (kubo blocks and bytes, stale partial downloads); remove nothing')
   .action(actionWithOptions(gcCommand))
 
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')
   // Before parsing, so option handling itself can be traced; core's loggers write to stderr, never into --json output.
   if (argv.includes('--verbose')) enableLogging('citrate:*')
-  program.configureOutput({
-    writeErr: (s) => { if (!json) process.stderr.write(s) },
-    outputError: () => {}
-  })
+  // On every command (subcommands copy a parent's settings only when created): commander's own
+  // error line is dropped, ours (one line, or the JSON error with --json) is the only one.
+  const quiet = { writeErr: (s: string) => { if (!json) process.stderr.write(s) }, outputError: () => {} }
+  const configure = (c: Command): void => { c.configureOutput(quiet); for (const sub of c.commands) configure(sub) }
+  configure(program)
   try {
     await program.parseAsync(argv)
     return 0

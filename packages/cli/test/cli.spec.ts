@@ -4,11 +4,11 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { makeTestHome, testKuboBinary, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { startDistMirror, type DistMirror } from '../../core/test/helpers/dist-mirror.ts'
 
 const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
@@ -75,6 +75,11 @@ describe('citrate-ipfs CLI', () => {
     assert.equal(s.installed, true)
     assert.equal(s.connected, true, 'the Citrate app reads {connected, peerId}')
     assert.match(String(s.peerId), /^12D3Koo/)
+    assert.equal(s.rpcProtected, true, 'the daemon we started has its RPC locked')
+    r = await cli(h, ['status'])
+    assert.match(r.stdout, /^api: http:\/\/127\.0\.0\.1:\d+ \(locked with this install's secret\)$/m)
+    const secret = (await readFile(h.config.paths.rpcSecret, 'utf8')).trim()
+    assert.ok(!r.stdout.includes(secret) && !JSON.stringify(s).includes(secret), 'the RPC secret is never printed')
 
     r = await cli(h, ['daemon', 'start', '--json'])
     assert.equal(r.code, 0, r.stderr)
@@ -94,6 +99,33 @@ describe('citrate-ipfs CLI', () => {
     assert.match(r.stdout, /^kubo: stopped/)
     r = await cli(h, ['daemon', 'stop'])
     assert.equal(r.stdout.trim(), 'kubo was not running')
+  })
+
+  test('status of a daemon someone started on our repo without the RPC lock: Running, UNPROTECTED, with the fix', async () => {
+    const h = await home()
+    assert.equal((await cli(h, ['daemon', 'start'])).code, 0)
+    assert.equal((await cli(h, ['daemon', 'stop'])).code, 0)
+    const repoConfig = join(h.config.paths.ipfsRepo, 'config')
+    const doc = JSON.parse(await readFile(repoConfig, 'utf8'))
+    delete doc.API.Authorizations
+    await writeFile(repoConfig, JSON.stringify(doc, null, 2))
+    const byHand = spawn(testKuboBinary(), ['daemon', '--offline'], { env: { ...h.env, IPFS_PATH: h.config.paths.ipfsRepo }, stdio: 'ignore' })
+    try {
+      let r: Run | undefined
+      for (let i = 0; i < 100 && (r == null || json(r).state !== 'Running'); i++) {
+        await new Promise(resolve => setTimeout(resolve, 200))
+        r = await cli(h, ['status', '--json'])
+      }
+      assert.ok(r != null)
+      assert.equal(json(r).state, 'Running')
+      assert.equal(json(r).rpcProtected, false)
+      r = await cli(h, ['status'])
+      assert.match(r.stdout, /^api: .*UNPROTECTED: open to every program on this machine\)$/m)
+      assert.match(r.stdout, /^hint: restart it to lock its RPC: citrate-ipfs daemon stop && citrate-ipfs daemon start$/m)
+    } finally {
+      byHand.kill('SIGKILL')
+      await new Promise(resolve => byHand.once('exit', resolve))
+    }
   })
 
   test('errors: one line on stderr and a non-zero exit; with --json an {error:{code,message}} object', async () => {

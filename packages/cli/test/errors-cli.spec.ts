@@ -3,6 +3,8 @@
  * `hint:` line it adds to core's message, in human and --json output.
  */
 import { describe, test } from 'node:test'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 import { CLI_ERROR_CODES, ERROR_CODES } from '@citrate-ipfs/contract'
 import { DaemonNotRunningError, InvalidArgumentError, KuboNotInstalledError, PinInUseError, TargetExistsError } from '@citrate-ipfs/core'
@@ -72,4 +74,34 @@ describe('CLI hints', () => {
     assert.equal(usage.code, 'USAGE')
     assert.equal(exitCodeFor(usage.code), 2)
   })
+})
+
+describe('usage errors from the real CLI', () => {
+  const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+  function run (args: string[]): { status: number | null, stdout: string, stderr: string } {
+    const r = spawnSync(process.execPath, [cliMain, ...args], { encoding: 'utf8', env: { ...process.env, CITRATE_HOME: '/nonexistent-citrate-usage-test' }, timeout: 30_000 })
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+  }
+  const cases: Array<{ args: string[], says: RegExp }> = [
+    { args: ['pull'], says: /missing required argument 'cid'/ },
+    { args: ['frobnicate'], says: /unknown command 'frobnicate'/ },
+    { args: ['pull', '--bogus', 'x'], says: /unknown option '--bogus'/ },
+    { args: ['pins', 'extra'], says: /too many arguments/ }
+  ]
+  for (const { args, says } of cases) {
+    test(`${args.join(' ')}: one line on stderr, exit 2; with --json one JSON error on stdout and nothing on stderr`, () => {
+      const human = run(args)
+      assert.equal(human.status, 2)
+      assert.equal(human.stdout, '')
+      const lines = human.stderr.trimEnd().split('\n')
+      assert.equal(lines.length, 1, `one line, got: ${JSON.stringify(human.stderr)}`)
+      assert.match(lines[0] ?? '', says)
+      const json = run([...args, '--json'])
+      assert.equal(json.status, 2)
+      assert.equal(json.stderr, '', 'nothing on stderr')
+      const body = JSON.parse(json.stdout) as { error: { code: string, message: string } }
+      assert.equal(body.error.code, 'USAGE')
+      assert.match(body.error.message, says)
+    })
+  }
 })

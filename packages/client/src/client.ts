@@ -3,8 +3,12 @@ import type { CommandArgs, CommandName, CommandResult, ErrorBody, ServiceEvent }
 export interface ClientOptions {
   /** The service's origin, e.g. `http://127.0.0.1:5050`. In the served UI: the page's own origin. */
   baseUrl: string
-  /** The per-install token (`$CITRATE_HOME/run/service-token`). */
-  token: string
+  /**
+   * The per-install token (`$CITRATE_HOME/run/service-token`): the Tauri app and
+   * scripts. Left out in a page served by the service, whose same-origin
+   * requests carry the session cookie its login URL set.
+   */
+  token?: string
   fetch?: typeof fetch
 }
 
@@ -29,7 +33,7 @@ export interface CitrateClient {
 export function createClient (opts: ClientOptions): CitrateClient {
   const base = opts.baseUrl.replace(/\/+$/, '')
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis)
-  const auth = { authorization: `Bearer ${opts.token}` }
+  const auth: Record<string, string> = opts.token != null ? { authorization: `Bearer ${opts.token}` } : {}
 
   async function invoke<C extends CommandName> (command: C, args?: CommandArgs<C>): Promise<CommandResult<C>> {
     let res: Response

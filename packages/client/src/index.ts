@@ -9,8 +9,8 @@
  * const status = await invoke('ipfs_check_status')   // { connected, peerId, installed, running, … }
  * ```
  *
- * In a page served by `citrate-ipfs serve`, `invoke` finds the service and its
- * token by itself. Elsewhere (a Tauri webview, Node), build a client:
+ * In a page served by `citrate-ipfs serve` (opened through its login URL),
+ * `invoke` talks to its own origin and the session cookie signs it in. Elsewhere (a Tauri webview, Node), build a client:
  * `createClient({ baseUrl, token }).invoke(...)`.
  */
 import { createClient, type CitrateClient } from './client.ts'
@@ -27,16 +27,20 @@ export function configure (opts: { baseUrl: string, token: string }): CitrateCli
   return defaultClient
 }
 
-/** The page-served default: same origin, token from `<meta name="citrate-token">`. */
+/**
+ * The page-served default: the page's own origin, no token (the page never
+ * sees one): the browser sends the HttpOnly session cookie with every
+ * same-origin request.
+ */
 export function defaultClientFromPage (): CitrateClient {
   if (defaultClient != null) return defaultClient
-  const doc = (globalThis as { document?: Document }).document
-  const token = doc?.querySelector('meta[name="citrate-token"]')?.getAttribute('content')
-  const origin = (globalThis as { location?: Location }).location?.origin
-  if (token == null || origin == null) {
+  const location = (globalThis as { location?: Location }).location
+  const origin = location?.origin
+  // A Tauri webview's own origin is not the service: the app configures the sidecar's URL and token.
+  if (origin == null || !/^https?:/.test(origin) || location?.hostname === 'tauri.localhost') {
     throw new Error('citrate-ipfs client is not configured: call configure({ baseUrl, token }) first')
   }
-  defaultClient = createClient({ baseUrl: origin, token })
+  defaultClient = createClient({ baseUrl: origin })
   return defaultClient
 }
 

@@ -26,7 +26,9 @@ export const ModelEntry = Type.Object({
   source: ModelSource,
   source_url: Type.Union([Type.String(), Type.Null()]),
   verified: Type.Boolean(),
-  kind: ModelKind
+  kind: ModelKind,
+  /** auto_pin wanted this pinned but the daemon could not pin it then; the next `daemon start` (or `pin --registered`) does. */
+  pin_pending: Type.Optional(Type.Boolean())
 })
 export type ModelEntry = Static<typeof ModelEntry>
 

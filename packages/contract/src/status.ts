@@ -21,6 +21,12 @@ export const IpfsStatus = Type.Object({
   apiUrl: Type.Optional(Type.String()),
   gatewayUrl: Type.Optional(Type.String()),
   kuboVersion: Type.Optional(Type.String()),
+  /**
+   * Set while running: whether kubo's RPC refuses calls without the install's
+   * secret. False for a daemon someone else started without it (adopted as it
+   * is): its admin-level RPC is then open to every program on this machine.
+   */
+  rpcProtected: Type.Optional(Type.Boolean()),
   pid: Type.Optional(Type.Integer()),
   /** Set in state Error: why, with the end of kubo's log. */
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), logTail: Type.String() })),

@@ -9,6 +9,7 @@
  * (flags for one, buttons for the other), keyed by code.
  */
 import type { ErrorCode } from '@citrate-ipfs/contract'
+import { formatBytes } from '@citrate-ipfs/contract/plain'
 
 export type { ErrorCode } from '@citrate-ipfs/contract'
 
@@ -243,6 +244,19 @@ export class TargetExistsError extends CitrateError {
   constructor (path: string) {
     super('TARGET_EXISTS', `${path} already exists`)
     this.path = path
+  }
+}
+
+/** Not enough free space where bytes must go: names the place, what is needed and what is free. */
+export class DiskFullError extends CitrateError {
+  readonly path: string
+  readonly neededBytes: number
+  readonly freeBytes: number
+  constructor (path: string, neededBytes: number, freeBytes: number, opts?: { cause?: unknown }) {
+    super('DISK_FULL', `not enough space on ${path}: ${formatBytes(neededBytes)} needed, ${formatBytes(freeBytes)} free`, opts)
+    this.path = path
+    this.neededBytes = neededBytes
+    this.freeBytes = freeBytes
   }
 }
 

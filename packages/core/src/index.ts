@@ -28,7 +28,8 @@ export {
 export { normalizeGatewayUrl, normalizeBaseUrl, parseHttpUrl, isLoopbackHost, UrlError } from './config/url.ts'
 export { DaemonManager, isKuboInstalled, type DaemonManagerOptions, type StartOptions } from './daemon/manager.ts'
 export { findKubo, kuboVersion, compareVersions, MIN_KUBO_VERSION, type KuboBinary } from './daemon/binary.ts'
-export { KuboRpc, multiaddrToHttpUrl, type RpcCallOptions } from './daemon/rpc.ts'
+export { KuboRpc, multiaddrToHttpUrl, type KuboRpcOptions, type RpcCallOptions } from './daemon/rpc.ts'
+export { readRpcSecret } from './daemon/rpc-secret.ts'
 export { toStatusView, type DaemonStatus, type DaemonState, type DaemonProgressEvent, type DaemonStartResult, type DaemonStopResult, type IpfsStatusView } from './daemon/types.ts'
 export { installKubo, type InstallOptions, type InstallProgressEvent, type InstallResult } from './install/installer.ts'
 export {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import lockfile from 'proper-lockfile'
 import {
-  addToKubo, collectGarbage, KuboRpc, ModelRegistry, PinInUseError, PinTimeoutError, pinAdd, pinList, pinRm,
+  addToKubo, collectGarbage, KuboRpc, ModelRegistry, PinInUseError, PinTimeoutError, pinAdd, pinList, pinRm, readRpcSecret,
   type ModelEntry, type PinProgressEvent
 } from '../src/index.ts'
 import { makeTestHome, type TestHome } from './helpers/kubo.ts'
@@ -33,7 +33,8 @@ async function stallingProxy (upstream: string, stallMs: number): Promise<{ url:
     void (async () => {
       const path = req.url ?? '/'
       if (path.includes('/pin/rm')) await pinFinished
-      const upstreamRes = await fetch(upstream + path, { method: 'POST' })
+      // The RPC secret passes through: kubo refuses the call without it.
+      const upstreamRes = await fetch(upstream + path, { method: 'POST', headers: req.headers.authorization != null ? { authorization: req.headers.authorization } : {} })
       const text = await upstreamRes.text()
       if (path.includes('/pin/add')) {
         finishPin()
@@ -106,7 +107,7 @@ describe('pins against real kubo', () => {
     const proxy = await stallingProxy(rpc.baseUrl, 4000)
     try {
       const started = Date.now()
-      const err = await pinAdd(new KuboRpc(proxy.url), unpinnedCid, { timeoutSeconds: 1 }).catch((e: unknown) => e)
+      const err = await pinAdd(new KuboRpc(proxy.url, { secret: await readRpcSecret(t.config.paths.rpcSecret) }), unpinnedCid, { timeoutSeconds: 1 }).catch((e: unknown) => e)
       assert.ok(err instanceof PinTimeoutError, String(err))
       assert.equal(err.code, 'PIN_TIMEOUT')
       assert.match(err.message, /1 s/)
@@ -139,8 +140,23 @@ describe('pins against real kubo', () => {
     }
     for (const d of [abandoned, running]) for (const f of [join(d, 'content'), join(d, 'leaves.log'), join(d, 'blocks'), d]) await utimes(f, old, old)
     const release = await lockfile.lock(running, { realpath: false, lockfilePath: `${running}.lock` })
+    // Kept by gc: a pinned DAG (recursive) and a directly pinned block, beside thousands of unpinned blocks.
+    await writeChachaFile(join(t.home, 'content', 'kept.bin'), 'kept', 300_000)
+    const keptCid = (await addToKubo(rpc, join(t.home, 'content', 'kept.bin'), { chunker: 'size-10000', pin: true })).cid
+    await writeChachaFile(join(t.home, 'content', 'direct.bin'), 'direct', 500)
+    const directCid = (await addToKubo(rpc, join(t.home, 'content', 'direct.bin'), { pin: false, rawLeaves: true })).cid
+    await rpc.json('pin/add', { arg: directCid, recursive: false })
+    // A dry run reports exactly what the real run then frees, in blocks and bytes (and removes nothing).
+    const before = await rpc.json<{ NumObjects: number }>('repo/stat')
+    const dry = await collectGarbage(rpc, [models], { citrateHome: t.home, dryRun: true })
+    assert.equal((await rpc.json<{ NumObjects: number }>('repo/stat')).NumObjects, before.NumObjects, 'the dry run removed no block')
     const res = await collectGarbage(rpc, [models], { citrateHome: t.home }).finally(release)
     assert.ok(res.blocksFreed > 3000, `freed ${res.blocksFreed} blocks`)
+    assert.equal(dry.blocksFreed, res.blocksFreed, 'dry run: the same block count')
+    assert.equal(dry.bytesFreed, res.bytesFreed, 'dry run: the same bytes')
+    assert.ok(res.bytesFreed > 3000 * 1024, `freed ${res.bytesFreed} B`)
+    assert.deepEqual(dry.partialFiles.sort(), res.partialFiles.sort(), 'dry run: the same partial files')
+    for (const cid of [keptCid, directCid]) await rpc.json('block/stat', { arg: cid, offline: true })
     assert.deepEqual(res.partialFiles.sort(), [stale, staleSidecar, abandoned].sort())
     assert.equal(res.partialBytes, 120)
     assert.deepEqual((await readdir(pulls)).filter(n => !n.endsWith('.lock')).sort(), ['bafyrecent', 'bafyrunning'])

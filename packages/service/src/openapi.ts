@@ -15,6 +15,12 @@ export function openApiDocument (): Record<string, unknown> {
     '/api/events': {
       get: { operationId: 'events', summary: "Server-Sent Events: install-progress, daemon-progress, status, download-progress, pin-progress; each frame's event and data form one member of components.schemas.ServiceEvent", responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: errorResponse('missing or wrong token') } }
     },
+    '/login': {
+      get: { operationId: 'login', summary: 'Exchanges a one-time login code (printed by `citrate-ipfs serve` or `citrate-ipfs login`) for a session cookie and redirects to the UI', security: [], parameters: [{ name: 'code', in: 'query', required: true, schema: { type: 'string' } }], responses: { 303: { description: 'signed in: Set-Cookie, Location: /' }, 401: errorResponse('the code is unknown, used or expired') } }
+    },
+    '/api/login-codes': {
+      post: { operationId: 'createLoginCode', summary: 'A fresh one-time login URL (good once, for two minutes)', responses: { 201: { description: 'the URL', content: { 'application/json': { schema: { type: 'object', required: ['loginUrl', 'expiresAt'], properties: { loginUrl: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } } } } }, 401: errorResponse('missing or wrong token') } }
+    },
     '/api/openapi.json': {
       get: { operationId: 'openapi', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } }
     }
@@ -38,7 +44,7 @@ export function openApiDocument (): Record<string, unknown> {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'citrate-ipfs service', version: '0.1.0', description: "The Citrate app's IPFS commands over a loopback API. Every request but /health carries `Authorization: Bearer <token>` (the token is in $CITRATE_HOME/run/service-token)." },
+    info: { title: 'citrate-ipfs service', version: '0.1.0', description: "The Citrate app's IPFS commands over a loopback API. Every request under /api carries `Authorization: Bearer <token>` (the token is in $CITRATE_HOME/run/service-token), or, from the served UI's own page, the session cookie `citrate_ipfs_session_<port>` that /login sets." },
     servers: [{ url: 'http://127.0.0.1' }],
     security: [{ token: [] }],
     components: {

@@ -1,10 +1,12 @@
 /**
  * `citrate-ipfs serve`: the loopback HTTP service. Routes:
  *   GET  /health                  liveness, no token
+ *   GET  /login?code=…            a one-time login code → session cookie, 303 to / (security.ts)
+ *   POST /api/login-codes         a fresh login URL, for a caller already authorized
  *   POST /api/commands/<name>     a seed command, JSON args → JSON result or {error:{code,message}}
  *   GET  /api/events              Server-Sent Events (progress, status)
  *   GET  /api/openapi.json        the API description
- *   GET  /*                       the UI (index.html carries the token for its own origin)
+ *   GET  /*                       the UI (no auth, no token in it: its API calls carry the session cookie)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -17,7 +19,7 @@ import { httpStatusFor, toAnswerError, type ServiceAnswerCode } from './errors.t
 import { EventHub } from './events.ts'
 import { Downloads } from './downloads.ts'
 import { openApiDocument } from './openapi.ts'
-import { isAllowedHost, isTokenValid, loadOrCreateToken, ownOrigins, TAURI_ORIGINS } from './security.ts'
+import { BrowserSignIn, isAllowedHost, loadOrCreateToken, LOGIN_CODES_PATH, LOGIN_PATH, ownOrigins, TAURI_ORIGINS } from './security.ts'
 
 export interface ServiceOptions {
   /** CITRATE_HOME (default: $CITRATE_HOME or ~/.citrate). */
@@ -30,6 +32,8 @@ export interface ServiceOptions {
   /** Further origins allowed to call the API (the UI's own and Tauri's are always allowed). */
   allowedOrigins?: string[]
   env?: NodeJS.ProcessEnv
+  /** How long a login code is good for (default 2 minutes; tests make it tiny). */
+  loginCodeTtlMs?: number
 }
 
 export interface RunningService {
@@ -37,6 +41,8 @@ export interface RunningService {
   port: number
   token: string
   tokenFile: string
+  /** A fresh one-time URL that signs a browser in (good once, for `loginCodeTtlMs`). */
+  newLoginUrl: () => string
   server: Server
   /** Broadcast an event to connected clients. */
   emit: (event: ServiceEvent) => void
@@ -50,6 +56,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   const config = configLoader({ home: opts.home, configFile: opts.configFile, env })
   const home = (await config()).paths.home
   const token = await loadOrCreateToken(home)
+  const signIn = new BrowserSignIn(token, { loginCodeTtlMs: opts.loginCodeTtlMs })
   const hub = new EventHub()
   const downloads = new Downloads((e) => hub.emit(e))
   const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads }
@@ -98,9 +105,18 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       sendJson(res, 200, { ok: true })
       return
     }
+    if (url.pathname === LOGIN_PATH) {
+      signIn.handleLogin(req, res, url)
+      return
+    }
     if (url.pathname.startsWith('/api/')) {
-      if (!isTokenValid(req.headers.authorization, token)) {
-        sendError(res, 'UNAUTHORIZED', 'missing or wrong token (Authorization: Bearer <token from $CITRATE_HOME/run/service-token>)')
+      const refusal = signIn.authorize(req)
+      if (refusal != null) {
+        sendError(res, refusal.code, refusal.message)
+        return
+      }
+      if (url.pathname === LOGIN_CODES_PATH && req.method === 'POST') {
+        sendJson(res, 201, signIn.mintLoginUrl())
         return
       }
       await handleApi(req, res, url)
@@ -176,12 +192,9 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       sendError(res, 'NOT_FOUND', `${url.pathname} not found`)
       return
     }
-    let data: Buffer | string = await readFile(file)
+    const data = await readFile(file)
     const headers: Record<string, string> = { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }
     if (file.endsWith('index.html')) {
-      // The token reaches only our own page: other origins cannot read this
-      // response (same-origin policy, no CORS grant), and a rebound Host is refused above.
-      data = data.toString('utf8').replace('</head>', `<meta name="citrate-token" content="${token}"></head>`)
       headers['cache-control'] = 'no-store'
       headers['content-security-policy'] = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
       headers['x-frame-options'] = 'DENY'
@@ -198,6 +211,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   const addr = server.address()
   port = typeof addr === 'object' && addr != null ? addr.port : port
   allowedOrigins = new Set([...ownOrigins(port), ...TAURI_ORIGINS, ...(opts.allowedOrigins ?? [])])
+  signIn.port = port
   const heartbeat = setInterval(() => hub.heartbeat(), 15_000)
   heartbeat.unref()
   return {
@@ -205,6 +219,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
     port,
     token,
     tokenFile: join(home, 'run', 'service-token'),
+    newLoginUrl: () => signIn.mintLoginUrl().loginUrl,
     server,
     emit: (e) => hub.emit(e),
     close: async () => {

@@ -146,7 +146,7 @@ describe('one wire contract', () => {
       { state: 'NotInstalled', message: 'kubo is not installed' },
       { state: 'Stopped', kuboVersion: '0.43.0' },
       { state: 'Starting', pid: 42 },
-      { state: 'Running', peerId: '12D3KooW', addresses: ['/ip4/127.0.0.1/tcp/4001'], apiUrl: 'http://127.0.0.1:5001', gatewayUrl: 'http://127.0.0.1:8080', kuboVersion: '0.43.0', pid: 42 },
+      { state: 'Running', peerId: '12D3KooW', addresses: ['/ip4/127.0.0.1/tcp/4001'], apiUrl: 'http://127.0.0.1:5001', gatewayUrl: 'http://127.0.0.1:8080', kuboVersion: '0.43.0', rpcProtected: true, pid: 42 },
       { state: 'Error', code: 'DAEMON_START_FAILED', message: 'it exited', logTail: 'Error: …' }
     ]
     for (const s of states) assert.ok(ajv.validate(IpfsStatus, toStatusView(s)), `${s.state}: ${ajv.errorsText()}`)

@@ -166,6 +166,8 @@ describe('service commands (real kubo)', () => {
     assert.equal(s.connected, true)
     assert.match(s.peerId ?? '', /^12D3Koo/)
     assert.ok(Array.isArray(s.addresses))
+    assert.equal(s.rpcProtected, true, 'the daemon the service started has its RPC locked')
+    const rpcSecret = (await readFile(h.config.paths.rpcSecret, 'utf8')).trim()
     assert.equal((await client.invoke('ipfs_start_daemon')).adopted, true)
     await client.invoke('ipfs_stop_daemon')
     assert.equal((await client.invoke('ipfs_check_status')).state, 'Stopped')
@@ -173,6 +175,8 @@ describe('service commands (real kubo)', () => {
     ac.abort()
     await listening
     assert.ok(events.some(e => e.event === 'daemon-progress'))
+    const served = JSON.stringify([s, events, await client.invoke('ipfs_get_config')])
+    assert.ok(rpcSecret.length === 64 && !served.includes(rpcSecret), 'kubo\'s RPC secret is never served')
     const ajv = new Ajv({ strict: false })
     for (const e of events) assert.ok(ajv.validate(ServiceEventSchema, e), `${e.event} does not match the contract: ${ajv.errorsText()}`)
     assert.deepEqual(events.filter(e => e.event === 'status').map(e => (e.data as { state: string }).state).slice(0, 1), ['Running'])

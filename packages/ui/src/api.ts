@@ -90,7 +90,7 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   EVENTS_UNAVAILABLE: ['Live progress is not available right now.', 'Reload the page.'],
   BAD_RESPONSE: ['The service gave an answer this page does not understand.', 'Reload the page; if it persists, restart the app.'],
   HTTP_ERROR: ['The service could not answer.', 'Reload the page; if it persists, restart the app.'],
-  UNAUTHORIZED: ['This page is not authorized to talk to the service.', 'Reload the page from the service address.'],
+  UNAUTHORIZED: ['This page is not signed in to the service.', 'Open the sign-in link the service printed when it started (each link works once, for two minutes); `citrate-ipfs login` prints a new one.'],
   FORBIDDEN_HOST: ['This page was opened from an address the service does not accept.', 'Open the app from its own address (127.0.0.1).'],
   FORBIDDEN_ORIGIN: ['This page is not allowed to use the service.', 'Open the app from its own address (127.0.0.1).'],
   NOT_FOUND: ['That item no longer exists.', 'Reload the page to see the current state.'],

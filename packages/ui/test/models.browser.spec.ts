@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
-import { launchChromium, screenshot, UI_DIR as uiDir } from './helpers/browser.ts'
+import { launchChromium, screenshot, signIn, UI_DIR as uiDir } from './helpers/browser.ts'
 import { addBytes, ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { chachaBytes } from '../../core/test/helpers/content.ts'
 import { startThrottleProxy, type ThrottleProxy } from '../../core/test/helpers/throttle-proxy.ts'
@@ -41,6 +41,7 @@ before(async () => {
   browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } })
   page.on('dialog', d => { void d.accept() })
+  await signIn(page, svc)
 })
 after(async () => {
   await browser?.close()

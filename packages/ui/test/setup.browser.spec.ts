@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
-import { launchChromium, screenshot, UI_DIR as uiDir } from './helpers/browser.ts'
+import { launchChromium, screenshot, signIn, UI_DIR as uiDir } from './helpers/browser.ts'
 import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { startDistMirror, type DistMirror } from '../../core/test/helpers/dist-mirror.ts'
 
@@ -40,8 +40,23 @@ after(async () => {
 const shot = async (name: string): Promise<void> => { await screenshot(page, name) }
 
 describe('setup UI (Chromium)', () => {
-  test('first run: not installed → install with progress → start → running with a peer id', async () => {
+  test('opened without signing in, the page says how to sign in; a used login link is refused', async () => {
     await page.goto(svc.url)
+    const alert = page.getByRole('alert').first()
+    await alert.waitFor({ timeout: 15_000 })
+    assert.match(await alert.innerText(), /not signed in[\s\S]*sign-in link/)
+    await shot('00-not-signed-in')
+
+    const used = svc.newLoginUrl()
+    await page.goto(used)
+    await page.context().clearCookies()
+    const again = await page.goto(used)
+    assert.equal(again?.status(), 401)
+    assert.match(await page.locator('body').innerText(), /expired or was already used[\s\S]*citrate-ipfs login/)
+  })
+
+  test('first run: not installed → install with progress → start → running with a peer id', async () => {
+    await signIn(page, svc)
     await page.getByTestId('state-not-installed').waitFor({ timeout: 15_000 })
     assert.match(await page.getByRole('heading', { level: 2 }).first().innerText(), /IPFS is not installed/)
     await shot('01-setup-not-installed')
@@ -60,6 +75,7 @@ describe('setup UI (Chromium)', () => {
     await page.getByTestId('state-running').waitFor({ timeout: 60_000 })
     const peerId = await page.getByTestId('peer-id').innerText()
     assert.match(peerId, /^12D3Koo/)
+    assert.equal(await page.getByTestId('rpc-protected').innerText(), 'locked to Citrate')
     const status = await (await fetch(`${svc.url}/api/commands/ipfs_check_status`, { method: 'POST', headers: { authorization: `Bearer ${svc.token}` } })).json() as { peerId: string }
     assert.equal(peerId, status.peerId, 'the UI shows the running daemon\'s own peer id')
     await shot('04-setup-running')

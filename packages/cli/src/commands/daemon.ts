@@ -1,5 +1,6 @@
-import { DaemonManager, toStatusView } from '@citrate-ipfs/core'
+import { DaemonManager, pinPending, toStatusView, type PinPendingResult } from '@citrate-ipfs/core'
 import type { Context } from '../context.ts'
+import { registryFor } from './models.ts'
 import { describeStatus } from './status.ts'
 
 export async function daemonStart (ctx: Context): Promise<void> {
@@ -11,8 +12,18 @@ export async function daemonStart (ctx: Context): Promise<void> {
       if (ctx.out.interactive && e.type === 'citrate:daemon:spawn') ctx.out.stderr.write(`starting kubo (pid ${e.pid}), log: ${e.logPath}\n`)
     }
   })
-  ctx.out.result({ adopted, ...toStatusView(status) },
-    `${adopted ? 'kubo was already running on this repo; using it' : 'kubo started'}\n${describeStatus(status)}`)
+  // Models auto_pin wanted pinned while the daemon was down are pinned now, from their verified bytes on disk.
+  const pending = await pinPending({ rpc: await manager.rpc(), registry: registryFor(ctx), paths: ctx.config.paths, timeoutMs: ctx.config.ipfs.pin_timeout_seconds * 1000 })
+  ctx.out.result({ adopted, ...toStatusView(status), pendingPins: pending },
+    [`${adopted ? 'kubo was already running on this repo; using it' : 'kubo started'}`, describeStatus(status), ...describePendingPins(pending)].join('\n'))
+}
+
+/** What pinning the registry's pending pins did, for people. */
+export function describePendingPins (r: PinPendingResult): string[] {
+  return [
+    ...(r.pinned.length > 0 ? [`pinned ${r.pinned.length} registered model(s) auto_pin wanted pinned while the daemon was not running: ${r.pinned.join(', ')}`] : []),
+    ...r.failed.map(f => `could not pin ${f.id}: ${f.reason}`)
+  ]
 }
 
 export async function daemonStop (ctx: Context): Promise<void> {

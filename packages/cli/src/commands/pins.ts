@@ -1,20 +1,30 @@
 /** `pin`, `unpin`, `pins`, `gc`: what the local kubo keeps. */
 import {
-  collectGarbage, DaemonManager, DaemonNotRunningError, InvalidArgumentError, pinAdd, pinList, pinRm, type KuboRpc
+  collectGarbage, DaemonManager, DaemonNotRunningError, InvalidArgumentError, pinAdd, pinList, pinPending, pinRm, type KuboRpc
 } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
+import { UsageError } from '../errors.ts'
+import { describePendingPins } from './daemon.ts'
 import { registryFor } from './models.ts'
 
 async function rpcOf (ctx: Context): Promise<KuboRpc> {
   return await new DaemonManager({ config: ctx.config }).rpc()
 }
 
-export async function pinCommand (ctx: Context, opts: { timeout?: string, name?: string }, cid: string): Promise<void> {
+export async function pinCommand (ctx: Context, opts: { timeout?: string, name?: string, registered?: boolean }, cid: string | undefined): Promise<void> {
   const timeoutSeconds = opts.timeout != null ? Number(opts.timeout) : ctx.config.ipfs.pin_timeout_seconds
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InvalidArgumentError(`--timeout must be a positive number of seconds (got "${opts.timeout ?? ''}")`)
+  if ((cid == null) === (opts.registered !== true)) throw new UsageError('give a CID to pin, or --registered (not both)')
   const rpc = await rpcOf(ctx)
+  if (cid == null) {
+    const r = await pinPending({ rpc, registry: registryFor(ctx), paths: ctx.config.paths, timeoutMs: timeoutSeconds * 1000 })
+    const lines = describePendingPins(r)
+    ctx.out.result(r, lines.length > 0 ? lines.join('\n') : 'no registered model is waiting for a pin')
+    if (r.failed.length > 0) process.exitCode = 1
+    return
+  }
   const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, `pinning ${cid.slice(0, 16)}…`) : undefined
   const r = await pinAdd(rpc, cid, {
     timeoutSeconds,
@@ -56,5 +66,5 @@ export async function gcCommand (ctx: Context, opts: { dryRun?: boolean }): Prom
     ctx.out.warn('the daemon is not running: only stale partial downloads are cleaned')
   }
   const r = await collectGarbage(rpc, [ctx.config.paths.models, ctx.config.paths.datasets, ctx.config.paths.checkpoints], { dryRun: opts.dryRun, citrateHome: ctx.config.paths.home })
-  ctx.out.result(r, `${opts.dryRun === true ? 'would free' : 'freed'} ${r.blocksFreed} kubo blocks; ${r.partialFiles.length} stale partial file(s), ${formatBytes(r.partialBytes)}`)
+  ctx.out.result(r, `${opts.dryRun === true ? 'would free' : 'freed'} ${r.blocksFreed} kubo blocks (${formatBytes(r.bytesFreed)}); ${r.partialFiles.length} stale partial file(s), ${formatBytes(r.partialBytes)}`)
 }

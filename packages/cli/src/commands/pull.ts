@@ -58,21 +58,28 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
         bar?.done()
         ctx.out.stderr.write(`sources: ${formatSources(e.progress.sources)}\n`)
       }
-      if (bar == null) return
       if (e.type === 'citrate:pull:progress') {
+        if (bar == null) return
         const p = e.progress
         const status = typeof p.status === 'string' ? p.status : 'Failed'
         const eta = p.eta_seconds != null && status === 'Downloading' ? ` ETA ${formatDuration(p.eta_seconds)}` : ''
         const extra = `${p.speed_mbps.toFixed(1)} MB/s${eta} ${status === 'Downloading' ? '' : status}${p.source != null ? ` from ${p.source}` : ''}`
         bar.update(p.downloaded_bytes, p.total_bytes > 0 ? p.total_bytes : undefined, extra.trim(), p.sources != null && p.sources.length > 0 ? `  ${formatSources(p.sources)}` : undefined)
-      } else if (e.type === 'citrate:pull:source-failed' && e.dropped) {
-        bar.done()
+        return
+      }
+      // What a person must know reaches stderr with or without a terminal (never with --json: the event says it).
+      if (ctx.out.json) return
+      if (e.type === 'citrate:pull:source-failed' && e.dropped) {
+        bar?.done()
         ctx.out.warn(`source ${e.source} dropped: ${e.reason}`)
+      } else if (e.type === 'citrate:pull:waiting') {
+        bar?.done()
+        ctx.out.stderr.write(`${e.reason}…\n`)
       } else if (e.type === 'citrate:pull:resumed') {
-        bar.done()
+        bar?.done()
         ctx.out.stderr.write(`resuming: ${formatBytes(e.bytes)} already verified on disk\n`)
       } else if (e.type === 'citrate:pull:pin-skipped') {
-        bar.done()
+        bar?.done()
         ctx.out.warn(`not pinned: ${e.reason}`)
       }
     }
@@ -88,7 +95,8 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
           ...(res.resumedBytes > 0 ? [`  resumed: ${formatBytes(res.resumedBytes)} were already on disk`] : []),
           `  from: ${fromLine(res)}`,
           ...res.failures.map(f => `  dropped source ${f.source}: ${f.reason}`),
-          ...(res.pinned ? ['  pinned in the local kubo'] : [])
+          ...(res.pinned ? ['  pinned in the local kubo'] : []),
+          ...(!res.pinned && res.entry.pin_pending === true ? ['  not pinned yet (auto_pin): the next `citrate-ipfs daemon start` pins it'] : [])
         ].join('\n')
     ctx.out.result({ pulled: true, ...res }, human)
   } catch (err) {

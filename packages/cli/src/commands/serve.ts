@@ -22,11 +22,16 @@ export async function serveCommand (ctx: Context, opts: { port: string, open?: b
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`--port must be a port number (got "${opts.port}")`)
   const ui = uiDir()
   const svc = await startService({ home: ctx.config.paths.home, configFile: ctx.config.paths.configFile, port, uiDir: ui })
-  ctx.out.result({ url: svc.url, port: svc.port, tokenFile: svc.tokenFile, ui: ui != null },
+  // The page itself carries no token: a browser signs in once through this URL (good once, for two minutes).
+  const loginUrl = svc.newLoginUrl()
+  ctx.out.result({ url: svc.url, port: svc.port, tokenFile: svc.tokenFile, ui: ui != null, loginUrl },
     `citrate-ipfs service listening on ${svc.url} (loopback only)\n` +
-    (ui != null ? `setup UI: ${svc.url}/\n` : 'no UI build found (run npm run build); API only\n') +
+    (ui != null
+      ? `setup UI, open this link to sign in (it works once, within two minutes):\n  ${loginUrl}\n` +
+        `  a new link for this service: citrate-ipfs login${svc.port === 5050 ? '' : ` --port ${svc.port}`}\n`
+      : 'no UI build found (run npm run build); API only\n') +
     `API token: ${svc.tokenFile}\nAPI description: ${svc.url}/api/openapi.json\npress Ctrl-C to stop (kubo keeps running)`)
-  if (opts.open === true && ui != null) openBrowser(svc.url)
+  if (opts.open === true && ui != null) openBrowser(loginUrl)
   await new Promise<void>(resolve => {
     const stop = (): void => { void svc.close().then(resolve) }
     process.once('SIGINT', stop)
@@ -34,7 +39,7 @@ export async function serveCommand (ctx: Context, opts: { port: string, open?: b
   })
 }
 
-function openBrowser (url: string): void {
+export function openBrowser (url: string): void {
   const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]]
   try {
     const child = spawn(cmd as string, args as string[], { stdio: 'ignore', detached: true })

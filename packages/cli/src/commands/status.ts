@@ -12,9 +12,11 @@ export function describeStatus (s: DaemonStatus): string {
       return [
         `kubo: running (v${s.kuboVersion}${s.pid != null ? `, pid ${s.pid}` : ''})`,
         `peer id: ${s.peerId}`,
-        `api: ${s.apiUrl}`,
+        `api: ${s.apiUrl} (${s.rpcProtected ? 'locked with this install\'s secret' : 'UNPROTECTED: open to every program on this machine'})`,
         `gateway: ${s.gatewayUrl}`,
-        ...(s.addresses.length > 0 ? [`addresses: ${s.addresses.join(', ')}`] : ['addresses: none (offline)'])
+        ...(s.addresses.length > 0 ? [`addresses: ${s.addresses.join(', ')}`] : ['addresses: none (offline)']),
+        // Adopted as it is: it was started without our secret; a restart by us locks it.
+        ...(s.rpcProtected ? [] : ['hint: restart it to lock its RPC: citrate-ipfs daemon stop && citrate-ipfs daemon start'])
       ].join('\n')
     case 'Starting':
       return `kubo: starting (pid ${s.pid})`

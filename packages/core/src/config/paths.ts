@@ -18,6 +18,8 @@ export interface CitratePaths {
   /** Runtime state: the record of the daemon we started. */
   run: string
   daemonState: string
+  /** The per-install secret that kubo's RPC requires of every call (mode 0600; see daemon/rpc-secret.ts). */
+  rpcSecret: string
   models: string
   datasets: string
   checkpoints: string
@@ -39,6 +41,7 @@ export function citratePaths (home: string, opts: { configFile?: string, modelsP
     daemonLog: join(logs, 'kubo.log'),
     run,
     daemonState: join(run, 'kubo-daemon.json'),
+    rpcSecret: join(run, 'kubo-rpc-secret'),
     models: opts.modelsPath ?? join(home, 'models'),
     datasets: join(home, 'training', 'datasets'),
     checkpoints: join(home, 'training', 'checkpoints'),

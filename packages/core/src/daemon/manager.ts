@@ -2,6 +2,11 @@
  * The kubo daemon manager: status, start (or adopt), stop and logs for the
  * daemon on `$CITRATE_HOME/ipfs`. It only ever acts on a daemon whose peer id is
  * the one recorded in our repo, so it never touches someone else's kubo.
+ *
+ * A daemon it starts has its RPC locked with the install's secret
+ * (rpc-secret.ts); every RPC client it hands out carries that secret. A daemon
+ * on our repo that someone else started without it is adopted all the same,
+ * and its status says its RPC is unprotected.
  */
 import { spawn } from 'node:child_process'
 import { open, readFile, rename, rm, stat } from 'node:fs/promises'
@@ -10,7 +15,7 @@ import type { LoadedConfig } from '../config/load.ts'
 import { ensureLayout } from '../config/paths.ts'
 import {
   type CitrateError, DaemonDisabledError, DaemonNotRunningError, DaemonPortInUseError, DaemonStartError, DaemonStartTimeoutError,
-  DaemonStopError, RepoLockedError, toCitrateError
+  DaemonStopError, KuboRpcError, RepoLockedError, toCitrateError
 } from '../errors.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { tailFile } from '../util/log-tail.ts'
@@ -20,6 +25,7 @@ import { findKubo, locateKubo, type KuboBinary } from './binary.ts'
 import { isKuboProcess, isProcessAlive, terminate, waitForExit } from './process.ts'
 import { applyRepoSettings, initRepo, kuboEnv, readRepoConfig, repoExists, repoPeerId } from './repo.ts'
 import { KuboRpc, multiaddrToHttpUrl } from './rpc.ts'
+import { loadOrCreateRpcSecret, readRpcSecret } from './rpc-secret.ts'
 import type { DaemonProgressEvent, DaemonRecord, DaemonStartResult, DaemonStatus, DaemonStopResult } from './types.ts'
 
 export interface DaemonManagerOptions {
@@ -35,6 +41,15 @@ export interface StartOptions {
 }
 
 const LOG_ROTATE_BYTES = 8 * 1024 * 1024
+
+type RunningStatus = Extract<DaemonStatus, { state: 'Running' }>
+
+/** What answers on the address in `$IPFS_PATH/api`. */
+type Probe =
+  | { kind: 'running', status: RunningStatus, rpc: KuboRpc }
+  /** A kubo that refuses our secret (403): locked with Authorizations that are not ours. */
+  | { kind: 'refused', apiUrl: string }
+  | undefined
 
 export class DaemonManager {
   private readonly cfg: LoadedConfig
@@ -56,8 +71,9 @@ export class DaemonManager {
   }
 
   async status (opts: { signal?: AbortSignal } = {}): Promise<DaemonStatus> {
-    const running = await this.probeRunning(opts.signal)
-    if (running != null) return running
+    const probe = await this.probe(opts.signal)
+    if (probe?.kind === 'running') return probe.status
+    if (probe?.kind === 'refused') return { state: 'Error', code: 'KUBO_RPC_ERROR', message: this.refusedError(probe.apiUrl).message, logTail: '' }
     const record = await this.readRecord()
     if (record != null) {
       if (await isKuboProcess(record.pid)) return { state: 'Starting', pid: record.pid }
@@ -80,13 +96,20 @@ export class DaemonManager {
    * @throws DaemonNotRunningError
    */
   async rpc (signal?: AbortSignal): Promise<KuboRpc> {
-    const s = await this.probeRunning(signal)
-    if (s == null) throw new DaemonNotRunningError()
-    return new KuboRpc(s.apiUrl)
+    const running = await this.runningDaemon(signal)
+    if (running == null) throw new DaemonNotRunningError()
+    return running.rpc
+  }
+
+  /** Our running daemon's status and its RPC client (carrying the secret), or undefined when none runs. */
+  async runningDaemon (signal?: AbortSignal): Promise<{ status: RunningStatus, rpc: KuboRpc } | undefined> {
+    const probe = await this.probe(signal)
+    if (probe?.kind === 'refused') throw this.refusedError(probe.apiUrl)
+    return probe
   }
 
   async start (opts: StartOptions = {}): Promise<DaemonStartResult> {
-    const already = await this.probeRunning(opts.signal)
+    const already = await this.runningDaemon(opts.signal).then(r => r?.status)
     if (already != null) {
       opts.onProgress?.({ type: 'citrate:daemon:adopted', apiUrl: already.apiUrl })
       return { status: already, adopted: true }
@@ -96,7 +119,7 @@ export class DaemonManager {
     const release = await this.acquireStartLock(opts.signal)
     try {
       // Another process may have started it while we waited for the lock.
-      const raced = await this.probeRunning(opts.signal)
+      const raced = await this.runningDaemon(opts.signal).then(r => r?.status)
       if (raced != null) {
         opts.onProgress?.({ type: 'citrate:daemon:adopted', apiUrl: raced.apiUrl })
         return { status: raced, adopted: true }
@@ -111,7 +134,9 @@ export class DaemonManager {
         opts.onProgress?.({ type: 'citrate:daemon:init', repo: this.repo })
         await initRepo(bin.path, this.repo, this.cfg.ipfs.init_profiles, this.env)
       }
-      await applyRepoSettings(this.repo, this.cfg.ipfs)
+      // Made once per install, under the start lock; applied to a repo made before the RPC was locked as well.
+      const secret = await loadOrCreateRpcSecret(this.cfg.paths.rpcSecret)
+      await applyRepoSettings(this.repo, this.cfg.ipfs, secret)
       await this.checkPorts()
       return { status: await this.spawnDaemon(bin, opts), adopted: false }
     } finally {
@@ -121,9 +146,10 @@ export class DaemonManager {
 
   async stop (opts: { signal?: AbortSignal } = {}): Promise<DaemonStopResult> {
     const graceMs = this.cfg.ipfs.stop_timeout_seconds * 1000
-    const running = await this.probeRunning(opts.signal)
+    const probe = await this.probe(opts.signal)
+    const running = probe?.kind === 'running' ? probe : undefined
     const record = await this.readRecord()
-    const pid = running?.pid ?? record?.pid
+    const pid = running?.status.pid ?? record?.pid
     if (running == null) {
       if (record != null && await isKuboProcess(record.pid)) {
         // Started by us but not answering (still starting, or hung): signals only.
@@ -134,9 +160,8 @@ export class DaemonManager {
       await this.clearRecord()
       return { wasRunning: false }
     }
-    const rpc = new KuboRpc(running.apiUrl)
     try {
-      await rpc.json('shutdown', {}, { timeoutMs: 5000, signal: opts.signal })
+      await running.rpc.json('shutdown', {}, { timeoutMs: 5000, signal: opts.signal })
     } catch {
       // Shutdown can close the connection before answering; we judge by the outcome below.
     }
@@ -164,10 +189,12 @@ export class DaemonManager {
   }
 
   /**
-   * The daemon on our repo if it answers: reads `$IPFS_PATH/api` and checks that
-   * whoever answers there has our repo's peer id.
+   * Who answers on the address in `$IPFS_PATH/api`: our daemon only if it has our
+   * repo's peer id. Calls carry our secret; one call without it tells whether
+   * the RPC is locked (kubo refuses every unauthenticated call then, `version`
+   * included).
    */
-  private async probeRunning (signal?: AbortSignal): Promise<Extract<DaemonStatus, { state: 'Running' }> | undefined> {
+  private async probe (signal?: AbortSignal): Promise<Probe> {
     let apiAddr: string
     try {
       apiAddr = (await readFile(join(this.repo, 'api'), 'utf8')).trim()
@@ -176,27 +203,39 @@ export class DaemonManager {
     }
     const apiUrl = multiaddrToHttpUrl(apiAddr)
     if (apiUrl == null) return undefined
-    const rpc = new KuboRpc(apiUrl)
+    const rpc = new KuboRpc(apiUrl, { secret: await readRpcSecret(this.cfg.paths.rpcSecret).catch(() => undefined) })
     try {
       const id = await rpc.json<{ ID: string, Addresses: string[] | null, AgentVersion: string }>('id', {}, { timeoutMs: this.probeTimeoutMs, signal })
       const expected = await repoPeerId(this.repo)
       if (expected == null || id.ID !== expected) return undefined
-      const gateways = await rpc.json<{ Value: string }>('config', { arg: 'Addresses.Gateway' }, { timeoutMs: this.probeTimeoutMs, signal }).catch(() => undefined)
+      const [gateways, rpcProtected] = await Promise.all([
+        rpc.json<{ Value: string }>('config', { arg: 'Addresses.Gateway' }, { timeoutMs: this.probeTimeoutMs, signal }).catch(() => undefined),
+        refusesUnauthenticated(apiUrl, this.probeTimeoutMs, signal)
+      ])
       const gwAddr = Array.isArray(gateways?.Value) ? gateways.Value[0] : gateways?.Value
       const record = await this.readRecord()
-      return {
+      const status: RunningStatus = {
         state: 'Running',
         peerId: id.ID,
         addresses: id.Addresses ?? [],
         apiUrl,
         gatewayUrl: (gwAddr != null ? multiaddrToHttpUrl(gwAddr) : undefined) ?? `http://127.0.0.1:${this.cfg.ipfs.gateway_port}`,
         kuboVersion: id.AgentVersion.replace(/^kubo\//, '').replace(/\/.*$/, ''),
+        rpcProtected,
         ...(record != null && isProcessAlive(record.pid) ? { pid: record.pid } : {})
       }
+      return { kind: 'running', status, rpc }
     } catch (err) {
       if (signal?.aborted === true) throw toCitrateError(err)
+      // kubo's refusal names its API.Authorizations; any other 403 on that port is not a kubo of ours (stale api file).
+      if (err instanceof KuboRpcError && err.status === 403 && /Authorizations/.test(err.message)) return { kind: 'refused', apiUrl }
       return undefined
     }
+  }
+
+  private refusedError (apiUrl: string): KuboRpcError {
+    return new KuboRpcError(`the kubo daemon at ${apiUrl} (the address in ${join(this.repo, 'api')}) refuses citrate-ipfs's RPC secret (${this.cfg.paths.rpcSecret}): ` +
+      'it runs with API.Authorizations that are not ours. Stop that daemon; citrate-ipfs then starts it with its own', 403)
   }
 
   private async checkPorts (): Promise<void> {
@@ -243,10 +282,16 @@ export class DaemonManager {
     const started = Date.now()
     const timeoutMs = this.cfg.ipfs.start_timeout_seconds * 1000
     while (true) {
-      const running = await this.probeRunning(opts.signal)
-      if (running != null) {
-        opts.onProgress?.({ type: 'citrate:daemon:ready', apiUrl: running.apiUrl, elapsedMs: Date.now() - started })
-        return running
+      const probe = await this.probe(opts.signal)
+      if (probe?.kind === 'running') {
+        opts.onProgress?.({ type: 'citrate:daemon:ready', apiUrl: probe.status.apiUrl, elapsedMs: Date.now() - started })
+        return probe.status
+      }
+      if (probe?.kind === 'refused') {
+        // Up, but locked against us: waiting would not change that.
+        await terminate(record.pid, 5000)
+        await this.clearRecord()
+        throw this.refusedError(probe.apiUrl)
       }
       const gone = exitedOf?.() != null || !(await isKuboProcess(record.pid))
       if (gone) {
@@ -279,7 +324,7 @@ export class DaemonManager {
   private async waitUntilApiGone (timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      if ((await this.probeRunning()) == null) return true
+      if ((await this.probe()) == null) return true
       await sleep(150)
     }
     return false
@@ -331,6 +376,20 @@ export class DaemonManager {
       if (Date.now() > deadline) throw new DaemonStartError(`another citrate-ipfs process${Number.isInteger(holder) ? ` (pid ${holder})` : ''} is starting the daemon and has not finished`)
       await sleep(200, signal)
     }
+  }
+}
+
+/**
+ * Whether kubo's RPC refuses a call without credentials: true on 401/403; false
+ * when it answers (no Authorizations: open to every local user) or cannot be
+ * asked (never claim a protection that was not seen).
+ */
+async function refusesUnauthenticated (apiUrl: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await new KuboRpc(apiUrl).json('version', {}, { timeoutMs, signal })
+    return false
+  } catch (err) {
+    return err instanceof KuboRpcError && (err.status === 401 || err.status === 403)
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * kubo's repo under CITRATE_HOME: creating it and keeping its config in line with
- * citrate.toml (loopback-only API and gateway on the configured ports; with
- * `offline`, nothing that would reach the network).
+ * citrate.toml (loopback-only API and gateway on the configured ports, the RPC
+ * locked with our secret; with `offline`, nothing that would reach the network).
  */
 import { execFile } from 'node:child_process'
 import { readFile, stat } from 'node:fs/promises'
@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import type { IpfsConfig } from '../config/schema.ts'
 import { DaemonStartError, KuboRepoConfigError } from '../errors.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
+import { RPC_AUTHORIZATION_NAME, rpcAuthorization } from './rpc-secret.ts'
 
 const execFileAsync = promisify(execFile)
 
@@ -42,6 +43,7 @@ export async function initRepo (binary: string, repo: string, profiles: string[]
 export interface RepoConfigDoc {
   Identity?: { PeerID?: string }
   Addresses?: { API?: string | string[], Gateway?: string | string[], Swarm?: string[] }
+  API?: { Authorizations?: Record<string, { AuthSecret?: string, AllowedPaths?: string[] } | null> | null, [key: string]: unknown }
   [key: string]: unknown
 }
 
@@ -72,10 +74,13 @@ export async function repoPeerId (repo: string): Promise<string | undefined> {
 }
 
 /**
- * Brings the repo config in line with citrate.toml. Only writes when something
- * changed; never while the daemon runs (the caller checks).
+ * Brings the repo config in line with citrate.toml and locks the RPC with
+ * `rpcSecret` (our entry in `API.Authorizations`; anyone else's entries are
+ * kept). This runs at every start while the daemon is down, so a repo made
+ * before the RPC was locked is locked at its next start. Only writes when
+ * something changed; never while the daemon runs (the caller checks).
  */
-export async function applyRepoSettings (repo: string, cfg: IpfsConfig): Promise<boolean> {
+export async function applyRepoSettings (repo: string, cfg: IpfsConfig, rpcSecret: string): Promise<boolean> {
   const doc = await readRepoConfig(repo)
   const before = JSON.stringify(doc)
   const obj = (parent: Record<string, unknown>, key: string): Record<string, unknown> => {
@@ -86,6 +91,7 @@ export async function applyRepoSettings (repo: string, cfg: IpfsConfig): Promise
   const addresses = obj(doc, 'Addresses')
   addresses.API = `/ip4/127.0.0.1/tcp/${cfg.api_port}`
   addresses.Gateway = `/ip4/127.0.0.1/tcp/${cfg.gateway_port}`
+  obj(obj(doc, 'API'), 'Authorizations')[RPC_AUTHORIZATION_NAME] = rpcAuthorization(rpcSecret)
   if (cfg.offline) {
     // Nothing may reach beyond this machine: no bootstrap, no discovery, no
     // routing, no remote auto-configuration or certificate registration.

@@ -19,13 +19,28 @@ export interface RpcCallOptions {
 
 export type RpcParams = Record<string, string | number | boolean | undefined | string[]>
 
+export interface KuboRpcOptions {
+  /**
+   * The secret of kubo's `API.Authorizations` (ours: daemon/rpc-secret.ts),
+   * sent as `Authorization: Bearer <secret>` on every call. A kubo without
+   * Authorizations ignores the header.
+   */
+  secret?: string
+}
+
 export class KuboRpc {
   readonly baseUrl: string
+  // A private field: never part of JSON.stringify, util.inspect or an error message.
+  readonly #authorization: string | undefined
 
   /** @param baseUrl e.g. `http://127.0.0.1:5001` */
-  constructor (baseUrl: string) {
+  constructor (baseUrl: string, opts: KuboRpcOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '')
+    this.#authorization = opts.secret != null && opts.secret !== '' ? `Bearer ${opts.secret}` : undefined
   }
+
+  /** Whether calls carry an RPC secret. */
+  get authenticated (): boolean { return this.#authorization != null }
 
   url (command: string, params: RpcParams = {}): string {
     const u = new URL(`${this.baseUrl}/api/v0/${command}`)
@@ -43,7 +58,8 @@ export class KuboRpc {
     const signal = withTimeout(timeoutMs, opts.signal)
     let res: Response
     try {
-      res = await fetch(this.url(command, params), { method: 'POST', signal, body: opts.body, headers: opts.headers, ...(opts.body != null && typeof opts.body !== 'string' ? { duplex: 'half' } : {}) } as RequestInit)
+      const headers = this.#authorization != null ? { ...opts.headers, authorization: this.#authorization } : opts.headers
+      res = await fetch(this.url(command, params), { method: 'POST', signal, body: opts.body, headers, ...(opts.body != null && typeof opts.body !== 'string' ? { duplex: 'half' } : {}) } as RequestInit)
     } catch (err) {
       throw abortReason(err, `kubo RPC ${command}`, timeoutMs, opts.signal) ??
         new KuboRpcError(`kubo RPC ${command} at ${this.baseUrl} failed: ${describeFetchError(err)}`, undefined, { cause: err })

@@ -15,6 +15,8 @@ export type DaemonStatus =
     apiUrl: string
     gatewayUrl: string
     kuboVersion: string
+    /** Whether the RPC refuses calls without our secret (false: a daemon someone else configured, open to every local user). */
+    rpcProtected: boolean
     pid?: number
   }
   | { state: 'Error', code: string, message: string, logTail: string }
@@ -39,7 +41,7 @@ export interface DaemonRecord {
 export function toStatusView (s: DaemonStatus): IpfsStatus {
   switch (s.state) {
     case 'Running':
-      return { state: s.state, installed: true, running: true, connected: true, peerId: s.peerId, addresses: s.addresses, apiUrl: s.apiUrl, gatewayUrl: s.gatewayUrl, kuboVersion: s.kuboVersion, ...(s.pid != null ? { pid: s.pid } : {}) }
+      return { state: s.state, installed: true, running: true, connected: true, peerId: s.peerId, addresses: s.addresses, apiUrl: s.apiUrl, gatewayUrl: s.gatewayUrl, kuboVersion: s.kuboVersion, rpcProtected: s.rpcProtected, ...(s.pid != null ? { pid: s.pid } : {}) }
     case 'Starting':
       return { state: s.state, installed: true, running: false, connected: false, pid: s.pid }
     case 'Stopped':

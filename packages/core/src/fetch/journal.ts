@@ -13,7 +13,7 @@
  * The `v1` in the path is the layout version: a new layout gets a new folder.
  */
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { verifyBlock } from '../ipld/verify-block.ts'
 
@@ -151,12 +151,35 @@ export class PullJournal {
     this.log = undefined
   }
 
-  /** Removes everything (after a commit, or a cancel). */
+  /**
+   * Removes everything (after a commit, or a cancel): first renamed out of
+   * the way in one step, so a crash while deleting leaves no half-deleted
+   * work folder that a later pull would try to resume from, only a
+   * `<cid>.trash-*` folder the next open of this CID sweeps.
+   */
   async destroy (): Promise<void> {
     await this.close()
-    await rm(this.dir, { recursive: true, force: true })
+    const trash = `${this.dir}${TRASH_INFIX}${process.pid}-${Math.random().toString(36).slice(2)}`
+    try {
+      await rename(this.dir, trash)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    await rm(trash, { recursive: true, force: true })
+  }
+
+  /** Removes what a crash during an earlier destroy() of this work folder left. */
+  async sweepTrash (): Promise<void> {
+    const parent = dirname(this.dir)
+    const prefix = basename(this.dir) + TRASH_INFIX
+    for (const name of await readdir(parent).catch(() => [] as string[])) {
+      if (name.startsWith(prefix)) await rm(join(parent, name), { recursive: true, force: true })
+    }
   }
 }
+
+const TRASH_INFIX = '.trash-'
 
 function leafKey (rel: string, offset: number, cid: string): string {
   return `${offset}\t${cid}\t${rel}`

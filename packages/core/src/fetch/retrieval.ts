@@ -13,8 +13,9 @@
  *   }
  *
  * The work folder is locked across processes while open: a second process
- * retrieving the same root waits (a lock whose holder died goes stale after
- * 5 s) and then resumes from what the first one left.
+ * retrieving the same root waits (a lock whose holder died is taken over at
+ * once, or after 5 s when its pid cannot be checked) and then resumes from
+ * what the first one left.
  */
 import { mkdir, rm } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
@@ -90,11 +91,12 @@ export class Retrieval {
    * (abortably) while another process holds it. `onLockLost` is called if
    * the lock is taken from us (our process stalled past the stale time).
    */
-  static async open (root: CID, dir: string, opts: { signal: AbortSignal, onLockLost?: (err: Error) => void }): Promise<Retrieval> {
+  static async open (root: CID, dir: string, opts: { signal: AbortSignal, onLockLost?: (err: Error) => void, onWait?: () => void }): Promise<Retrieval> {
     await mkdir(dir, { recursive: true })
-    const unlock = await lockDir(dir, opts.signal, opts.onLockLost ?? (() => {}))
+    const unlock = await lockDir(dir, opts.signal, opts.onLockLost ?? (() => {}), opts.onWait)
     const r = new Retrieval(root, dir, unlock)
     try {
+      await r.journal.sweepTrash()
       await r.journal.open()
     } catch (err) {
       await r.close()
@@ -186,7 +188,7 @@ export class Retrieval {
 }
 
 /** The per-root lock shared with other processes; waiting is abortable. */
-async function lockDir (dir: string, signal: AbortSignal, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
-  // A dead process's lock is taken over after 5 s by one waiter only (util/lock.ts).
-  return await lockSafely(dir, { lockPath: `${dir}.lock`, staleMs: 5000, retryMs: 250, signal, onCompromised })
+async function lockDir (dir: string, signal: AbortSignal, onCompromised: (err: Error) => void, onWait?: () => void): Promise<() => Promise<void>> {
+  // A dead process's lock is taken over at once when its pid is gone, else after 5 s unrefreshed, by one waiter only (util/lock.ts).
+  return await lockSafely(dir, { lockPath: `${dir}.lock`, staleMs: 5000, retryMs: 250, signal, onCompromised, onWait })
 }

@@ -6,7 +6,7 @@
  * given to kubo).
  */
 import type { CID } from 'multiformats/cid'
-import { KuboRpc } from '../daemon/rpc.ts'
+import type { KuboRpc } from '../daemon/rpc.ts'
 import { KuboRpcError } from '../errors.ts'
 import type { VerifiedBlock } from '../fetch/index.ts'
 
@@ -41,11 +41,10 @@ async function * multipartCar (root: CID, blocks: AsyncIterable<VerifiedBlock>, 
 }
 
 /** Imports the pulled DAG into kubo and pins its root. */
-export async function handToKubo (opts: { root: CID, blocks: AsyncIterable<VerifiedBlock>, apiUrl: string, timeoutMs: number, signal?: AbortSignal }): Promise<void> {
+export async function handToKubo (opts: { root: CID, blocks: AsyncIterable<VerifiedBlock>, rpc: KuboRpc, timeoutMs: number, signal?: AbortSignal }): Promise<void> {
   const boundary = `citrate-${Math.random().toString(36).slice(2)}`
   const body = ReadableStream.from(multipartCar(opts.root, opts.blocks, boundary))
-  const rpc = new KuboRpc(opts.apiUrl)
-  const res = await rpc.request('dag/import', { 'pin-roots': true, stats: false }, {
+  const res = await opts.rpc.request('dag/import', { 'pin-roots': true, stats: false }, {
     body: body as unknown as RequestInit['body'],
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
     timeoutMs: opts.timeoutMs,

@@ -4,26 +4,26 @@
  * seed's commit order: write aside under $CITRATE_HOME/tmp, verify every block
  * on arrival, move the finished folder into place, write the registry entry last.
  */
-import { cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { statSync } from 'node:fs'
+import { lstat, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { KuboRpc } from '../daemon/rpc.ts'
 import { AbortedError, InvalidArgumentError, TargetExistsError, toCitrateError } from '../errors.ts'
 import { GatewaySource, Retrieval } from '../fetch/index.ts'
 import { checkEntryName } from '../ipld/unixfs.ts'
 import { assertSupportedCid } from '../ipld/verify-block.ts'
-import { DagIndexBuilder, DAG_INDEX_FILE } from '../ipld/dag-index.ts'
 import { parseCid } from '../ipld/cid.ts'
 import { logger } from '../log.ts'
 import { DownloadLimiter } from '../net/rate-limit.ts'
 import { ModelRegistry } from '../registry/registry.ts'
 import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
-import { fsyncDir } from '../util/atomic-write.ts'
 import { handToKubo } from './hand-to-kubo.ts'
-import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
+import { DAEMON_NOT_RUNNING_PIN_REASON } from './pin-pending.ts'
+import { COMMIT_MARKER, commitPull, pendingCommitId, recoverCommit } from './commit.ts'
+import { entryDir, guessFormat, guessQuantization, kindRoot } from './model-files.ts'
+import { ensureSpace, freeBytes } from './space.ts'
 import { claimCidDownload, reuseLocalCopy } from './reuse.ts'
 import { resolveSources } from './sources.ts'
 import { SourceSampler, sourceShares } from './source-progress.ts'
@@ -188,7 +188,10 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     return { ...await completeWith(r.entry), alreadyPresent: false, reusedFrom: r.from }
   }
   const already = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
-  if (already != null) return await completeWith(already)
+  if (already != null) {
+    await dropCommittedWorkFolder(join(opts.config.paths.pulls, cidText), cid, id, registry, signal)
+    return await completeWith(already)
+  }
 
   setStatus('Queued')
   // While another id's pull of this CID downloads in this process, wait for it (then reuse it).
@@ -217,6 +220,24 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   }
 }
 
+/** A folder's files declare their sizes one by one: free space is checked again after this much more. */
+const SPACE_CHECK_STEP = 64 * 1024 * 1024
+
+/** The rest of the content must fit in the work folder, and (when models live on another filesystem) all of it there too. */
+function ensurePullSpace (workDir: string, modelsRoot: string, total: number, onDisk: number): void {
+  ensureSpace(workDir, total - onDisk)
+  const work = freeBytes(workDir)
+  const models = freeBytes(modelsRoot)
+  if (work != null && models != null && deviceOf(work.on) !== deviceOf(models.on)) ensureSpace(modelsRoot, total)
+}
+
+function deviceOf (path: string): number | undefined {
+  try { return statSync(path).dev } catch { return undefined }
+}
+
+/** Failures no retry of the same pull can cure: its work folder is useless. */
+const REFUSED_FOR_GOOD: ReadonlySet<string> = new Set(['UNSUPPORTED', 'SIZE_LIMIT_EXCEEDED', 'INVALID_DAG', 'UNSAFE_NAME'])
+
 interface DownloadContext {
   opts: PullOptions
   control: PullControl
@@ -241,26 +262,35 @@ async function download (c: DownloadContext): Promise<PullResult> {
   const cidText = cid.toString()
   let retrieval: Retrieval | undefined
   let timer: NodeJS.Timeout | undefined
+  // File bytes on disk (resumed or new): what a failed pull's work folder is worth keeping for.
+  let placed = 0
   try {
     // Another process pulling the same CID holds the work folder: wait (Queued), then resume from its progress.
-    retrieval = await Retrieval.open(cid, join(opts.config.paths.pulls, cidText), { signal, onLockLost: (err) => { control.abort.abort(err) } })
+    retrieval = await Retrieval.open(cid, join(opts.config.paths.pulls, cidText), {
+      signal,
+      onLockLost: (err) => { control.abort.abort(err) },
+      onWait: () => { emit({ type: 'citrate:pull:waiting', cid: cidText, reason: 'waiting for another citrate-ipfs process that is downloading this CID' }) }
+    })
     const r = retrieval
-    // Another process may have finished this very pull while we waited for the lock.
+    // A commit a crash interrupted: finished if the model was already in place, else undone (the bytes stay, re-proved by the walk).
+    const recovered = await recoverCommit(r, registry)
+    if (recovered.state !== 'none') log('%s: an interrupted commit was %s', cidText, recovered.state === 'placed' ? `complete (${recovered.entry.id}); finishing it` : 'undone; re-proving the bytes on disk')
+    // Another process may have finished this very pull while we waited for the lock (or a crash left only its clean-up).
     const finished = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
-    if (finished != null) return await c.completeWith(finished)
+    if (finished != null) { await r.finish(); retrieval = undefined; return await c.completeWith(finished) }
     // Or it finished under another id: reuse those bytes, and drop this work folder.
     const reused = await c.reuse()
     if (reused != null) { await r.finish(); retrieval = undefined; return reused }
 
     setStatus('Connecting')
-    const { sources, daemonApiUrl } = opts.sources != null
-      ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonApiUrl: undefined }
+    const { sources, daemonRpc } = opts.sources != null
+      ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonRpc: undefined }
       : await resolveSources({ config: opts.config, mode: opts.source, publicGateways: opts.publicGateways, stallMs: opts.stallMs, env: opts.env })
     const resumedBytes = r.resumedBytes
     if (resumedBytes > 0) emit({ type: 'citrate:pull:resumed', cid: cidText, bytes: resumedBytes })
 
-    let placed = 0
     let started = false
+    let spaceCheckedAt = 0
     const perSource = new SourceSampler()
     let lastSample = { at: Date.now(), bytes: 0 }
     let newBytes = 0
@@ -303,7 +333,14 @@ async function download (c: DownloadContext): Promise<PullResult> {
         if (!resumed) newBytes += n
         if (!started) { started = true; setStatus('Downloading') }
       },
-      onDeclared: (total) => { p.total_bytes = total },
+      onDeclared: (total) => {
+        p.total_bytes = total
+        // When the size first shows, and each time a folder's declared files add SPACE_CHECK_STEP more.
+        if (spaceCheckedAt === 0 || total - spaceCheckedAt >= SPACE_CHECK_STEP) {
+          spaceCheckedAt = total
+          ensurePullSpace(r.dir, kindRoot(opts.config.paths, kind), total, placed)
+        }
+      },
       limiter: control.limiter,
       onSourceFailed: (f) => {
         log('%s: %s failed%s: %s', cidText, f.source, f.dropped ? ' (dropped)' : '', f.reason)
@@ -318,7 +355,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
     sample()
     setStatus('Verifying')
 
-    // Commit: stage the model folder inside the work folder, then one rename puts it in place.
+    // Commit (models/commit.ts): staged in the work folder, moved into place, registered last; a crash at any step is finished by the next pull.
     const sourcesUsed = walk.usedSources
     const fromDaemonOnly = sourcesUsed.length > 0 && sourcesUsed.every(s => s.kind === 'daemon')
     const entry: ModelEntry = {
@@ -334,36 +371,41 @@ async function download (c: DownloadContext): Promise<PullResult> {
       verified: true,
       kind
     }
-    const stage = join(r.dir, 'stage')
-    await rm(stage, { recursive: true, force: true })
-    await mkdir(stage)
-    await rename(r.contentPath, join(stage, filename))
-    await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, type: walk.type, files: walk.files }, null, 2) + '\n')
-    // The interior blocks, kept as the DAG index `models verify` re-proves the bytes with later (no daemon needed).
-    const index = new DagIndexBuilder()
-    for await (const b of r.interiorBlocks()) index.add(b.cid, b.bytes)
-    await index.write(join(stage, DAG_INDEX_FILE), cid)
-    await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind, format: guessFormat(filename) }, null, 2) + '\n')
-    await fsyncDir(stage)
-    await moveIntoPlace(stage, targetDir)
+    await commitPull({
+      retrieval: r,
+      root: cid,
+      entry,
+      targetDir,
+      filename,
+      metadata: { type: walk.type, files: walk.files },
+      config: { model_path: entry.path, kind, format: guessFormat(filename) },
+      registry,
+      hook: opts.commitHook
+    })
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
-    await registry.upsert(entry)
 
     let pinned = false
-    if (opts.config.ipfs.auto_pin && daemonApiUrl != null) {
+    if (opts.config.ipfs.auto_pin && daemonRpc == null && opts.sources == null) {
+      entry.pin_pending = true
+      await registry.update(id, { pin_pending: true })
+      emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: DAEMON_NOT_RUNNING_PIN_REASON })
+    }
+    if (opts.config.ipfs.auto_pin && daemonRpc != null) {
       try {
         const timeoutMs = opts.config.ipfs.pin_timeout_seconds * 1000
         if (fromDaemonOnly) {
           // The daemon served every block, so it holds them all: pinning fetches nothing.
-          await new KuboRpc(daemonApiUrl).json('pin/add', { arg: cidText, name: id }, { timeoutMs, signal })
+          await daemonRpc.json('pin/add', { arg: cidText, name: id }, { timeoutMs, signal })
         } else {
           // Gateways served (some of) it: hand kubo the verified blocks as a CAR so pinning fetches nothing.
-          await handToKubo({ root: cid, blocks: r.blocks(entry.path), apiUrl: daemonApiUrl, timeoutMs, signal })
+          await handToKubo({ root: cid, blocks: r.blocks(entry.path), rpc: daemonRpc, timeoutMs, signal })
         }
         pinned = true
         emit({ type: 'citrate:pull:pinned', cid: cidText })
       } catch (err) {
-        emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: toCitrateError(err).message })
+        entry.pin_pending = true
+        await registry.update(id, { pin_pending: true }).catch(() => {})
+        emit({ type: 'citrate:pull:pin-skipped', cid: cidText, reason: `${toCitrateError(err).message} (\`citrate-ipfs pin --registered\` tries again)` })
       }
     }
     await r.finish()
@@ -390,8 +432,9 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const e = signal.aborted ? new AbortedError('pull') : toCitrateError(err)
     p.status = { Failed: e.message }
     emit({ type: 'citrate:pull:progress', progress: { ...p } })
-    // Cancelled: drop the partial data (only while we hold the lock: otherwise it is another process's).
-    if (control.discard) await retrieval?.discard()
+    // Cancelled, refused for good, or nothing of the content on disk: drop the work folder (only while we
+    // hold the lock: otherwise it is another process's). Otherwise it stays for the next run to resume.
+    if (control.discard || (!signal.aborted && (REFUSED_FOR_GOOD.has(e.code) || (placed === 0 && (retrieval?.resumedBytes ?? 0) === 0)))) await retrieval?.discard()
     throw e
   } finally {
     if (timer != null) clearInterval(timer)
@@ -426,27 +469,27 @@ async function alreadyInPlace (registry: ModelRegistry, id: string, cid: string,
   throw new TargetExistsError(targetDir)
 }
 
+/** How long a finished pull waits to tidy its CID's work folder when another process holds it (then leaves it). */
+const TIDY_LOCK_WAIT_MS = 6000
+
+/**
+ * A crash after the model was in place (before the work folder was removed)
+ * leaves the work folder behind: the next pull of the id finds the model
+ * complete and removes it, if the interrupted commit was this id's.
+ */
+async function dropCommittedWorkFolder (workDir: string, cid: CID, id: string, registry: ModelRegistry, signal: AbortSignal): Promise<void> {
+  if (pendingCommitId(await readFile(join(workDir, COMMIT_MARKER), 'utf8').catch(() => '')) !== id) return
+  const waited = AbortSignal.any([signal, AbortSignal.timeout(TIDY_LOCK_WAIT_MS)])
+  const r = await Retrieval.open(cid, workDir, { signal: waited }).catch(() => undefined)
+  if (r == null) return
+  try {
+    if ((await recoverCommit(r, registry)).state === 'placed') await r.finish()
+  } finally {
+    await r.close()
+  }
+}
+
 async function presentResult (entry: ModelEntry, dir: string): Promise<PullResult> {
   const type = (await lstat(entry.path)).isDirectory() ? 'directory' : 'file'
   return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], shares: [], pinned: false, alreadyPresent: true }
-}
-
-/** Renames the staged folder into place; across filesystems, copies beside the target first so the last step is still a rename. */
-async function moveIntoPlace (stage: string, targetDir: string): Promise<void> {
-  await mkdir(dirname(targetDir), { recursive: true })
-  if (await exists(targetDir)) throw new TargetExistsError(targetDir)
-  try {
-    await rename(stage, targetDir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
-    const beside = join(dirname(targetDir), `.${basename(targetDir)}.incoming-${randomBytes(4).toString('hex')}`)
-    try {
-      await cp(stage, beside, { recursive: true })
-      await rename(beside, targetDir)
-    } catch (err2) {
-      await rm(beside, { recursive: true, force: true })
-      throw err2
-    }
-  }
-  await fsyncDir(dirname(targetDir))
 }

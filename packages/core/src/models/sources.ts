@@ -8,6 +8,7 @@
 import type { DownloadSourceMode } from '@citrate-ipfs/contract'
 import type { LoadedConfig } from '../config/load.ts'
 import { DaemonManager } from '../daemon/manager.ts'
+import type { KuboRpc } from '../daemon/rpc.ts'
 import { DaemonNotRunningError } from '../errors.ts'
 import { GatewaySource, TIER_CAPS, type BlockSource } from '../fetch/index.ts'
 
@@ -28,25 +29,27 @@ export interface ResolveSourcesOptions {
 
 export interface ResolvedSources {
   sources: BlockSource[]
-  /** The daemon's RPC URL when a daemon is running (for pinning). */
-  daemonApiUrl: string | undefined
+  /** The running daemon's RPC client, carrying the RPC secret (for pinning). */
+  daemonRpc: KuboRpc | undefined
 }
 
 export async function resolveSources (opts: ResolveSourcesOptions): Promise<ResolvedSources> {
   const mode = opts.mode ?? 'auto'
   const ipfs = opts.config.ipfs
   let daemon: GatewaySource | undefined
-  let daemonApiUrl: string | undefined
+  let daemonRpc: KuboRpc | undefined
   if (mode !== 'gateway' && ipfs.daemon_enabled) {
-    const status = await new DaemonManager({ config: opts.config, env: opts.env }).status().catch(() => undefined)
-    if (status?.state === 'Running') {
-      daemon = new GatewaySource(status.gatewayUrl, { name: `daemon (${status.gatewayUrl})`, kind: 'daemon', stallMs: opts.stallMs })
-      daemonApiUrl = status.apiUrl
+    const running = await new DaemonManager({ config: opts.config, env: opts.env }).runningDaemon().catch(() => undefined)
+    if (running != null) {
+      // The gateway, unlike the RPC, is open on loopback by design: it is read as an untrusted source.
+      const { gatewayUrl } = running.status
+      daemon = new GatewaySource(gatewayUrl, { name: `daemon (${gatewayUrl})`, kind: 'daemon', stallMs: opts.stallMs })
+      daemonRpc = running.rpc
     }
   }
   if (mode === 'daemon') {
     if (daemon == null) throw new DaemonNotRunningError('daemon-only retrieval needs a running kubo daemon, and none is running')
-    return { sources: [daemon], daemonApiUrl }
+    return { sources: [daemon], daemonRpc }
   }
   const own = new Set([ipfs.external_gateway, ipfs.fallback_gateway].map(u => u.replace(/\/+$/, '')))
   const urls = [ipfs.external_gateway, ipfs.fallback_gateway, ...(opts.publicGateways ?? ipfs.public_gateways)]
@@ -61,5 +64,5 @@ export async function resolveSources (opts: ResolveSourcesOptions): Promise<Reso
     gateways.push(new GatewaySource(u, { stallMs: opts.stallMs, maxInFlight: own.has(u) ? undefined : TIER_CAPS.public }))
   }
   const sources = daemon == null ? gateways : ipfs.use_external_by_default ? [...gateways, daemon] : [daemon, ...gateways]
-  return { sources, daemonApiUrl }
+  return { sources, daemonRpc }
 }

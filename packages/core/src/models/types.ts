@@ -5,6 +5,7 @@ import type { SourceFailure } from '../errors.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import type { BlockSource } from '../fetch/index.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
+import type { CommitHook } from './commit.ts'
 import type { SourceMode } from './sources.ts'
 
 // The seed's DownloadProgress and its status enum cross the wire as they are, so they are the contract's.
@@ -16,6 +17,8 @@ export type PullEvent =
   | { type: 'citrate:pull:source-failed', source: string, reason: string, dropped: boolean }
   /** Verified bytes found on disk from an interrupted pull. */
   | { type: 'citrate:pull:resumed', cid: string, bytes: number }
+  /** Another process holds this CID's download: the pull waits for it, then resumes from (or reuses) what it did. */
+  | { type: 'citrate:pull:waiting', cid: string, reason: string }
   | { type: 'citrate:pull:committed', id: string, path: string }
   | { type: 'citrate:pull:pinned', cid: string }
   | { type: 'citrate:pull:pin-skipped', cid: string, reason: string }
@@ -56,6 +59,8 @@ export interface PullOptions {
    * min(chunk_size_mb, 64 MiB). 0 fetches every block with its own raw-block request.
    */
   rangeBytes?: number
+  /** Called after each step of the commit into place (models/commit.ts); for fault-injection tests. */
+  commitHook?: CommitHook
   /** Progress sampling interval; default 250 ms. */
   progressIntervalMs?: number
   /**

@@ -4,7 +4,10 @@
  */
 import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import PQueue from 'p-queue'
 import lockfile from 'proper-lockfile'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
 import type { KuboRpc } from '../daemon/rpc.ts'
 import { pullsRoot } from '../config/paths.ts'
 
@@ -21,8 +24,10 @@ export interface GcOptions {
 }
 
 export interface GcResult {
-  /** Blocks kubo removed. */
+  /** Blocks kubo removed (or that it would remove, with dryRun). */
   blocksFreed: number
+  /** Their bytes. */
+  bytesFreed: number
   /** Stale partial files and abandoned pull folders removed (or that would be, with dryRun). */
   partialFiles: string[]
   partialBytes: number
@@ -34,11 +39,20 @@ const PARTIAL = /\.(partial|part|tmp)(\.json|\.2)?$/
 /** Runs `repo/gc` when `rpc` is given, then sweeps stale partial files under `dirs`. */
 export async function collectGarbage (rpc: KuboRpc | undefined, dirs: string[], opts: GcOptions = {}): Promise<GcResult> {
   let blocksFreed = 0
-  if (rpc != null && opts.dryRun !== true) {
-    for await (const line of rpc.ndjson<{ Key?: { '/': string }, Error?: string }>('repo/gc', {}, { timeoutMs: 60 * 60_000, signal: opts.signal })) {
-      if (line.Key != null) {
-        blocksFreed++
-        opts.onProgress?.({ type: 'citrate:gc:block', freed: blocksFreed })
+  let bytesFreed = 0
+  if (rpc != null) {
+    // What kubo will free, sized first (the bytes are gone once it has): the same plan answers a dry run.
+    const plan = await planGc(rpc, opts.signal)
+    if (opts.dryRun === true) {
+      blocksFreed = plan.size
+      for (const size of plan.values()) bytesFreed += size
+    } else {
+      for await (const line of rpc.ndjson<{ Key?: { '/': string }, Error?: string }>('repo/gc', {}, { timeoutMs: 60 * 60_000, signal: opts.signal })) {
+        if (line.Key != null) {
+          blocksFreed++
+          bytesFreed += plan.get(multihashKey(line.Key['/'])) ?? 0
+          opts.onProgress?.({ type: 'citrate:gc:block', freed: blocksFreed })
+        }
       }
     }
   }
@@ -73,7 +87,55 @@ export async function collectGarbage (rpc: KuboRpc | undefined, dirs: string[], 
       if (opts.dryRun !== true) await rm(dir, { recursive: true, force: true })
     }
   }
-  return { blocksFreed, partialFiles, partialBytes }
+  return { blocksFreed, bytesFreed, partialFiles, partialBytes }
+}
+
+/**
+ * The blocks `repo/gc` would remove, by multihash, with their sizes: every
+ * local block (kubo keys its blockstore by multihash, so `refs/local` names
+ * them as raw CIDs) that no GC root reaches — recursive pins with their whole
+ * DAGs, direct pins, and the MFS root's DAG (kubo's best-effort root: what of
+ * it is missing is skipped, never fetched).
+ */
+export async function planGc (rpc: KuboRpc, signal?: AbortSignal): Promise<Map<string, number>> {
+  const opts = { timeoutMs: 10 * 60_000, signal }
+  const kept = new Set<string>()
+  const keepDag = async (root: string, bestEffort: boolean): Promise<void> => {
+    kept.add(multihashKey(root))
+    try {
+      for await (const r of rpc.ndjson<{ Ref?: string, Err?: string }>('refs', { arg: root, recursive: true, unique: true, offline: true }, opts)) {
+        if (r.Ref != null && r.Ref !== '') kept.add(multihashKey(r.Ref))
+      }
+    } catch (err) {
+      if (!bestEffort) throw err
+    }
+  }
+  for (const type of ['recursive', 'direct'] as const) {
+    const pins = await rpc.json<{ Keys?: Record<string, unknown> }>('pin/ls', { type }, opts)
+    for (const cid of Object.keys(pins.Keys ?? {})) {
+      if (type === 'recursive') await keepDag(cid, false)
+      else kept.add(multihashKey(cid))
+    }
+  }
+  const mfs = await rpc.json<{ Hash?: string }>('files/stat', { arg: '/', hash: true }, opts).catch(() => ({ Hash: undefined }))
+  if (mfs.Hash != null) await keepDag(mfs.Hash, true)
+
+  const doomed: string[] = []
+  for await (const r of rpc.ndjson<{ Ref?: string }>('refs/local', {}, opts)) {
+    if (r.Ref != null && r.Ref !== '' && !kept.has(multihashKey(r.Ref))) doomed.push(r.Ref)
+  }
+  const plan = new Map<string, number>()
+  const stats = new PQueue({ concurrency: 8 })
+  await stats.addAll(doomed.map(cid => async () => {
+    const st = await rpc.json<{ Size?: number }>('block/stat', { arg: cid, offline: true }, opts)
+    plan.set(multihashKey(cid), st.Size ?? 0)
+  }))
+  return plan
+}
+
+/** A block's identity in kubo's blockstore: its multihash (a CIDv0 and its CIDv1 spellings are one block). */
+function multihashKey (cid: string): string {
+  return base58btc.encode(CID.parse(cid).multihash.bytes)
 }
 
 /** Newest mtime and total size below a folder (a resumed pull touches its files). */

@@ -82,7 +82,8 @@ export function validateEntry (raw: unknown, at = 'entry'): ModelEntry | SchemaV
     (MODEL_SOURCES.includes(e.source as ModelSource) ? undefined : new SchemaViolation(`${at}.source`, `expected one of ${MODEL_SOURCES.join(', ')}`)) ??
     strOrNull('source_url') ??
     (typeof e.verified === 'boolean' ? undefined : new SchemaViolation(`${at}.verified`, 'expected true or false')) ??
-    (MODEL_KINDS.includes(e.kind as ModelKind) ? undefined : new SchemaViolation(`${at}.kind`, `expected one of ${MODEL_KINDS.join(', ')}`))
+    (MODEL_KINDS.includes(e.kind as ModelKind) ? undefined : new SchemaViolation(`${at}.kind`, `expected one of ${MODEL_KINDS.join(', ')}`)) ??
+    (e.pin_pending === undefined || typeof e.pin_pending === 'boolean' ? undefined : new SchemaViolation(`${at}.pin_pending`, 'expected true or false'))
   if (problem != null) return problem
   // Unknown fields are kept, so a newer writer's additions survive our rewrite.
   return e as unknown as ModelEntry

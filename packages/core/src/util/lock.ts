@@ -18,8 +18,15 @@
  * back at once; should someone have locked in that instant, the moved
  * holder's next refresh fails and it reports its lock compromised (the
  * registry then refuses to write: no lost update).
+ *
+ * The holder also writes its pid and host into the lock folder (`owner`): a
+ * waiter on the same host whose holder's pid is gone (SIGKILL, a crash) takes
+ * the lock over at once instead of after `staleMs` of silence. A reused pid
+ * only means the slower path (the mtime) decides.
  */
-import { rename, rm, stat } from 'node:fs/promises'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
 import lockfile from 'proper-lockfile'
 import { sleep } from './signals.ts'
 
@@ -38,13 +45,18 @@ export interface SafeLockOptions {
   /** Stops the wait (the sleep between tries rejects with its abort). */
   signal?: AbortSignal
   onCompromised: (err: Error) => void
+  /** Called once, when the first try finds the lock held by someone else (to tell the user why nothing happens). */
+  onWait?: () => void
 }
+
+const OWNER_FILE = 'owner'
 
 export async function lockSafely (file: string, opts: SafeLockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + (opts.waitMs ?? Infinity)
+  let waiting = false
   while (true) {
     try {
-      return await lockfile.lock(file, {
+      const release = await lockfile.lock(file, {
         realpath: false,
         lockfilePath: opts.lockPath,
         stale: NEVER_STALE_MS,
@@ -52,9 +64,18 @@ export async function lockSafely (file: string, opts: SafeLockOptions): Promise<
         retries: 0,
         onCompromised: opts.onCompromised
       })
+      // Best effort: without it, waiters fall back to the mtime.
+      const ownerPath = join(opts.lockPath, OWNER_FILE)
+      await writeFile(ownerPath, JSON.stringify({ pid: process.pid, host: hostname() })).catch(() => {})
+      // proper-lockfile releases with rmdir: the folder must be empty again first.
+      return async () => {
+        await rm(ownerPath, { force: true }).catch(() => {})
+        await release()
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
       if (await reclaimIfStale(opts.lockPath, opts.staleMs)) continue
+      if (!waiting) { waiting = true; opts.onWait?.() }
       if (Date.now() >= deadline) throw err
       await sleep(opts.retryMs ?? 25 + Math.random() * 50, opts.signal)
     }
@@ -64,7 +85,8 @@ export async function lockSafely (file: string, opts: SafeLockOptions): Promise<
 /** Takes a stale lock folder out of the way, only the one judged stale; true when it did. */
 export async function reclaimIfStale (lockPath: string, staleMs: number): Promise<boolean> {
   const seen = await stat(lockPath).catch(() => undefined)
-  if (seen == null || Date.now() - seen.mtimeMs < staleMs) return false
+  if (seen == null) return false
+  if (Date.now() - seen.mtimeMs < staleMs && !await holderIsGone(lockPath)) return false
   const claimed = `${lockPath}.reclaim-${process.pid}-${Math.random().toString(36).slice(2)}`
   try {
     await rename(lockPath, claimed)
@@ -79,4 +101,22 @@ export async function reclaimIfStale (lockPath: string, staleMs: number): Promis
   // A fresh lock, made after we judged the old one stale: give it back.
   await rename(claimed, lockPath).catch(async () => { await rm(claimed, { recursive: true, force: true }) })
   return false
+}
+
+/** True when the lock's owner file names a process on this host that no longer exists. */
+async function holderIsGone (lockPath: string): Promise<boolean> {
+  let owner: { pid?: unknown, host?: unknown }
+  try {
+    owner = JSON.parse(await readFile(join(lockPath, OWNER_FILE), 'utf8')) as typeof owner
+  } catch {
+    return false // no owner file (yet, or an older holder): only the mtime can tell
+  }
+  if (owner.host !== hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid) return false
+  try {
+    process.kill(owner.pid, 0)
+    return false
+  } catch (err) {
+    // EPERM: it exists, as another user's process.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
 }

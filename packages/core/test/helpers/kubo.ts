@@ -72,14 +72,30 @@ export async function makeTestHome (extraToml = '', opts: { daemonPath?: string 
   return t
 }
 
-/** Runs the real kubo CLI against a repo (e.g. `ipfs add`, `ipfs cat`). */
+/**
+ * Runs the real kubo CLI against a repo (e.g. `ipfs add`, `ipfs cat`). While
+ * its daemon runs the CLI goes through the RPC, which our manager locks: the
+ * secret from the repo's `API.Authorizations` goes along as `--api-auth`
+ * (kubo has no environment variable for it; on a test's command line it is fine).
+ */
 export async function ipfs (repo: string, args: string[], input?: Uint8Array): Promise<Buffer> {
-  const child = execFileAsync(testKuboBinary(), args, { env: { ...process.env, IPFS_PATH: repo, IPFS_TELEMETRY: 'off' }, encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 })
+  const auth = await repoRpcAuthSecret(repo)
+  const child = execFileAsync(testKuboBinary(), [...(auth != null ? [`--api-auth=${auth}`] : []), ...args], { env: { ...process.env, IPFS_PATH: repo, IPFS_TELEMETRY: 'off' }, encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 })
   if (input != null) {
     child.child.stdin?.end(input)
   }
   const { stdout } = await child
   return stdout
+}
+
+/** The `AuthSecret` (`bearer:<secret>`) of our entry in a repo's `API.Authorizations`, if any. */
+export async function repoRpcAuthSecret (repo: string): Promise<string | undefined> {
+  try {
+    const doc = JSON.parse(await readFile(join(repo, 'config'), 'utf8')) as { API?: { Authorizations?: Record<string, { AuthSecret?: string }> } }
+    return doc.API?.Authorizations?.citrate?.AuthSecret
+  } catch {
+    return undefined
+  }
 }
 
 /**

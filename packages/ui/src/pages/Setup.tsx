@@ -107,6 +107,11 @@ function StateView ({ status, busy, install, onInstall, onStart, onStop }: {
           <dl className='facts'>
             <dt>Peer ID</dt><dd><code data-testid='peer-id'>{status.peerId}</code></dd>
             <dt>Version</dt><dd>kubo {status.kuboVersion}</dd>
+            <dt>RPC</dt>
+            <dd data-testid='rpc-protected'>{status.rpcProtected === false
+              ? 'unprotected: this daemon was started outside Citrate, so any program on this computer can control it. Stop and start IPFS here to lock it.'
+              : 'locked to Citrate'}
+            </dd>
             <dt>Addresses</dt>
             <dd>{(status.addresses ?? []).length === 0
               ? <span>none: the node is offline (no network routing)</span>

@@ -1,0 +1,207 @@
+/**
+ * The commit of a verified pull into its place, written so that a crash at
+ * any line is finished by the next pull of the CID without fetching again
+ * (it re-proves the bytes from the journal instead).
+ *
+ * Steps, each durable before the next (`CommitStep` names the points after each):
+ *   1. `stage/` in the work folder gets metadata.json, the DAG index and config.json; fsynced   → 'staged'
+ *   2. `commit.json` in the work folder records the intent (target, file name, entry)            → 'marked'
+ *   3. the content moves into `stage/` (a rename inside the work folder)                         → 'content-moved'
+ *   4. across filesystems only: `stage/` is copied beside the target as `.<id>.incoming-<cid>`   → 'copied'
+ *   5. `stage/` (or its copy) is renamed into place; the parent fsynced                          → 'placed'
+ *   6. the registry entry is written: the commit point for readers                              → 'registered'
+ *   7. the work folder is removed                                                               (the caller: Retrieval.finish)
+ *
+ * On the next open of the work folder, `recoverCommit` finds where a crash
+ * stopped: after step 5 the target holds the complete model (its
+ * metadata.json says so) and only the registry entry and the clean-up are
+ * left; before it, the half-made copy beside the target is removed and the
+ * content goes back to where the journal proves it from, so the pull resumes
+ * with every byte on disk and commits again. A failed step in this process
+ * (ENOSPC while copying) is undone the same way at once.
+ */
+import { cp, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { CID } from 'multiformats/cid'
+import { DagIndexBuilder, DAG_INDEX_FILE } from '../ipld/dag-index.ts'
+import { DiskFullError, TargetExistsError } from '../errors.ts'
+import type { Retrieval } from '../fetch/index.ts'
+import type { ModelRegistry } from '../registry/registry.ts'
+import type { ModelEntry } from '../registry/schema.ts'
+import { fsyncDir, writeFileAtomic } from '../util/atomic-write.ts'
+import { freeBytes } from './space.ts'
+
+/** The points a commit passes (after the step of that name is durable). */
+export const COMMIT_STEPS = ['staged', 'marked', 'content-moved', 'copied', 'placed', 'registered'] as const
+export type CommitStep = typeof COMMIT_STEPS[number]
+
+/** Called after each step; for fault-injection tests (a throw fails the commit there, as a real error would). */
+export type CommitHook = (step: CommitStep) => void | Promise<void>
+
+/** The intent file in the work folder (step 2). */
+export const COMMIT_MARKER = 'commit.json'
+const MARKER = COMMIT_MARKER
+const STAGE = 'stage'
+
+interface CommitIntent {
+  cid: string
+  targetDir: string
+  filename: string
+  entry: ModelEntry
+}
+
+export interface CommitInput {
+  retrieval: Retrieval
+  root: CID
+  entry: ModelEntry
+  targetDir: string
+  filename: string
+  /** metadata.json's fields beyond the entry (type, file count). */
+  metadata: Record<string, unknown>
+  /** config.json's content. */
+  config: Record<string, unknown>
+  registry: ModelRegistry
+  hook?: CommitHook
+}
+
+/** Steps 1–6: the verified content of `retrieval` becomes `targetDir` and its registry entry. */
+export async function commitPull (c: CommitInput): Promise<void> {
+  const hook = c.hook ?? (() => {})
+  const workDir = c.retrieval.dir
+  const stage = join(workDir, STAGE)
+  await rm(stage, { recursive: true, force: true })
+  await mkdir(stage)
+  await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...c.entry, ...c.metadata }, null, 2) + '\n')
+  // The interior blocks, kept as the DAG index `models verify` re-proves the bytes with later (no daemon needed).
+  const index = new DagIndexBuilder()
+  for await (const b of c.retrieval.interiorBlocks()) index.add(b.cid, b.bytes)
+  await index.write(join(stage, DAG_INDEX_FILE), c.root)
+  await writeFile(join(stage, 'config.json'), JSON.stringify(c.config, null, 2) + '\n')
+  await fsyncDir(stage)
+  await hook('staged')
+
+  const intent: CommitIntent = { cid: c.root.toString(), targetDir: c.targetDir, filename: c.filename, entry: c.entry }
+  await writeFileAtomic(join(workDir, MARKER), JSON.stringify(intent) + '\n')
+  await hook('marked')
+
+  try {
+    await rename(c.retrieval.contentPath, join(stage, c.filename))
+    await fsyncDir(stage)
+    await hook('content-moved')
+    await moveIntoPlace(stage, c.targetDir, intent.cid, hook)
+    await hook('placed')
+  } catch (err) {
+    // Not in place: put everything back as it was before step 2, so this pull (or the next) commits again without fetching.
+    await undo(workDir, c.retrieval.contentPath, intent).catch(() => {})
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+      const at = dirname(c.targetDir)
+      throw new DiskFullError(at, c.entry.size_bytes, freeBytes(at)?.bytes ?? 0, { cause: err })
+    }
+    throw err
+  }
+  await c.registry.upsert(c.entry)
+  await hook('registered')
+}
+
+/** The id an intent file's text names (to tell whose commit a crash interrupted), or undefined. */
+export function pendingCommitId (markerText: string): string | undefined {
+  try {
+    const id = (JSON.parse(markerText) as Partial<CommitIntent>).entry?.id
+    return typeof id === 'string' ? id : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export type Recovery =
+  /** No commit was under way. */
+  | { state: 'none' }
+  /** A commit had not put the model in place: undone; the content is back where the journal proves it from. */
+  | { state: 'undone' }
+  /** A commit had put the model in place (registry entry now written): only the work folder is left to remove. */
+  | { state: 'placed', entry: ModelEntry }
+
+/** Finds an interrupted commit in `retrieval`'s work folder (which the caller holds locked) and finishes or undoes it. */
+export async function recoverCommit (retrieval: Retrieval, registry: ModelRegistry): Promise<Recovery> {
+  const workDir = retrieval.dir
+  let intent: CommitIntent
+  try {
+    intent = JSON.parse(await readFile(join(workDir, MARKER), 'utf8')) as CommitIntent
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    // Steps 1 only (or nothing): the content never moved; a stage is just metadata to make again.
+    await rm(join(workDir, STAGE), { recursive: true, force: true })
+    return { state: 'none' }
+  }
+  if (await isPlaced(intent)) {
+    if (await registry.get(intent.entry.id) == null) await registry.upsert(intent.entry)
+    return { state: 'placed', entry: intent.entry }
+  }
+  await undo(workDir, retrieval.contentPath, intent)
+  return { state: 'undone' }
+}
+
+/** The target holds this commit's result: its metadata.json names the CID and id, and the content is there. */
+async function isPlaced (intent: CommitIntent): Promise<boolean> {
+  try {
+    const meta = JSON.parse(await readFile(join(intent.targetDir, 'metadata.json'), 'utf8')) as Partial<ModelEntry>
+    if (meta.cid !== intent.cid || meta.id !== intent.entry.id) return false
+    await lstat(join(intent.targetDir, intent.filename))
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function undo (workDir: string, contentPath: string, intent: CommitIntent): Promise<void> {
+  await rm(incomingPath(intent.targetDir, intent.cid), { recursive: true, force: true })
+  const staged = join(workDir, STAGE, intent.filename)
+  if (await exists(staged) && !await exists(contentPath)) {
+    await rename(staged, contentPath)
+    await fsyncDir(workDir)
+  }
+  await rm(join(workDir, STAGE), { recursive: true, force: true })
+  await rm(join(workDir, MARKER), { force: true })
+}
+
+/** Where a copy across filesystems is assembled: beside the target, so the last step is a rename; named by CID so a restart finds it. */
+function incomingPath (targetDir: string, cid: string): string {
+  return join(dirname(targetDir), `.${basename(targetDir)}.incoming-${cid}`)
+}
+
+/** Renames the staged folder into place; across filesystems, copies beside the target first so the last step is still a rename. */
+async function moveIntoPlace (stage: string, targetDir: string, cid: string, hook: CommitHook): Promise<void> {
+  await mkdir(dirname(targetDir), { recursive: true })
+  if (await exists(targetDir)) throw new TargetExistsError(targetDir)
+  try {
+    await rename(stage, targetDir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+    const beside = incomingPath(targetDir, cid)
+    await rm(beside, { recursive: true, force: true })
+    await cp(stage, beside, { recursive: true })
+    await fsyncTree(beside)
+    await hook('copied')
+    await rename(beside, targetDir)
+    // The copy is in place: the staged original is only clean-up now (the work folder goes with the commit).
+  }
+  await fsyncDir(dirname(targetDir))
+}
+
+/** fsyncs a copied folder's files and folders (cp does not), so the rename after it publishes durable bytes. */
+async function fsyncTree (dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(e.parentPath, e.name)
+    if (e.isDirectory()) await fsyncDir(path)
+    else if (e.isFile()) {
+      // r+: Windows flushes only a handle opened for writing.
+      const fh = await open(path, 'r+')
+      try { await fh.datasync() } finally { await fh.close() }
+    }
+  }
+  await fsyncDir(dir)
+}
+
+async function exists (path: string): Promise<boolean> {
+  try { await lstat(path); return true } catch { return false }
+}
