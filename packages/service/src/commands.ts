@@ -7,7 +7,7 @@
  */
 import {
   DaemonManager, installKubo, loadConfig, normalizeGatewayUrl, toStatusView, updateIpfsConfig, InvalidArgumentError,
-  checkPinName, ContentCorruptError, ModelNotFoundError, parseCid, pinAdd, pinList, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
+  checkPinName, ContentCorruptError, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
   type LoadedConfig
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
@@ -54,7 +54,11 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_start_daemon: {
     ...COMMAND_SCHEMAS.ipfs_start_daemon,
     run: async (ctx) => {
-      const { status, adopted } = await (await manager(ctx)).start({ onProgress: (e) => ctx.emit({ event: 'daemon-progress', data: e }) })
+      const m = await manager(ctx)
+      const { status, adopted } = await m.start({ onProgress: (e) => ctx.emit({ event: 'daemon-progress', data: e }) })
+      // Models auto_pin wanted pinned while the daemon was down are pinned now, from their verified bytes on disk.
+      const cfg = await ctx.config()
+      await pinPending({ rpc: await m.rpc(), registry: registryOf(cfg), paths: cfg.paths, timeoutMs: cfg.ipfs.pin_timeout_seconds * 1000 }).catch(() => undefined)
       const view = { adopted, ...toStatusView(status) }
       ctx.emit({ event: 'status', data: view })
       return view
