@@ -72,6 +72,7 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   KUBO_REPO_CONFIG_INVALID: FAILURE,
   KUBO_RPC_ERROR: FAILURE,
   MODEL_NOT_FOUND: FAILURE,
+  NOT_PINNED: FAILURE,
   PERMISSION_DENIED: FAILURE,
   PIN_IN_USE: FAILURE,
   PIN_TIMEOUT: FAILURE,
@@ -124,6 +125,7 @@ export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
   DAG_INDEX_CORRUPT: 'pull or add the model again to rebuild its DAG index',
   DAG_INDEX_MISSING: 'pull or add the model again to record its DAG index',
   MODEL_NOT_FOUND: 'list the registered models with `citrate-ipfs models`',
+  NOT_PINNED: 'list the pins with `citrate-ipfs pins`',
   TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again'
 }
 

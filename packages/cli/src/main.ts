@@ -13,7 +13,7 @@ import { Output } from './output.ts'
 import { statusCommand } from './commands/status.ts'
 import { daemonLogs, daemonStart, daemonStop } from './commands/daemon.ts'
 import { installCommand } from './commands/install.ts'
-import { configShow, gatewaySet, gatewayUnset } from './commands/config.ts'
+import { configSet, configShow, gatewaySet, gatewayUnset } from './commands/config.ts'
 import { addCommand } from './commands/add.ts'
 import { modelsList, modelsRm, modelsShow, modelsVerify } from './commands/models.ts'
 import { gcCommand, pinCommand, pinsCommand, unpinCommand } from './commands/pins.ts'
@@ -80,11 +80,12 @@ command(daemon, 'logs', "show the end of kubo's log")
   }))
 
 const gateway = program.command('gateway').description('configure the external gateway')
-command(gateway, 'set <url>', 'use <url> as external_gateway (https, or http on loopback)').action(action(gatewaySet))
+command(gateway, 'set <url>', 'use <url> as external_gateway (https, or http on loopback; "" removes it)').action(action(gatewaySet))
 command(gateway, 'unset', 'remove external_gateway').action(action(gatewayUnset))
 
-const config = program.command('config').description('show the configuration')
+const config = program.command('config').description('show or change the configuration')
 command(config, 'show', 'print the effective [ipfs] configuration').action(action(configShow))
+command(config, 'set <key> <value>', 'set one [ipfs] key in citrate.toml ("" turns a gateway off; lists as a,b or JSON, "" for none)').action(action(configSet))
 
 command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
   .addOption(new Option('--port <n>', 'port (0: any free port)').default('5050'))

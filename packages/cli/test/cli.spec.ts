@@ -140,11 +140,11 @@ describe('citrate-ipfs CLI', () => {
 
     r = await cli(h, ['gateway', 'set', 'http://gateway.example.com'])
     assert.equal(r.code, 2)
-    assert.equal(r.stderr, 'citrate-ipfs: error: gateway: gateway URL must use https unless it is on this machine (localhost / 127.0.0.1)\n')
+    assert.equal(r.stderr, 'citrate-ipfs: error: gateway URL "http://gateway.example.com" must use https unless it is on this machine (localhost / 127.0.0.1)\n')
 
     r = await cli(h, ['--json', 'gateway', 'set', 'nonsense'])
     assert.equal(r.code, 2)
-    assert.deepEqual(json(r), { error: { code: 'INVALID_ARGUMENT', message: 'gateway: "nonsense" is not a valid URL' } })
+    assert.deepEqual(json(r), { error: { code: 'INVALID_ARGUMENT', message: 'gateway URL "nonsense" has no scheme; write it in full, e.g. https://nonsense' } })
 
     await writeFile(join(h.home, 'citrate.toml'), '[ipfs]\napi_port = "many"\n')
     r = await cli(h, ['status', '--json'])
@@ -168,6 +168,40 @@ describe('citrate-ipfs CLI', () => {
     assert.match(r.stdout, /pin_timeout_seconds = 300 {2}# default/)
     r = await cli(h, ['gateway', 'set', 'http://127.0.0.1:8081'])
     assert.equal(r.code, 0, 'http is allowed on loopback')
+    r = await cli(h, ['--json', 'gateway', 'set', ''])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((await cli(h, ['config', 'show', '--json']).then(json) as { ipfs: Record<string, unknown> }).ipfs.external_gateway, '', '"" removes the external gateway')
+  })
+
+  test('config set turns the fallback and public gateways off with "" and refuses a URL with CR/LF, naming the key', async () => {
+    const h = await home('[network]\nport = 1\n')
+    await writeFile(join(h.home, 'citrate.toml'), '[ipfs]\ngateway_port = 18080\n\n[network]\nport = 1\n')
+    let r = await cli(h, ['config', 'set', 'fallback_gateway', ''])
+    assert.equal(r.code, 0, r.stderr)
+    r = await cli(h, ['config', 'set', 'public_gateways', ''])
+    assert.equal(r.code, 0, r.stderr)
+    const shown = await cli(h, ['config', 'show', '--json']).then(json) as { ipfs: Record<string, unknown> }
+    assert.equal(shown.ipfs.fallback_gateway, '')
+    assert.deepEqual(shown.ipfs.public_gateways, [])
+    const text = await readFile(join(h.home, 'citrate.toml'), 'utf8')
+    assert.match(text, /fallback_gateway = ""/)
+    assert.match(text, /\[network\]\nport = 1/, 'other sections kept')
+
+    r = await cli(h, ['--json', 'config', 'set', 'fallback_gateway', 'http://127.0.0.1:1/\r\nX: y'])
+    assert.equal(r.code, 2)
+    const e = json(r).error as { code: string, message: string }
+    assert.equal(e.code, 'CONFIG_INVALID')
+    assert.match(e.message, /ipfs\.fallback_gateway = .* is invalid: gateway URL contains a carriage return \(CR, U\+000D\) at position 20/)
+    r = await cli(h, ['--json', 'config', 'set', 'public_gateways', 'https://a.example,javascript:alert(1)'])
+    assert.equal(r.code, 2)
+    assert.match((json(r).error as { message: string }).message, /ipfs\.public_gateways = .* is invalid: entry 2: gateway URL "javascript:alert\(1\)" must use http or https \(got javascript\)/)
+    r = await cli(h, ['--json', 'config', 'set', 'auto_pin', 'maybe'])
+    assert.equal(r.code, 2)
+    assert.match((json(r).error as { message: string }).message, /ipfs\.auto_pin takes true or false \(got "maybe"\)/)
+    r = await cli(h, ['--json', 'config', 'set', 'no_such_key', '1'])
+    assert.equal(r.code, 2)
+    assert.match((json(r).error as { message: string }).message, /unknown key ipfs\.no_such_key/)
+    assert.equal(await readFile(join(h.home, 'citrate.toml'), 'utf8'), text, 'refused values leave the file as it was')
   })
 
   test('unknown config keys are warned about on stderr', async () => {

@@ -48,8 +48,8 @@ export const COMMAND_SCHEMAS = {
     result: StopDaemonResult
   },
   ipfs_configure_gateway: {
-    summary: 'Set external_gateway (https, or http on loopback); an empty url removes it',
-    args: args({ url: Type.String({ maxLength: 2048 }) }),
+    summary: 'Set external_gateway (https, or http on loopback; "" removes it), and fallback_gateway when fallback is given ("" turns the public fallback off)',
+    args: args({ url: Type.String({ maxLength: 2048 }), fallback: Type.Optional(Type.String({ maxLength: 2048 })) }),
     result: GatewayConfig
   },
   ipfs_get_config: {

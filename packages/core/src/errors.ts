@@ -358,6 +358,15 @@ export class PinInUseError extends CitrateError {
   }
 }
 
+/** An unpin of a CID that has no recursive pin of its own (never pinned, or only pinned indirectly by another). */
+export class NotPinnedError extends CitrateError {
+  readonly cid: string
+  constructor (cid: string, options?: ErrorOptions) {
+    super('NOT_PINNED', `${cid} is not pinned (or only indirectly, as part of another pin)`, options)
+    this.cid = cid
+  }
+}
+
 /** Stored bytes no longer hash to the recorded CID (bit rot, truncation, edits). */
 export class ContentCorruptError extends CitrateError {
   readonly id: string

@@ -22,9 +22,10 @@ export { writeFileAtomic } from './util/atomic-write.ts'
 export { loadConfig, updateIpfsConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
 export { citratePaths, ensureLayout, pullsRoot, type CitratePaths } from './config/paths.ts'
 export {
-  defaultIpfsConfig, normalizeGatewayUrl, isLoopbackHost, IPFS_KEYS, KEY_DOCS, PINNED_KUBO_VERSION, DEFAULT_DIST_URL,
+  defaultIpfsConfig, IPFS_KEYS, isIpfsKey, KEY_DOCS, PINNED_KUBO_VERSION, DEFAULT_DIST_URL,
   type IpfsConfig
 } from './config/schema.ts'
+export { normalizeGatewayUrl, normalizeBaseUrl, parseHttpUrl, isLoopbackHost, UrlError } from './config/url.ts'
 export { DaemonManager, isKuboInstalled, type DaemonManagerOptions, type StartOptions } from './daemon/manager.ts'
 export { findKubo, kuboVersion, compareVersions, MIN_KUBO_VERSION, type KuboBinary } from './daemon/binary.ts'
 export { KuboRpc, multiaddrToHttpUrl, type KuboRpcOptions, type RpcCallOptions } from './daemon/rpc.ts'

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, loadConfig, normalizeGatewayUrl, updateIpfsConfig } from '../src/index.ts'
+import { ConfigError, isLoopbackHost, loadConfig, normalizeGatewayUrl, resolveSources, updateIpfsConfig, type GatewaySource } from '../src/index.ts'
 
 const dirs: string[] = []
 async function home (toml?: string): Promise<string> {
@@ -112,8 +112,65 @@ describe('citrate.toml', () => {
     assert.equal(normalizeGatewayUrl('http://127.0.0.1:8080'), 'http://127.0.0.1:8080')
     assert.equal(normalizeGatewayUrl('http://localhost:8080/'), 'http://localhost:8080')
     assert.throws(() => normalizeGatewayUrl('http://example.com'), /must use https/)
-    assert.throws(() => normalizeGatewayUrl('not a url'), /not a valid URL/)
+    assert.throws(() => normalizeGatewayUrl('not a url'), /contains a space at position 4/)
     assert.throws(() => normalizeGatewayUrl('https://u:p@example.com'), /credentials/)
-    assert.throws(() => normalizeGatewayUrl('file:///etc/passwd'), /must use https/)
+    assert.throws(() => normalizeGatewayUrl('file:///etc/passwd'), /must use http or https \(got file\)/)
+  })
+
+  test('gateway URLs are read strictly: no control characters or whitespace, a scheme, http(s) only; stored normalised', () => {
+    // WHATWG URL drops CR/LF/tab silently: this one would parse as http://127.0.0.1:1/X:%20y.
+    assert.throws(() => normalizeGatewayUrl('http://127.0.0.1:1/\r\nX: y'), /contains a carriage return \(CR, U\+000D\) at position 20/)
+    assert.throws(() => normalizeGatewayUrl('http://127.0.0.1:1/\nX'), /line feed/)
+    assert.throws(() => normalizeGatewayUrl('http://127.0.0.1:1/a\tb'), /a tab/)
+    assert.throws(() => normalizeGatewayUrl(' https://ipfs.io'), /contains a space at position 1/)
+    assert.throws(() => normalizeGatewayUrl('https://ipfs.io\u00a0'), /whitespace \(U\+00A0\)/)
+    assert.throws(() => normalizeGatewayUrl('https://ipfs.io/\u0000'), /control character \(U\+0000\)/)
+    assert.throws(() => normalizeGatewayUrl('javascript:alert(1)'), /must use http or https \(got javascript\)/)
+    assert.throws(() => normalizeGatewayUrl('ipfs.io'), /has no scheme; write it in full, e.g. https:\/\/ipfs\.io/)
+    assert.throws(() => normalizeGatewayUrl('//ipfs.io'), /has no scheme/)
+    assert.throws(() => normalizeGatewayUrl('https://'), /not a valid URL/)
+    assert.throws(() => normalizeGatewayUrl('https://ipfs.io/?'), /query or fragment/)
+    assert.throws(() => normalizeGatewayUrl(''), /is empty/)
+    assert.equal(normalizeGatewayUrl('HTTPS://IPFS.IO:443/'), 'https://ipfs.io')
+    assert.equal(normalizeGatewayUrl('http://127.0.0.1:8080/a/../gw/'), 'http://127.0.0.1:8080/gw')
+    assert.equal(normalizeGatewayUrl('https://xn--nxasmq6b.example/é'), 'https://xn--nxasmq6b.example/%C3%A9')
+  })
+
+  test('fallback_gateway = "", external_gateway = "" and public_gateways = [] turn those sources off', async () => {
+    const h = await home('[ipfs]\nfallback_gateway = ""\nexternal_gateway = ""\npublic_gateways = []\n')
+    const c = await loadConfig({ home: h })
+    assert.equal(c.ipfs.fallback_gateway, '')
+    assert.equal(c.ipfs.external_gateway, '')
+    assert.deepEqual(c.ipfs.public_gateways, [])
+    const { sources } = await resolveSources({ config: c, mode: 'gateway' })
+    assert.deepEqual(sources.map(s => s.name), [], 'no gateway at all')
+
+    const file = join(h, 'citrate.toml')
+    await updateIpfsConfig(file, { fallback_gateway: 'https://gw.example.com/' })
+    assert.equal((await loadConfig({ home: h })).ipfs.fallback_gateway, 'https://gw.example.com')
+    await updateIpfsConfig(file, { fallback_gateway: '' })
+    assert.equal((await loadConfig({ home: h })).ipfs.fallback_gateway, '')
+    await assert.rejects(updateIpfsConfig(file, { public_gateways: ['https://a.example', ''] }), /ipfs\.public_gateways = .* is invalid: entry 2 is empty \(use \[\] for no public gateways\)/)
+    await assert.rejects(updateIpfsConfig(file, { dist_url: 'https://dist.example/\r\n' }), /ipfs\.dist_url = .* is invalid: URL contains a carriage return/)
+    await updateIpfsConfig(file, { dist_url: 'HTTPS://Dist.Example/mirror/' })
+    assert.equal((await loadConfig({ home: h })).ipfs.dist_url, 'https://dist.example/mirror')
+  })
+
+  test('offline = true with no gateways named: every source of a pull is on loopback', async () => {
+    const h = await home('[ipfs]\noffline = true\ndaemon_enabled = false\n')
+    const c = await loadConfig({ home: h })
+    assert.equal(c.ipfs.fallback_gateway, '', 'no public fallback by default when offline')
+    assert.deepEqual(c.ipfs.public_gateways, [], 'no public gateways by default when offline')
+    assert.deepEqual((await resolveSources({ config: c })).sources, [])
+    // A gateway the user names still counts, and one on this machine is all there is.
+    const h2 = await home('[ipfs]\noffline = true\ndaemon_enabled = false\nexternal_gateway = "http://127.0.0.1:18081"\n')
+    const urls = (await resolveSources({ config: await loadConfig({ home: h2 }) })).sources.map(s => (s as GatewaySource).baseUrl)
+    assert.deepEqual(urls, ['http://127.0.0.1:18081'])
+    for (const u of urls) assert.ok(isLoopbackHost(new URL(u).hostname), u)
+    // Named explicitly, the fallback applies even offline.
+    const h3 = await home('[ipfs]\noffline = true\nfallback_gateway = "https://ipfs.io"\n')
+    assert.equal((await loadConfig({ home: h3 })).ipfs.fallback_gateway, 'https://ipfs.io')
+    // Not offline: the defaults are the seed's.
+    assert.equal((await loadConfig({ home: await home('[ipfs]\noffline = false\n') })).ipfs.fallback_gateway, 'https://ipfs.io')
   })
 })

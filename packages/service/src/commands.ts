@@ -7,7 +7,7 @@
  */
 import {
   DaemonManager, installKubo, loadConfig, normalizeGatewayUrl, toStatusView, updateIpfsConfig, InvalidArgumentError,
-  ContentCorruptError, ModelNotFoundError, pinAdd, pinList, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
+  checkPinName, ContentCorruptError, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
   type LoadedConfig
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
@@ -54,7 +54,11 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_start_daemon: {
     ...COMMAND_SCHEMAS.ipfs_start_daemon,
     run: async (ctx) => {
-      const { status, adopted } = await (await manager(ctx)).start({ onProgress: (e) => ctx.emit({ event: 'daemon-progress', data: e }) })
+      const m = await manager(ctx)
+      const { status, adopted } = await m.start({ onProgress: (e) => ctx.emit({ event: 'daemon-progress', data: e }) })
+      // Models auto_pin wanted pinned while the daemon was down are pinned now, from their verified bytes on disk.
+      const cfg = await ctx.config()
+      await pinPending({ rpc: await m.rpc(), registry: registryOf(cfg), paths: cfg.paths, timeoutMs: cfg.ipfs.pin_timeout_seconds * 1000 }).catch(() => undefined)
       const view = { adopted, ...toStatusView(status) }
       ctx.emit({ event: 'status', data: view })
       return view
@@ -72,16 +76,10 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_configure_gateway: {
     ...COMMAND_SCHEMAS.ipfs_configure_gateway,
     run: async (ctx, args) => {
-      let url = ''
-      if (args.url.trim() !== '') {
-        try {
-          url = normalizeGatewayUrl(args.url)
-        } catch (err) {
-          throw new InvalidArgumentError(`gateway: ${(err as Error).message}`)
-        }
-      }
+      const updates: { external_gateway: string, fallback_gateway?: string } = { external_gateway: gatewayArg('url', args.url) }
+      if (args.fallback != null) updates.fallback_gateway = gatewayArg('fallback', args.fallback)
       const cfg = await ctx.config()
-      await updateIpfsConfig(cfg.paths.configFile, { external_gateway: url })
+      await updateIpfsConfig(cfg.paths.configFile, updates)
       const after = await ctx.config()
       return { external_gateway: after.ipfs.external_gateway, fallback_gateway: after.ipfs.fallback_gateway, use_external_by_default: after.ipfs.use_external_by_default }
     }
@@ -144,6 +142,9 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_pin: {
     ...COMMAND_SCHEMAS.ipfs_pin,
     run: async (ctx, args) => {
+      // Bad input is the caller's mistake (400) whether or not the daemon runs: checked before asking for it.
+      parseCid(args.cid)
+      if (args.name != null) checkPinName(args.name)
       const cfg = await ctx.config()
       const rpc = await (await manager(ctx)).rpc()
       const r = await pinAdd(rpc, args.cid, {
@@ -160,6 +161,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_unpin: {
     ...COMMAND_SCHEMAS.ipfs_unpin,
     run: async (ctx, args) => {
+      parseCid(args.cid)
       const cfg = await ctx.config()
       const rpc = await (await manager(ctx)).rpc()
       return await pinRm(rpc, args.cid, { models: await registryOf(cfg).list(), force: args.force === true })
@@ -176,6 +178,16 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
       }
       return { pins }
     }
+  }
+}
+
+/** A gateway URL argument, normalised as it will be stored; "" turns that source off. */
+function gatewayArg (arg: string, value: string): string {
+  if (value === '') return ''
+  try {
+    return normalizeGatewayUrl(value)
+  } catch (err) {
+    throw new InvalidArgumentError(`${arg}: gateway URL ${JSON.stringify(value)} ${(err as Error).message}`)
   }
 }
 

@@ -28,6 +28,7 @@ export type ServiceAnswerCode = ErrorCode | ServiceErrorCode
  */
 export const HTTP_STATUS: Record<ServiceAnswerCode, number> = {
   // The request is malformed.
+  BAD_REQUEST: 400,
   INVALID_ARGUMENT: 400,
   INVALID_CID: 400,
   INVALID_MODEL_ID: 400,
@@ -40,6 +41,7 @@ export const HTTP_STATUS: Record<ServiceAnswerCode, number> = {
   UNKNOWN_COMMAND: 404,
   NO_UI: 404,
   MODEL_NOT_FOUND: 404,
+  NOT_PINNED: 404,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
   // Well-formed, but the content the CID names is refused: not ours to download or verify safely.

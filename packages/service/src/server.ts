@@ -9,6 +9,7 @@
  *   GET  /*                       the UI (no auth, no token in it: its API calls carry the session cookie)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
@@ -66,12 +67,14 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   let port = opts.port ?? 0
   let allowedOrigins = new Set<string>()
 
-  const server = createServer((req, res) => {
+  // No Host header is refused by the Host check below with a JSON answer (Node's own check answers a bare 400).
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = toAnswerError(err)
       sendError(res, e.code, e.message)
     })
   })
+  server.on('clientError', answerUnparsable)
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('x-content-type-options', 'nosniff')
@@ -88,7 +91,12 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       res.setHeader('access-control-allow-origin', origin)
       res.setHeader('vary', 'Origin')
     }
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`)
+    const target = parseTarget(req.url)
+    if (typeof target === 'string') {
+      sendError(res, 'BAD_REQUEST', target)
+      return
+    }
+    const { url, path } = target
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' }).end()
       return
@@ -115,7 +123,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       return
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
-      await serveUi(req, res, url)
+      await serveUi(req, res, url, path)
       return
     }
     sendError(res, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
@@ -166,20 +174,13 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
     }
   }
 
-  async function serveUi (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function serveUi (req: IncomingMessage, res: ServerResponse, url: URL, path: string): Promise<void> {
     if (opts.uiDir == null) {
       sendError(res, 'NO_UI', 'this service was started without a UI')
       return
     }
     const root = resolve(opts.uiDir)
-    let rel: string
-    try {
-      rel = decodeURIComponent(url.pathname)
-    } catch {
-      // A malformed %-escape names no file: the caller's mistake, not a 500.
-      sendError(res, 'NOT_FOUND', `${url.pathname} not found`)
-      return
-    }
+    let rel = path
     if (rel === '/' || !/\.[a-z0-9]+$/i.test(rel)) rel = '/index.html' // client-side routes
     const file = normalize(join(root, rel))
     if (!file.startsWith(root + sep)) {
@@ -229,6 +230,47 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       await new Promise<void>(r => server.close(() => r()))
     }
   }
+}
+
+/**
+ * The request target as a URL and its decoded path, or why it is not one: a
+ * malformed %-escape (`/%ff`), a NUL or control character once decoded, an
+ * absolute-form target that does not parse. Each is the caller's mistake (400), never a 500.
+ */
+function parseTarget (target: string | undefined): { url: URL, path: string } | string {
+  const text = target ?? '/'
+  let url: URL
+  try {
+    url = new URL(text, 'http://127.0.0.1')
+  } catch {
+    return `request target ${JSON.stringify(text)} is not a valid URL path`
+  }
+  let path: string
+  try {
+    path = decodeURIComponent(url.pathname)
+  } catch {
+    return `request path ${url.pathname} has a malformed %-escape (a % must be followed by two hex digits forming UTF-8)`
+  }
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f]/.exec(path)
+  if (control != null) return `request path ${url.pathname} decodes to a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`
+  return { url, path }
+}
+
+/**
+ * A request Node's HTTP parser refused (malformed request line or headers,
+ * headers too large): answered with the same JSON error body as every other
+ * error, then the connection is closed, since the stream can no longer be trusted.
+ */
+function answerUnparsable (err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') { socket.destroy(); return }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') { socket.end('HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n'); return } // as Node does
+  const why = err.code === 'HPE_HEADER_OVERFLOW'
+    ? 'request headers are too large'
+    : `malformed HTTP request: ${err.message}`
+  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: why } })
+  const status = httpStatusFor('BAD_REQUEST')
+  socket.end(`HTTP/1.1 ${status} Bad Request\r\ncontent-type: application/json\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
 function readBody (req: IncomingMessage): Promise<unknown> {

@@ -32,7 +32,7 @@ describe('HTTP status map', () => {
   test('client faults are 4xx, upstream failures 502/503/504', () => {
     const expected: Array<[keyof typeof HTTP_STATUS, number]> = [
       ['INVALID_CID', 400], ['INVALID_ARGUMENT', 400], ['INVALID_MODEL_ID', 400], ['UNSUPPORTED', 422], ['UNSAFE_NAME', 422],
-      ['MODEL_NOT_FOUND', 404], ['PIN_IN_USE', 409], ['TARGET_EXISTS', 409], ['UNAUTHORIZED', 401], ['BODY_TOO_LARGE', 413],
+      ['MODEL_NOT_FOUND', 404], ['NOT_PINNED', 404], ['BAD_REQUEST', 400], ['PIN_IN_USE', 409], ['TARGET_EXISTS', 409], ['UNAUTHORIZED', 401], ['BODY_TOO_LARGE', 413],
       ['ALL_SOURCES_FAILED', 502], ['INSTALL_DOWNLOAD_FAILED', 502], ['KUBO_RPC_ERROR', 502], ['BLOCK_MISMATCH', 502],
       ['DAEMON_NOT_RUNNING', 503], ['PIN_TIMEOUT', 504], ['DISK_FULL', 507]
     ]
@@ -79,12 +79,18 @@ describe('error answers from a running service', () => {
     await rejectsWith(client.invoke('ipfs_pause_download', { id: 'no-such-download' }), 'NOT_FOUND', 404)
   })
 
-  test('a malformed %-escape in a UI path is a 404, not a 500', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: svc.port, path: '/%E0%A4%A' }, res => { res.resume(); resolve(res.statusCode ?? 0) })
+  test('a malformed %-escape in a UI path is a 400 BAD_REQUEST with the JSON error body, not a 500', async () => {
+    const answer = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: svc.port, path: '/%E0%A4%A' }, res => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => { body += c })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
       req.on('error', reject)
       req.end()
     })
-    assert.equal(status, 404)
+    assert.equal(answer.status, 400)
+    assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'BAD_REQUEST')
   })
 })

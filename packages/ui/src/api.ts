@@ -73,6 +73,7 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   DAG_INDEX_MISSING: ['This model has no verification record.', 'Click "Remove" on the model, then download it again to record one.'],
   VERIFY_UNSUPPORTED: ['This model cannot be checked.', 'Its content uses a format the checker does not know; it was not changed.'],
   CID_MISMATCH: ['IPFS stored something different from what was expected.', 'Nothing was registered. Try again; if it repeats, your IPFS version may use other settings.'],
+  NOT_PINNED: ['That content is not pinned (or only as part of another pin).', 'Reload the page to see the current pins.'],
   PIN_IN_USE: ['A model in your library relies on this pin.', 'Click "Remove" on the model first, or click "Unpin anyway".'],
   PIN_TIMEOUT: ['Pinning took longer than allowed.', 'Try again, or raise pin_timeout_seconds in citrate.toml.'],
   REGISTRY_CORRUPT: ['Your model library file is damaged.', 'A copy was kept. Fix or remove the file named above, then reload this page.'],
@@ -96,6 +97,7 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   UNKNOWN_COMMAND: ['This page asked for something the service does not offer.', 'Update the app so the page and the service match.'],
   METHOD_NOT_ALLOWED: ['This page asked the service in a way it does not accept.', 'Update the app so the page and the service match.'],
   INVALID_JSON: ['This page sent the service a request it could not read.', 'Reload the page and try again.'],
+  BAD_REQUEST: ['This page sent the service a request it could not read.', 'Reload the page and try again.'],
   BODY_TOO_LARGE: ['That request is too large.', 'Use a shorter value and try again.'],
   NO_UI: ['The service was started without this page.', 'Restart the app.']
 }

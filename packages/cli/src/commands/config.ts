@@ -1,5 +1,5 @@
 import { stringify } from 'smol-toml'
-import { InvalidArgumentError, IPFS_KEYS, KEY_DOCS, normalizeGatewayUrl, updateIpfsConfig } from '@citrate-ipfs/core'
+import { defaultIpfsConfig, InvalidArgumentError, IPFS_KEYS, isIpfsKey, KEY_DOCS, loadConfig, normalizeGatewayUrl, updateIpfsConfig, type IpfsConfig } from '@citrate-ipfs/core'
 import type { Context } from '../context.ts'
 
 export async function configShow (ctx: Context): Promise<void> {
@@ -16,13 +16,14 @@ export async function configShow (ctx: Context): Promise<void> {
   ctx.out.result({ configFile: paths.configFile, home: paths.home, fileExists, ipfs, explicitKeys }, lines.join('\n'))
 }
 
-/** The seed's `ipfs_configure_gateway`: https only (http on loopback), stored as `external_gateway`. */
+/** The seed's `ipfs_configure_gateway`: https only (http on loopback), stored as `external_gateway`; "" removes it. */
 export async function gatewaySet (ctx: Context, url: string): Promise<void> {
+  if (url === '') { await gatewayUnset(ctx); return }
   let normalized: string
   try {
     normalized = normalizeGatewayUrl(url)
   } catch (err) {
-    throw new InvalidArgumentError(`gateway: ${(err as Error).message}`)
+    throw new InvalidArgumentError(`gateway URL ${JSON.stringify(url)} ${(err as Error).message}`)
   }
   await updateIpfsConfig(ctx.config.paths.configFile, { external_gateway: normalized })
   ctx.out.result({ external_gateway: normalized, configFile: ctx.config.paths.configFile }, `external gateway set to ${normalized} (in ${ctx.config.paths.configFile})`)
@@ -31,4 +32,44 @@ export async function gatewaySet (ctx: Context, url: string): Promise<void> {
 export async function gatewayUnset (ctx: Context): Promise<void> {
   await updateIpfsConfig(ctx.config.paths.configFile, { external_gateway: '' })
   ctx.out.result({ external_gateway: '' }, 'external gateway removed')
+}
+
+/**
+ * `config set <key> <value>`: one [ipfs] key, validated by core like the file
+ * itself (a bad value names the key). The text is read by the key's default's
+ * type: true/false, a number, a list as `a,b` or JSON (`""` or `[]`: empty),
+ * else a string (`""` turns a gateway off).
+ */
+export async function configSet (ctx: Context, key: string, text: string): Promise<void> {
+  if (!isIpfsKey(key)) throw new InvalidArgumentError(`unknown key ipfs.${key}; known keys: ${IPFS_KEYS.join(', ')}`)
+  const value = parseValue(key, text)
+  await updateIpfsConfig(ctx.config.paths.configFile, { [key]: value })
+  const after = await loadConfig({ home: ctx.config.paths.home, configFile: ctx.config.paths.configFile })
+  const shown = after.ipfs[key]
+  ctx.out.result({ key, value: shown, configFile: ctx.config.paths.configFile }, `ipfs.${key} = ${stringify({ v: shown }).replace(/^v = /, '').trim()} (in ${ctx.config.paths.configFile})`)
+}
+
+function parseValue (key: keyof IpfsConfig, text: string): unknown {
+  const example = defaultIpfsConfig('/')[key]
+  if (typeof example === 'boolean') {
+    if (text === 'true' || text === 'false') return text === 'true'
+    throw new InvalidArgumentError(`ipfs.${key} takes true or false (got ${JSON.stringify(text)})`)
+  }
+  if (typeof example === 'number') {
+    const n = Number(text)
+    if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`ipfs.${key} takes a number (got ${JSON.stringify(text)})`)
+    return n
+  }
+  if (Array.isArray(example)) {
+    if (text === '' || text === '[]') return []
+    if (text.startsWith('[')) {
+      try {
+        return JSON.parse(text) as unknown
+      } catch {
+        throw new InvalidArgumentError(`ipfs.${key}: ${JSON.stringify(text)} is not a JSON list; write it as a,b or ["a","b"]`)
+      }
+    }
+    return text.split(',')
+  }
+  return text
 }

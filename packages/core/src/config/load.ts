@@ -61,6 +61,7 @@ export async function loadConfig (opts: LoadConfigOptions = {}): Promise<LoadedC
       }
       explicitKeys.push(key)
     }
+    applyOfflineDefaults(ipfs, explicitKeys)
     try {
       validateWhole(ipfs)
     } catch (err) {
@@ -74,6 +75,17 @@ export async function loadConfig (opts: LoadConfigOptions = {}): Promise<LoadedC
     explicitKeys,
     warnings
   }
+}
+
+/**
+ * `offline = true` means nothing beyond this machine is contacted unless the
+ * user names it: the public fallback and public gateways default to none
+ * (explicit values in the file still apply).
+ */
+function applyOfflineDefaults (ipfs: IpfsConfig, explicitKeys: ReadonlyArray<keyof IpfsConfig>): void {
+  if (!ipfs.offline) return
+  if (!explicitKeys.includes('fallback_gateway')) ipfs.fallback_gateway = ''
+  if (!explicitKeys.includes('public_gateways')) ipfs.public_gateways = []
 }
 
 function parseIpfsSection (text: string, file: string): Record<string, unknown> {
@@ -112,7 +124,7 @@ export async function updateIpfsConfig (configFile: string, updates: Partial<Rec
     if (!isIpfsKey(key)) throw new ConfigError(`unknown key ipfs.${key}; known keys: ${IPFS_KEYS.join(', ')}`, key)
     const normalized = validateValue(key, value, baseDir)
     // Gateway URLs are stored normalised; paths keep their `~` so the file stays portable.
-    next[key] = key === 'external_gateway' || key === 'fallback_gateway' ? normalized : value
+    next[key] = key === 'external_gateway' || key === 'fallback_gateway' || key === 'public_gateways' || key === 'dist_url' ? normalized : value
   }
   const merged = defaultIpfsConfig(baseDir)
   for (const [k, v] of Object.entries(next)) {

@@ -6,6 +6,7 @@
 import { isAbsolute, join, resolve } from 'node:path'
 import { ConfigError } from '../errors.ts'
 import { expandHome } from '../platform.ts'
+import { normalizeBaseUrl, normalizeGatewayUrl } from './url.ts'
 
 export interface IpfsConfig {
   /** Use (and start) a local kubo daemon. With false, retrieval is gateway-only. */
@@ -16,6 +17,7 @@ export interface IpfsConfig {
   gateway_port: number
   /** A gateway of your own (tried after the local daemon). Empty: none. */
   external_gateway: string
+  /** Tried after external_gateway. Empty: none (the default with offline = true). */
   fallback_gateway: string
   use_external_by_default: boolean
   models_path: string
@@ -25,7 +27,10 @@ export interface IpfsConfig {
   pin_timeout_seconds: number
   /** kubo init profiles applied when the repo is created, e.g. ["lowpower"]. */
   init_profiles: string[]
-  /** Run kubo with no network routing (`--offline`): air-gapped machines and tests. */
+  /**
+   * Run kubo with no network routing (`--offline`): air-gapped machines and
+   * tests. Also makes fallback_gateway and public_gateways default to none.
+   */
   offline: boolean
   /** Seconds to wait for a starting daemon to answer on its API. */
   start_timeout_seconds: number
@@ -35,7 +40,7 @@ export interface IpfsConfig {
   kubo_version: string
   /** Base URL of the kubo distribution site (a mirror can be named here). */
   dist_url: string
-  /** Trustless gateways tried after external_gateway and fallback_gateway (`[]`: none). */
+  /** Trustless gateways tried after external_gateway and fallback_gateway (`[]`: none, the default with offline = true). */
   public_gateways: string[]
   /**
    * Flush a download to disk (fdatasync, as it goes and before the commit) so a
@@ -57,7 +62,7 @@ export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
   api_port: 'kubo RPC API port, bound to 127.0.0.1',
   gateway_port: 'kubo gateway port, bound to 127.0.0.1',
   external_gateway: 'a gateway of your own, tried after the local daemon (empty: none)',
-  fallback_gateway: 'gateway tried after external_gateway',
+  fallback_gateway: 'gateway tried after external_gateway (empty: none; default empty when offline = true)',
   use_external_by_default: 'prefer gateways over the local daemon',
   models_path: 'where models are stored',
   max_model_size_gb: 'largest model a pull accepts',
@@ -65,12 +70,12 @@ export const KEY_DOCS: Record<keyof IpfsConfig, string> = {
   auto_pin: 'pin downloaded models in the local daemon',
   pin_timeout_seconds: 'how long a pin may take',
   init_profiles: 'kubo init profiles applied when the repo is created',
-  offline: 'run kubo with no network routing (air-gapped machines, tests)',
+  offline: 'run kubo with no network routing, and no public gateways unless named (air-gapped machines, tests)',
   start_timeout_seconds: 'how long to wait for a starting daemon',
   stop_timeout_seconds: 'how long to wait for a graceful stop before signals',
   kubo_version: 'kubo release that `install` fetches',
   dist_url: 'base URL of the kubo distribution site',
-  public_gateways: 'trustless gateways tried last ([] for none)',
+  public_gateways: 'trustless gateways tried last ([] for none; default [] when offline = true)',
   fsync: 'flush downloads to disk before they are registered (false: faster, not power-cut safe)',
   max_download_mbps: 'download bandwidth cap in MB/s over all sources (0: none)'
 }
@@ -179,59 +184,36 @@ export function validateValue<K extends keyof IpfsConfig> (key: K, value: unknow
       }
       return value as IpfsConfig[K]
     case 'gateway':
-      if (typeof value !== 'string') bad('expected a URL string')
-      if (key === 'external_gateway' && value === '') return '' as IpfsConfig[K]
+      if (typeof value !== 'string') bad('expected a URL string ("" for none)')
+      // "" turns the source off (an air-gapped machine wants no public fallback).
+      if (value === '') return '' as IpfsConfig[K]
       try {
         return normalizeGatewayUrl(value as string) as IpfsConfig[K]
       } catch (err) {
-        return bad((err as Error).message)
+        return bad(`gateway URL ${(err as Error).message}`)
       }
     case 'gateway[]': {
-      if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) bad('expected a list of gateway URLs')
-      try {
-        return (value as string[]).map(normalizeGatewayUrl) as IpfsConfig[K]
-      } catch (err) {
-        return bad((err as Error).message)
-      }
+      if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) bad('expected a list of gateway URLs ([] for none)')
+      return (value as string[]).map((v, i) => {
+        if (v === '') return bad(`entry ${i + 1} is empty (use [] for no public gateways)`)
+        try {
+          return normalizeGatewayUrl(v)
+        } catch (err) {
+          return bad(`entry ${i + 1}: gateway URL ${JSON.stringify(v)} ${(err as Error).message}`)
+        }
+      }) as IpfsConfig[K]
     }
     case 'url':
       if (typeof value !== 'string') bad('expected a URL string')
       try {
-        const u = new URL(value as string)
-        if (u.protocol !== 'http:' && u.protocol !== 'https:') bad('expected an http(s) URL')
-      } catch {
-        bad('not a valid URL')
+        return normalizeBaseUrl(value as string) as IpfsConfig[K]
+      } catch (err) {
+        return bad(`URL ${(err as Error).message}`)
       }
-      return (value as string).replace(/\/+$/, '') as IpfsConfig[K]
     case 'version':
       if (typeof value !== 'string' || !/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(value)) bad('expected a kubo version such as "v0.43.0"')
       return ((value as string).startsWith('v') ? value : `v${value as string}`) as IpfsConfig[K]
   }
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
-
-export function isLoopbackHost (hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname.toLowerCase().endsWith('.localhost')
-}
-
-/**
- * A gateway URL: http(s) only, https required except on loopback (a gateway
- * is untrusted, but its traffic should still not be readable on the wire),
- * no credentials, query or fragment. Returns the URL without a trailing slash.
- */
-export function normalizeGatewayUrl (input: string): string {
-  let url: URL
-  try {
-    url = new URL(input.trim())
-  } catch {
-    throw new Error(`"${input}" is not a valid URL`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`gateway URL must use https (got ${url.protocol.replace(':', '')})`)
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) throw new Error('gateway URL must use https unless it is on this machine (localhost / 127.0.0.1)')
-  if (url.username !== '' || url.password !== '') throw new Error('gateway URL must not contain credentials')
-  if (url.search !== '' || url.hash !== '') throw new Error('gateway URL must not contain a query or fragment')
-  return url.toString().replace(/\/+$/, '')
 }
 
 export function validateWhole (cfg: IpfsConfig): void {

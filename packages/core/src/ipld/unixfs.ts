@@ -194,6 +194,8 @@ export function checkEntryName (name: string): string {
   if (/[/\\]/.test(name)) throw new UnsafeNameError(name, 'contains a path separator')
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(name)) throw new UnsafeNameError(name, 'contains a control character')
+  // A lone UTF-16 surrogate (JSON can carry one) has no UTF-8 form: on disk it would become U+FFFD, another name.
+  if (/[\uD800-\uDFFF]/u.test(name)) throw new UnsafeNameError(name, 'not well-formed Unicode (a lone surrogate)')
   if (/[<>:"|?*]/.test(name) || /[. ]$/.test(name) || WINDOWS_RESERVED.test(name)) throw new UnsafeNameError(name, 'not a portable file name')
   if (Buffer.byteLength(name) > 255) throw new UnsafeNameError(name, 'longer than 255 bytes')
   return name

@@ -3,7 +3,7 @@
  * that protects content from kubo's garbage collector, and the registry says
  * which models rely on which pins.
  */
-import { AbortedError, InvalidArgumentError, KuboRpcError, PinInUseError, PinTimeoutError, TimeoutError } from '../errors.ts'
+import { AbortedError, InvalidArgumentError, KuboRpcError, NotPinnedError, PinInUseError, PinTimeoutError, TimeoutError } from '../errors.ts'
 import type { KuboRpc } from '../daemon/rpc.ts'
 import { parseCid as parseAnyCid, sameCid } from '../ipld/cid.ts'
 
@@ -42,6 +42,7 @@ export interface PinAddResult {
  */
 export async function pinAdd (rpc: KuboRpc, cidText: string, opts: PinAddOptions): Promise<PinAddResult> {
   const cid = parseCid(cidText)
+  if (opts.name != null) checkPinName(opts.name)
   if (!(opts.timeoutSeconds > 0)) throw new InvalidArgumentError(`pin timeout must be positive (got ${opts.timeoutSeconds})`)
   if (await isPinnedRecursively(rpc, cid, opts.signal)) {
     opts.onProgress?.({ type: 'citrate:pin:done', cid, alreadyPinned: true })
@@ -89,7 +90,13 @@ export async function pinRm (rpc: KuboRpc, cidText: string, opts: PinRmOptions):
   const cid = parseCid(cidText)
   const users = modelsBackedBy(cid, opts.models).map(m => m.id)
   if (users.length > 0 && opts.force !== true) throw new PinInUseError(cid, users)
-  await rpc.json('pin/rm', { arg: cid }, { timeoutMs: 60_000, signal: opts.signal })
+  try {
+    await rpc.json('pin/rm', { arg: cid }, { timeoutMs: 60_000, signal: opts.signal })
+  } catch (err) {
+    // kubo's answer for a CID without a recursive pin: the caller's mistake, not kubo failing.
+    if (err instanceof KuboRpcError && /not pinned/i.test(err.message)) throw new NotPinnedError(cid, { cause: err })
+    throw err
+  }
   return { cid, models: users }
 }
 
@@ -124,6 +131,18 @@ async function isPinnedRecursively (rpc: KuboRpc, cid: string, signal?: AbortSig
     if (err instanceof KuboRpcError && /not pinned/i.test(err.message)) return false
     throw err
   }
+}
+
+/** A pin name is shown in lists and logs: no control characters, and text kubo can store as UTF-8. */
+export function checkPinName (name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\u0000-\u001f\u007f]|[\uD800-\uDFFF]/u.exec(name)
+  if (bad != null) {
+    const code = `U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+    const what = bad[0] >= '\uD800' ? `a lone surrogate (${code}, not well-formed Unicode)` : `a control character (${code})`
+    throw new InvalidArgumentError(`pin name ${JSON.stringify(name)} contains ${what} at position ${bad.index + 1}`)
+  }
+  return name
 }
 
 function parseCid (text: string): string {

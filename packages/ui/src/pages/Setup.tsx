@@ -179,7 +179,8 @@ function GatewayForm (): ReactNode {
     setInvalid(problem)
     if (problem != null) return
     try {
-      const r = await client().invoke('ipfs_configure_gateway', { url })
+      // The service refuses whitespace in a URL; what the user pasted around it is not part of it.
+      const r = await client().invoke('ipfs_configure_gateway', { url: url.trim() })
       setUrl(r.external_gateway)
       setSaved(r.external_gateway === '' ? 'Saved: no external gateway.' : `Saved. Downloads will use ${r.external_gateway} after your local node.`)
     } catch (err) {
