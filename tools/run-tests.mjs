@@ -6,10 +6,12 @@ import { spawn } from 'node:child_process'
 import { globSync } from 'node:fs'
 import { ensureKubo } from './kubo/build-kubo.mjs'
 import { ensureWanproxy } from './wanproxy/build.mjs'
+import { ensureCluster } from './cluster/build-cluster.mjs'
 
 const kubo = ensureKubo({ log: (m) => process.stderr.write(m + '\n') })
 // The WAN emulator the integration tests put in front of kubo, built once here rather than per test file.
 const wanproxy = ensureWanproxy({ log: (m) => process.stderr.write(m + '\n') })
+const cluster = ensureCluster({ log: (m) => process.stderr.write(m + '\n') })
 const filter = process.argv.slice(2)
 const files = globSync('packages/*/test/**/*.spec.ts').filter(f => filter.length === 0 || filter.some(x => f.includes(x))).sort()
 const args = [
@@ -20,5 +22,5 @@ const args = [
   '--test-reporter=./tools/summary-reporter.mjs', '--test-reporter-destination=stdout',
   ...files
 ]
-const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, CITRATE_TEST_KUBO: kubo, CITRATE_TEST_WANPROXY: wanproxy, IPFS_TELEMETRY: 'off' } })
+const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, CITRATE_TEST_KUBO: kubo, CITRATE_TEST_WANPROXY: wanproxy, CITRATE_TEST_CLUSTER_DIR: cluster, IPFS_TELEMETRY: 'off' } })
 child.on('exit', (code, signal) => { process.exitCode = code ?? (signal != null ? 1 : 0) })

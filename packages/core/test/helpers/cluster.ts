@@ -1,0 +1,172 @@
+/**
+ * The one way tests get a real IPFS Cluster: N peers of the pinned
+ * ipfs-cluster-service (tools/cluster, built and cached by the test runner),
+ * CRDT consensus, one fixed secret, mDNS off, every listen address on
+ * 127.0.0.1, each peer bootstrapped to the ones before it; each with its own kubo.
+ *
+ * The peers' kubos run from the pinned kubo binary directly, not through our
+ * manager: IPFS Cluster 1.1.0's kubo connector (ipfsconn/ipfshttp) has no way
+ * to send an Authorization header, so a kubo locked with API.Authorizations
+ * (as our manager locks its own) would refuse the cluster. They are online but
+ * closed to the world — no bootstrap peers, no MDNS, no routing, no AutoConf,
+ * loopback swarm addresses — so blocks move only between the peers' kubos,
+ * which the cluster connects to each other (connect_swarms).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from '../../src/util/ports.ts'
+import { ipfs, testKuboBinary } from './kubo.ts'
+
+/** A fixed cluster secret (32 bytes, hex): test clusters are private to this machine anyway. */
+export const TEST_CLUSTER_SECRET = 'c17a7e0000000000000000000000000000000000000000000000000000c17a7e'
+
+export interface ClusterPeer {
+  index: number
+  /** The peer's cluster id (libp2p). */
+  id: string
+  /** The REST API, e.g. http://127.0.0.1:PORT */
+  restUrl: string
+  /** The Pinning Service API endpoint. */
+  pinsvcUrl: string
+  /** Its kubo: repo, RPC and gateway. */
+  kuboRepo: string
+  kuboApiUrl: string
+  kuboGatewayUrl: string
+  kuboPid: number
+  clusterPid: number
+}
+
+export interface TestCluster {
+  dir: string
+  peers: ClusterPeer[]
+  /** Stops every cluster peer and kubo, and removes the folder. */
+  stop: () => Promise<void>
+}
+
+export function testClusterDir (): string {
+  const d = process.env.CITRATE_TEST_CLUSTER_DIR
+  if (d == null || d === '') throw new Error('CITRATE_TEST_CLUSTER_DIR is not set: run the tests with `npm test`, which builds IPFS Cluster')
+  return d
+}
+
+async function waitFor<T> (what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const end = Date.now() + ms
+  let last: unknown
+  while (Date.now() < end) {
+    try {
+      const v = await probe()
+      if (v !== undefined) return v
+    } catch (err) { last = err }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`${what}: not ready in ${ms} ms${last != null ? ` (${String(last)})` : ''}`)
+}
+
+async function editJson (file: string, edit: (doc: Record<string, any>) => void): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const doc = JSON.parse(await readFile(file, 'utf8')) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  edit(doc)
+  await writeFile(file, JSON.stringify(doc, null, 2))
+}
+
+async function startKubo (repo: string, children: ChildProcess[]): Promise<{ apiUrl: string, gatewayUrl: string, pid: number }> {
+  const env = { ...process.env, IPFS_PATH: repo, IPFS_TELEMETRY: 'off' }
+  await ipfs(repo, ['init', '--profile', 'test'])
+  const [api, gw, swarm] = [await freePort(), await freePort(), await freePort()]
+  await editJson(join(repo, 'config'), (doc) => {
+    doc.Addresses.API = `/ip4/127.0.0.1/tcp/${api}`
+    doc.Addresses.Gateway = `/ip4/127.0.0.1/tcp/${gw}`
+    doc.Addresses.Swarm = [`/ip4/127.0.0.1/tcp/${swarm}`]
+    doc.Addresses.Announce = []
+    doc.Addresses.NoAnnounce = []
+    doc.Bootstrap = []
+    doc.AutoConf = { ...(doc.AutoConf ?? {}), Enabled: false }
+    doc.AutoTLS = { ...(doc.AutoTLS ?? {}), Enabled: false }
+    doc.Discovery = { MDNS: { Enabled: false } }
+    doc.Routing = { ...(doc.Routing ?? {}), Type: 'none', DelegatedRouters: [] }
+    doc.Ipns = { ...(doc.Ipns ?? {}), DelegatedPublishers: [] }
+    doc.DNS = { Resolvers: {} }
+    doc.Swarm = { ...(doc.Swarm ?? {}), DisableNatPortMap: true, RelayClient: { Enabled: false }, RelayService: { Enabled: false }, Transports: { ...(doc.Swarm?.Transports ?? {}), Network: { ...(doc.Swarm?.Transports?.Network ?? {}), QUIC: false, WebTransport: false, WebRTCDirect: false, Websocket: false } } }
+  })
+  const child = spawn(testKuboBinary(), ['daemon', '--enable-gc=false'], { env, stdio: 'ignore' })
+  children.push(child)
+  const apiUrl = `http://127.0.0.1:${api}`
+  await waitFor('kubo', async () => (await fetch(`${apiUrl}/api/v0/id`, { method: 'POST' })).ok ? true : undefined, 60_000)
+  return { apiUrl, gatewayUrl: `http://127.0.0.1:${gw}`, pid: child.pid ?? 0 }
+}
+
+/** Starts a cluster of `n` peers (each with its own kubo); resolves when every peer lists all n. */
+export async function startTestCluster (n: number): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'citrate-cluster-'))
+  const children: ChildProcess[] = []
+  const bin = join(testClusterDir(), process.platform === 'win32' ? 'ipfs-cluster-service.exe' : 'ipfs-cluster-service')
+  const peers: ClusterPeer[] = []
+  const stop = async (): Promise<void> => {
+    // Cluster peers first (they talk to the kubos), then the kubos; each gets SIGINT, then SIGKILL after 10 s.
+    for (const group of [children.filter(c => c.spawnfile === bin), children.filter(c => c.spawnfile !== bin)]) {
+      await Promise.all(group.map(async (c) => {
+        if (c.exitCode != null || c.signalCode != null) return
+        const exited = new Promise(resolve => c.once('exit', resolve))
+        c.kill('SIGINT')
+        const t = setTimeout(() => { c.kill('SIGKILL') }, 10_000)
+        await exited
+        clearTimeout(t)
+      }))
+    }
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    // Each new peer is bootstrapped to every earlier one (with mDNS off, a peer learns no address it is not given).
+    const bootstrap: string[] = []
+    for (let i = 0; i < n; i++) {
+      const kuboRepo = join(dir, `kubo-${i}`)
+      const kubo = await startKubo(kuboRepo, children)
+      const config = join(dir, `cluster-${i}`)
+      const env = { ...process.env, CLUSTER_SECRET: TEST_CLUSTER_SECRET }
+      await new Promise<void>((resolve, reject) => {
+        const c = spawn(bin, ['--config', config, 'init', '--consensus', 'crdt', '--force'], { env, stdio: 'ignore' })
+        c.once('exit', code => { code === 0 ? resolve() : reject(new Error(`ipfs-cluster-service init exited ${String(code)}`)) })
+      })
+      const [clusterPort, restPort, proxyPort, pinsvcPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
+      const kuboApi = new URL(kubo.apiUrl)
+      await editJson(join(config, 'service.json'), (doc) => {
+        doc.cluster.peername = `peer-${i}`
+        doc.cluster.secret = TEST_CLUSTER_SECRET
+        doc.cluster.listen_multiaddress = [`/ip4/127.0.0.1/tcp/${clusterPort}`]
+        doc.cluster.mdns_interval = '0s'
+        doc.cluster.enable_relay_hop = false
+        doc.cluster.monitor_ping_interval = '1s'
+        doc.api.restapi.http_listen_multiaddress = `/ip4/127.0.0.1/tcp/${restPort}`
+        doc.api.ipfsproxy.listen_multiaddress = `/ip4/127.0.0.1/tcp/${proxyPort}`
+        doc.api.ipfsproxy.node_multiaddress = `/ip4/127.0.0.1/tcp/${kuboApi.port}`
+        doc.api.pinsvcapi.http_listen_multiaddress = `/ip4/127.0.0.1/tcp/${pinsvcPort}`
+        doc.ipfs_connector.ipfshttp.node_multiaddress = `/ip4/127.0.0.1/tcp/${kuboApi.port}`
+        doc.ipfs_connector.ipfshttp.connect_swarms_delay = '1s'
+        // Replicated everywhere unless a pin says otherwise.
+        doc.cluster.replication_factor_min = -1
+        doc.cluster.replication_factor_max = -1
+      })
+      const identity = JSON.parse(await readFile(join(config, 'identity.json'), 'utf8')) as { id: string }
+      const args = ['--config', config, 'daemon', ...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : [])]
+      const child = spawn(bin, args, { env, stdio: 'ignore' })
+      children.push(child)
+      const restUrl = `http://127.0.0.1:${restPort}`
+      await waitFor(`cluster peer ${i}`, async () => (await fetch(`${restUrl}/id`)).ok ? true : undefined, 60_000)
+      bootstrap.push(`/ip4/127.0.0.1/tcp/${clusterPort}/p2p/${identity.id}`)
+      peers.push({ index: i, id: identity.id, restUrl, pinsvcUrl: `http://127.0.0.1:${pinsvcPort}`, kuboRepo, kuboApiUrl: kubo.apiUrl, kuboGatewayUrl: kubo.gatewayUrl, kuboPid: kubo.pid, clusterPid: child.pid ?? 0 })
+    }
+    // Every peer sees all n (REST /peers streams one JSON object per peer).
+    for (const p of peers) {
+      await waitFor(`peer ${p.index} sees ${n} peers`, async () => {
+        const text = await (await fetch(`${p.restUrl}/peers`)).text()
+        const ids = new Set(text.split('\n').filter(l => l.trim() !== '').map(l => (JSON.parse(l) as { id?: string }).id))
+        return peers.every(q => ids.has(q.id)) ? true : undefined
+      }, 60_000)
+    }
+    return { dir, peers, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
