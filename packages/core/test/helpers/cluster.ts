@@ -126,7 +126,7 @@ export async function startTestCluster (n: number): Promise<TestCluster> {
       const env = { ...process.env, CLUSTER_SECRET: TEST_CLUSTER_SECRET }
       await new Promise<void>((resolve, reject) => {
         const c = spawn(bin, ['--config', config, 'init', '--consensus', 'crdt', '--force'], { env, stdio: 'ignore' })
-        c.once('exit', code => { code === 0 ? resolve() : reject(new Error(`ipfs-cluster-service init exited ${String(code)}`)) })
+        c.once('exit', code => { if (code === 0) resolve(); else reject(new Error(`ipfs-cluster-service init exited ${String(code)}`)) })
       })
       const [clusterPort, restPort, proxyPort, pinsvcPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
       const kuboApi = new URL(kubo.apiUrl)
