@@ -122,16 +122,14 @@ async function holderIsGone (lockPath: string, seen: { ino: number, dev: number 
   }
 }
 
-/** Renamed into place (a reader never sees half a file); not fsynced: after a power loss no pid in it is alive anyway. */
+/**
+ * Written in place, not through a temp file and a rename: a holder killed
+ * mid-write must leave no stray temp file beside the registry, and a torn
+ * owner file only fails to parse (the mtime then decides). Not fsynced: after
+ * a power loss no pid in it is alive anyway.
+ */
 async function writeOwner (path: string, owner: Owner): Promise<void> {
-  const tmp = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`
-  try {
-    await writeFile(tmp, JSON.stringify(owner))
-    await rename(tmp, path)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
+  await writeFile(path, JSON.stringify(owner))
 }
 
 async function readOwner (path: string): Promise<Owner | undefined> {
