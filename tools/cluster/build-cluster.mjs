@@ -5,10 +5,11 @@
 // (${XDG_CACHE_HOME:-~/.cache}/citrate-ipfs/cluster/<version>/), else they are
 // built from the pinned Go module in this folder with the machine's Go toolchain.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { goBuild } from '../go-build.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const COMMANDS = ['ipfs-cluster-service', 'ipfs-cluster-ctl']
@@ -38,18 +39,7 @@ export function ensureCluster ({ log = () => {} } = {}) {
     const target = join(dir, exe(c))
     if (existsSync(target)) continue
     log(`building ${c} ${version} from its Go module (first run only; cached at ${target})`)
-    mkdirSync(dir, { recursive: true })
-    const tmp = `${target}.tmp-${process.pid}`
-    try {
-      execFileSync('go', ['build', '-trimpath', '-o', tmp, `github.com/ipfs-cluster/ipfs-cluster/cmd/${c}`], {
-        cwd: here,
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...process.env, CGO_ENABLED: process.env.CGO_ENABLED ?? '0' }
-      })
-      renameSync(tmp, target)
-    } finally {
-      rmSync(tmp, { force: true })
-    }
+    goBuild({ cwd: here, pkg: `github.com/ipfs-cluster/ipfs-cluster/cmd/${c}`, target })
   }
   return dir
 }

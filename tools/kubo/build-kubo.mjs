@@ -4,10 +4,11 @@
 // (${XDG_CACHE_HOME:-~/.cache}/citrate-ipfs/kubo/<version>/ipfs), else it is built
 // from the pinned Go module in this folder with the machine's Go toolchain.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { goBuild } from '../go-build.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -32,18 +33,7 @@ export function ensureKubo ({ log = () => {} } = {}) {
   const target = cachedKuboPath(version)
   if (existsSync(target)) return target
   log(`building kubo ${version} from its Go module (first run only; cached at ${target})`)
-  mkdirSync(dirname(target), { recursive: true })
-  const tmp = `${target}.tmp-${process.pid}`
-  try {
-    execFileSync('go', ['build', '-trimpath', '-o', tmp, 'github.com/ipfs/kubo/cmd/ipfs'], {
-      cwd: here,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, CGO_ENABLED: process.env.CGO_ENABLED ?? '0' }
-    })
-    renameSync(tmp, target)
-  } finally {
-    rmSync(tmp, { force: true })
-  }
+  goBuild({ cwd: here, pkg: 'github.com/ipfs/kubo/cmd/ipfs', target })
   return target
 }
 

@@ -4,12 +4,12 @@
 // binary), then the cache (${XDG_CACHE_HOME:-~/.cache}/citrate-ipfs/wanproxy/<hash>/wanproxy,
 // the hash being of this folder's Go sources, so an edit rebuilds), else
 // `go build -trimpath` here (standard library only: no module downloads).
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { goBuild } from '../go-build.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -35,19 +35,8 @@ export function ensureWanproxy ({ log = () => {} } = {}) {
   const target = cachedWanproxyPath()
   if (existsSync(target)) return target
   log(`building wanproxy (cached at ${target})`)
-  mkdirSync(dirname(target), { recursive: true })
-  const tmp = `${target}.tmp-${process.pid}`
-  try {
-    execFileSync('go', ['build', '-trimpath', '-o', tmp, '.'], {
-      cwd: here,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      // GOFLAGS=-mod=mod or a proxy setting of the caller must not send the build to the network.
-      env: { ...process.env, CGO_ENABLED: process.env.CGO_ENABLED ?? '0', GOFLAGS: '', GOPROXY: 'off' }
-    })
-    renameSync(tmp, target)
-  } finally {
-    rmSync(tmp, { force: true })
-  }
+  // GOFLAGS=-mod=mod or a proxy setting of the caller must not send the build to the network.
+  goBuild({ cwd: here, pkg: '.', target, env: { GOFLAGS: '', GOPROXY: 'off' } })
   return target
 }
 

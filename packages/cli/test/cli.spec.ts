@@ -7,20 +7,11 @@ import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { makeTestHome, testKuboBinary, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { runCli, type Run } from './helpers/cli.ts'
 import { startDistMirror, type DistMirror } from '../../core/test/helpers/dist-mirror.ts'
 
-const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-
-interface Run { code: number, stdout: string, stderr: string }
-function cli (h: TestHome, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [cliMain, ...args], { env: { ...h.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
-    })
-  })
-}
+const cli = runCli
 const json = (r: Run): Record<string, unknown> => JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '')
 
 const homes: TestHome[] = []

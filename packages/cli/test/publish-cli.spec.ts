@@ -4,23 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdir, open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { runCli, type Run } from './helpers/cli.ts'
 import { writeChachaFile } from '../../core/test/helpers/content.ts'
 
-const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-
-interface Run { code: number, stdout: string, stderr: string }
-function cli (h: TestHome, args: string[]): Promise<Run> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [cliMain, ...args], { env: h.env, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
-    })
-  })
-}
+const cli = (h: TestHome, args: string[]): Promise<Run> => runCli(h, args)
 const lastJson = (r: Run): Record<string, any> => JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') // eslint-disable-line @typescript-eslint/no-explicit-any
 const jsonLines = (r: Run): Array<Record<string, any>> => r.stdout.trim().split('\n').filter(l => l !== '').map(l => JSON.parse(l)) // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -5,21 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { runCli, type Run } from './helpers/cli.ts'
 
-const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-
-interface Run { code: number, stdout: string, stderr: string }
-function cli (h: TestHome, args: string[]): Promise<Run> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [cliMain, ...args], { env: { ...h.env, CITRATE_IPFS_PUBLIC_GATEWAYS: '' }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
-    })
-  })
-}
+/** Public gateways replaced by none: loopback only. */
+const cli = (h: TestHome, args: string[]): Promise<Run> => runCli(h, args, { CITRATE_IPFS_PUBLIC_GATEWAYS: '' })
 
 let h: TestHome
 before(async () => {

@@ -6,25 +6,16 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { runCli, type Run } from './helpers/cli.ts'
 import { chachaBytes, flipByte } from '../../core/test/helpers/content.ts'
 
-const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-
-interface Run { code: number, stdout: string, stderr: string }
-function cli (h: TestHome, args: string[]): Promise<Run> {
-  return new Promise(resolve => {
-    execFile(process.execPath, [cliMain, ...args], { env: { ...h.env, CITRATE_IPFS_PUBLIC_GATEWAYS: '' }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr })
-    })
-  })
-}
+/** Public gateways replaced by none: loopback only. */
+const cli = (h: TestHome, args: string[]): Promise<Run> => runCli(h, args, { CITRATE_IPFS_PUBLIC_GATEWAYS: '' })
 interface VerifyOutput { results: Array<{ id: string, ok: boolean, method?: string, error?: { code: string, offset?: number, path?: string } }> }
 const jsonLines = <T>(r: Run): T[] => r.stdout.trim().split('\n').filter(l => l !== '').map(l => JSON.parse(l) as T)
 const lastJson = <T>(r: Run): T => jsonLines<T>(r).at(-1) as T

@@ -30,6 +30,7 @@ import type { ModelRegistry } from '../registry/registry.ts'
 import type { ModelEntry } from '../registry/schema.ts'
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.ts'
 import { freeBytes } from './space.ts'
+import { pathExists } from '../util/fs.ts'
 
 /** The points a commit passes (after the step of that name is durable). */
 export const COMMIT_STEPS = ['staged', 'marked', 'content-moved', 'copied', 'placed', 'registered'] as const
@@ -40,7 +41,6 @@ export type CommitHook = (step: CommitStep) => void | Promise<void>
 
 /** The intent file in the work folder (step 2). */
 export const COMMIT_MARKER = 'commit.json'
-const MARKER = COMMIT_MARKER
 const STAGE = 'stage'
 
 interface CommitIntent {
@@ -81,7 +81,7 @@ export async function commitPull (c: CommitInput): Promise<void> {
   await hook('staged')
 
   const intent: CommitIntent = { cid: c.root.toString(), targetDir: c.targetDir, filename: c.filename, entry: c.entry }
-  await writeFileAtomic(join(workDir, MARKER), JSON.stringify(intent) + '\n')
+  await writeFileAtomic(join(workDir, COMMIT_MARKER), JSON.stringify(intent) + '\n')
   await hook('marked')
 
   try {
@@ -126,7 +126,7 @@ export async function recoverCommit (retrieval: Retrieval, registry: ModelRegist
   const workDir = retrieval.dir
   let intent: CommitIntent
   try {
-    intent = JSON.parse(await readFile(join(workDir, MARKER), 'utf8')) as CommitIntent
+    intent = JSON.parse(await readFile(join(workDir, COMMIT_MARKER), 'utf8')) as CommitIntent
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     // Steps 1 only (or nothing): the content never moved; a stage is just metadata to make again.
@@ -156,12 +156,12 @@ async function isPlaced (intent: CommitIntent): Promise<boolean> {
 async function undo (workDir: string, contentPath: string, intent: CommitIntent): Promise<void> {
   await rm(incomingPath(intent.targetDir, intent.cid), { recursive: true, force: true })
   const staged = join(workDir, STAGE, intent.filename)
-  if (await exists(staged) && !await exists(contentPath)) {
+  if (await pathExists(staged) && !await pathExists(contentPath)) {
     await rename(staged, contentPath)
     await fsyncDir(workDir)
   }
   await rm(join(workDir, STAGE), { recursive: true, force: true })
-  await rm(join(workDir, MARKER), { force: true })
+  await rm(join(workDir, COMMIT_MARKER), { force: true })
 }
 
 /** Where a copy across filesystems is assembled: beside the target, so the last step is a rename; named by CID so a restart finds it. */
@@ -172,7 +172,7 @@ function incomingPath (targetDir: string, cid: string): string {
 /** Renames the staged folder into place; across filesystems, copies beside the target first so the last step is still a rename. */
 async function moveIntoPlace (stage: string, targetDir: string, cid: string, hook: CommitHook): Promise<void> {
   await mkdir(dirname(targetDir), { recursive: true })
-  if (await exists(targetDir)) throw new TargetExistsError(targetDir)
+  if (await pathExists(targetDir)) throw new TargetExistsError(targetDir)
   try {
     await rename(stage, targetDir)
   } catch (err) {
@@ -202,6 +202,3 @@ async function fsyncTree (dir: string): Promise<void> {
   await fsyncDir(dir)
 }
 
-async function exists (path: string): Promise<boolean> {
-  try { await lstat(path); return true } catch { return false }
-}

@@ -4,7 +4,6 @@
  * seed's commit order: write aside under $CITRATE_HOME/tmp, verify every block
  * on arrival, move the finished folder into place, write the registry entry last.
  */
-import { statSync } from 'node:fs'
 import { lstat, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import PQueue from 'p-queue'
@@ -28,6 +27,7 @@ import { claimCidDownload, reuseLocalCopy } from './reuse.ts'
 import { resolveSources } from './sources.ts'
 import { SourceSampler, sourceShares } from './source-progress.ts'
 import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
+import { pathExists } from '../util/fs.ts'
 
 const log = logger('pull')
 
@@ -151,9 +151,6 @@ export async function pull (opts: PullOptions): Promise<PullResult> {
 }
 
 
-async function exists (path: string): Promise<boolean> {
-  try { await lstat(path); return true } catch { return false }
-}
 
 async function runPull (opts: PullOptions, control: PullControl, signal: AbortSignal, emit: (e: PullEvent) => void): Promise<PullResult> {
   const p = control.progress
@@ -225,14 +222,10 @@ const SPACE_CHECK_STEP = 64 * 1024 * 1024
 
 /** The rest of the content must fit in the work folder, and (when models live on another filesystem) all of it there too. */
 function ensurePullSpace (workDir: string, modelsRoot: string, total: number, onDisk: number): void {
-  ensureSpace(workDir, total - onDisk)
   const work = freeBytes(workDir)
+  ensureSpace(workDir, total - onDisk, work)
   const models = freeBytes(modelsRoot)
-  if (work != null && models != null && deviceOf(work.on) !== deviceOf(models.on)) ensureSpace(modelsRoot, total)
-}
-
-function deviceOf (path: string): number | undefined {
-  try { return statSync(path).dev } catch { return undefined }
+  if (work != null && models != null && work.dev !== models.dev) ensureSpace(modelsRoot, total, models)
 }
 
 /** Failures no retry of the same pull can cure: its work folder is useless. */
@@ -449,15 +442,15 @@ async function download (c: DownloadContext): Promise<PullResult> {
  */
 async function alreadyInPlace (registry: ModelRegistry, id: string, cid: string, targetDir: string, filename: string, kind: ModelKind): Promise<ModelEntry | undefined> {
   const existing = await registry.get(id)
-  const dirExists = await exists(targetDir)
+  const dirExists = await pathExists(targetDir)
   if (existing != null) {
-    if (existing.cid === cid && existing.verified && await exists(existing.path)) return existing
+    if (existing.cid === cid && existing.verified && await pathExists(existing.path)) return existing
     throw new TargetExistsError(`model id "${id}" (registered for ${existing.cid})`)
   }
   if (!dirExists) return undefined
   try {
     const meta = JSON.parse(await readFile(join(targetDir, 'metadata.json'), 'utf8')) as ModelEntry
-    if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await exists(join(targetDir, filename))) {
+    if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await pathExists(join(targetDir, filename))) {
       const entry: ModelEntry = {
         id: meta.id, name: meta.name, cid: meta.cid, size_bytes: meta.size_bytes, quantization: meta.quantization, downloaded_at: meta.downloaded_at,
         path: meta.path, source: meta.source, source_url: meta.source_url, verified: true, kind: meta.kind

@@ -37,6 +37,7 @@ import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
 import { verifyContent } from '../verify/verify.ts'
 import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
+import { pathExists } from '../util/fs.ts'
 
 const log = logger('pull')
 
@@ -77,7 +78,7 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
   for (const source of candidates) {
     if (r.signal.aborted) throw new AbortedError('pull')
     const indexFile = join(entryDir(r.paths, source), DAG_INDEX_FILE)
-    if (!await exists(source.path) || !await exists(indexFile)) continue
+    if (!await pathExists(source.path) || !await pathExists(indexFile)) continue
     const index = await readDagIndex(indexFile).catch(() => undefined)
     if (index == null || !sameCid(index.root, r.cid)) continue
     r.onVerifying?.()
@@ -107,7 +108,7 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
       await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind: r.kind, format: guessFormat(r.filename) }, null, 2) + '\n')
       await fsyncDir(stage)
       await mkdir(dirname(r.targetDir), { recursive: true })
-      if (await exists(r.targetDir)) throw new TargetExistsError(r.targetDir)
+      if (await pathExists(r.targetDir)) throw new TargetExistsError(r.targetDir)
       await rename(stage, r.targetDir)
       await fsyncDir(dirname(r.targetDir))
       await r.registry.upsert(entry)
@@ -160,9 +161,6 @@ async function cloneFile (src: string, dst: string): Promise<CloneMethod> {
   return 'copy'
 }
 
-async function exists (path: string): Promise<boolean> {
-  try { await lstat(path); return true } catch { return false }
-}
 
 /** Downloads of a CID in this process, by home and CID (any spelling): a second id waits for the first. */
 const downloading = new Map<string, Promise<void>>()
