@@ -168,4 +168,5 @@ async function main (argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv)
+// Not a top-level await: the packaged executable (npm run package) runs this bundled as CommonJS.
+void main(process.argv).then(code => { process.exitCode = code })

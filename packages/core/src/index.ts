@@ -27,14 +27,14 @@ export {
 } from './config/schema.ts'
 export { normalizeGatewayUrl, normalizeBaseUrl, parseHttpUrl, isLoopbackHost, UrlError } from './config/url.ts'
 export { DaemonManager, isKuboInstalled, type DaemonManagerOptions, type StartOptions } from './daemon/manager.ts'
-export { findKubo, kuboVersion, compareVersions, MIN_KUBO_VERSION, type KuboBinary } from './daemon/binary.ts'
+export { findKubo, locateKubo, kuboVersion, compareVersions, isSingleExecutable, MIN_KUBO_VERSION, type KuboBinary } from './daemon/binary.ts'
 export { KuboRpc, multiaddrToHttpUrl, type KuboRpcOptions, type RpcCallOptions } from './daemon/rpc.ts'
 export { readRpcSecret } from './daemon/rpc-secret.ts'
 export { toStatusView, type DaemonStatus, type DaemonState, type DaemonProgressEvent, type DaemonStartResult, type DaemonStopResult, type IpfsStatusView } from './daemon/types.ts'
 export { installKubo, type InstallOptions, type InstallProgressEvent, type InstallResult } from './install/installer.ts'
 export {
   distTarget, kuboArchiveName, kuboBinaryName, archiveFormat, terminationSignals, executableCandidates,
-  defaultCitrateHome, expandHome, currentPlatform, type PlatformInfo
+  defaultCitrateHome, expandHome, currentPlatform, rustTargetTriple, sidecarFileName, bundledKuboNames, type PlatformInfo
 } from './platform.ts'
 // -- IPLD, retrieval, publishing, the registry, pins, verification at rest, and the models layer above them --
 export { logger, enableLogging, type Logger } from './log.ts'

@@ -40,6 +40,34 @@ export function kuboBinaryName (p: PlatformInfo = currentPlatform): string {
   return p.platform === 'win32' ? 'ipfs.exe' : 'ipfs'
 }
 
+/**
+ * Rust's target triple for this platform: Tauri names a sidecar (`bundle.externalBin`)
+ * `<name>-<triple>` on disk, e.g. `citrate-ipfs-x86_64-unknown-linux-gnu`. Windows is the MSVC ABI
+ * (what Tauri builds by default), Linux the GNU one (Node's official builds link glibc).
+ */
+export function rustTargetTriple (p: PlatformInfo = currentPlatform): string {
+  const arch = ({ x64: 'x86_64', arm64: 'aarch64' } as const)[p.arch as 'x64' | 'arm64']
+  const os = ({ darwin: 'apple-darwin', linux: 'unknown-linux-gnu', win32: 'pc-windows-msvc' } as const)[p.platform as 'darwin' | 'linux' | 'win32']
+  if (arch == null || os == null) throw new UnsupportedPlatformError(`no Tauri sidecar target for ${p.platform}/${p.arch}`)
+  return `${arch}-${os}`
+}
+
+/** A sidecar's file name by Tauri's convention: `citrate-ipfs-aarch64-apple-darwin`, `ipfs-x86_64-pc-windows-msvc.exe`. */
+export function sidecarFileName (name: string, p: PlatformInfo = currentPlatform): string {
+  return `${name}-${rustTargetTriple(p)}${p.platform === 'win32' ? '.exe' : ''}`
+}
+
+/**
+ * Where a kubo bundled with this executable may be, in order. In a Tauri app's source tree and
+ * in `dist/sidecar` the file carries the triple (`ipfs-<triple>`); a bundled app (`tauri build`)
+ * installs its externalBin without it, beside the main executable (`ipfs`, `ipfs.exe`).
+ */
+export function bundledKuboNames (p: PlatformInfo = currentPlatform): string[] {
+  let triple: string[] = []
+  try { triple = [sidecarFileName('ipfs', p)] } catch { /* no sidecar naming for this platform: the plain name only */ }
+  return [...triple, kuboBinaryName(p)]
+}
+
 export function pathListSeparator (p: PlatformInfo = currentPlatform): string {
   return p.platform === 'win32' ? ';' : ':'
 }

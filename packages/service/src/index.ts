@@ -16,4 +16,5 @@ export { startService, type ServiceOptions, type RunningService } from './server
 export { httpStatusFor, HTTP_STATUS, ServiceError, type ServiceAnswerCode } from './errors.ts'
 export { COMMANDS } from './commands.ts'
 export { openApiDocument } from './openapi.ts'
+export { uiFromDir, uiFromSea, SEA_UI_PREFIX, type UiFiles } from './ui-files.ts'
 export { TAURI_ORIGINS, tokenPath, loadOrCreateToken, isAllowedHost, LOGIN_CODES_PATH, DEFAULT_LOGIN_CODE_TTL_MS, type LoginUrl } from './security.ts'

@@ -10,13 +10,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { readFile, stat } from 'node:fs/promises'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { extname, join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import type { ServiceEvent } from '@citrate-ipfs/client'
 import { COMMANDS, configLoader, isCommandName, type CommandContext } from './commands.ts'
 import { httpStatusFor, toAnswerError, type ServiceAnswerCode } from './errors.ts'
 import { EventHub } from './events.ts'
+import { uiFromDir, type UiFiles } from './ui-files.ts'
 import { Downloads } from './downloads.ts'
 import { openApiDocument } from './openapi.ts'
 import { BrowserSignIn, isAllowedHost, loadOrCreateToken, LOGIN_CODES_PATH, LOGIN_PATH, ownOrigins, TAURI_ORIGINS } from './security.ts'
@@ -29,6 +29,8 @@ export interface ServiceOptions {
   port?: number
   /** Built UI assets to serve; none: API only. */
   uiDir?: string
+  /** The UI's files from elsewhere (the single executable's embedded assets); wins over uiDir. */
+  ui?: UiFiles
   /** Further origins allowed to call the API (the UI's own and Tauri's are always allowed). */
   allowedOrigins?: string[]
   env?: NodeJS.ProcessEnv
@@ -65,6 +67,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   for (const [name, spec] of Object.entries(COMMANDS)) validators.set(name, ajv.compile(spec.args))
   const openapi = JSON.stringify(openApiDocument())
   let port = opts.port ?? 0
+  const ui = opts.ui ?? (opts.uiDir != null ? uiFromDir(opts.uiDir) : undefined)
   let allowedOrigins = new Set<string>()
 
   // No Host header is refused by the Host check below with a JSON answer (Node's own check answers a bare 400).
@@ -175,24 +178,17 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   }
 
   async function serveUi (req: IncomingMessage, res: ServerResponse, url: URL, path: string): Promise<void> {
-    if (opts.uiDir == null) {
+    if (ui == null) {
       sendError(res, 'NO_UI', 'this service was started without a UI')
       return
     }
-    const root = resolve(opts.uiDir)
-    let rel = path
-    if (rel === '/' || !/\.[a-z0-9]+$/i.test(rel)) rel = '/index.html' // client-side routes
-    const file = normalize(join(root, rel))
-    if (!file.startsWith(root + sep)) {
-      sendError(res, 'NOT_FOUND', 'not found')
-      return
-    }
-    const st = await stat(file).catch(() => undefined)
-    if (st == null || !st.isFile()) {
+    let file = path
+    if (file === '/' || !/\.[a-z0-9]+$/i.test(file)) file = '/index.html' // client-side routes
+    const data = await ui.read(file)
+    if (data == null) {
       sendError(res, 'NOT_FOUND', `${url.pathname} not found`)
       return
     }
-    const data = await readFile(file)
     const headers: Record<string, string> = { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }
     if (file.endsWith('index.html')) {
       headers['cache-control'] = 'no-store'

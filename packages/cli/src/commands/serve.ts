@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { InvalidArgumentError } from '@citrate-ipfs/core'
-import { startService } from '@citrate-ipfs/service'
+import { startService, uiFromDir, uiFromSea } from '@citrate-ipfs/service'
 import type { Context } from '../context.ts'
 
 /** The built UI shipped in @citrate-ipfs/ui (undefined when it has not been built). */
@@ -20,8 +20,10 @@ export function uiDir (): string | undefined {
 export async function serveCommand (ctx: Context, opts: { port: string, open?: boolean }): Promise<void> {
   const port = Number.parseInt(opts.port, 10)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`--port must be a port number (got "${opts.port}")`)
-  const ui = uiDir()
-  const svc = await startService({ home: ctx.config.paths.home, configFile: ctx.config.paths.configFile, port, uiDir: ui })
+  // Packaged (npm run package): the UI embedded in the executable; else the built @citrate-ipfs/ui.
+  const dir = uiDir()
+  const ui = uiFromSea() ?? (dir != null ? uiFromDir(dir) : undefined)
+  const svc = await startService({ home: ctx.config.paths.home, configFile: ctx.config.paths.configFile, port, ui })
   // The page itself carries no token: a browser signs in once through this URL (good once, for two minutes).
   const loginUrl = svc.newLoginUrl()
   ctx.out.result({ url: svc.url, port: svc.port, tokenFile: svc.tokenFile, ui: ui != null, loginUrl },

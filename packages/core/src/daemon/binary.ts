@@ -1,13 +1,14 @@
 /**
  * Finding kubo and checking its version: `daemon_path` first, then
- * `$CITRATE_HOME/bin`, then PATH.
+ * `$CITRATE_HOME/bin` (what `install` put there: the user's update), then a kubo
+ * bundled beside our own executable (the Tauri app's second sidecar), then PATH.
  */
 import { execFile } from 'node:child_process'
 import { access, constants } from 'node:fs/promises'
-import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { KuboBinaryError, KuboNotInstalledError, KuboTooOldError } from '../errors.ts'
-import { executableCandidates } from '../platform.ts'
+import { bundledKuboNames, executableCandidates } from '../platform.ts'
 
 const execFileAsync = promisify(execFile)
 
@@ -22,7 +23,7 @@ export interface KuboBinary {
   path: string
   version: string
   /** Where it was found. */
-  source: 'daemon_path' | 'citrate_home' | 'path'
+  source: 'daemon_path' | 'citrate_home' | 'bundled' | 'path'
 }
 
 export interface FindKuboOptions {
@@ -30,6 +31,27 @@ export interface FindKuboOptions {
   installedPath: string
   env?: NodeJS.ProcessEnv
   minVersion?: string
+  /**
+   * The folder a bundled kubo sits in: our own executable's when we run as a single executable
+   * (see `bundledKuboDir`); undefined when we are not packaged (a Node install has no kubo beside node).
+   */
+  bundledDir?: string
+}
+
+/** The packaged executable's folder, or undefined when running on a plain Node. */
+export function bundledKuboDir (): string | undefined {
+  return isSingleExecutable() ? dirname(process.execPath) : undefined
+}
+
+/** True inside a Node single executable application (`node:sea`), false on plain Node. */
+export function isSingleExecutable (): boolean {
+  try {
+    // getBuiltinModule: a synchronous, bundler-proof lookup; node:sea exists from Node 20.
+    const sea = process.getBuiltinModule('node:sea') as { isSea?: () => boolean } | undefined
+    return sea?.isSea?.() === true
+  } catch {
+    return false
+  }
 }
 
 /** Locates kubo without running it; undefined when there is none. */
@@ -42,6 +64,13 @@ export async function locateKubo (opts: FindKuboOptions): Promise<{ path: string
     if (await isExecutable(p)) return { path: p, source: 'daemon_path' }
   }
   if (await isExecutable(opts.installedPath)) return { path: opts.installedPath, source: 'citrate_home' }
+  const bundledDir = opts.bundledDir ?? bundledKuboDir()
+  if (bundledDir != null) {
+    for (const name of bundledKuboNames()) {
+      const p = join(bundledDir, name)
+      if (await isExecutable(p)) return { path: p, source: 'bundled' }
+    }
+  }
   const name = isAbsolute(dp) || dp.includes('/') || dp.includes('\\') ? 'ipfs' : dp
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue

@@ -14,6 +14,15 @@ export function isProcessAlive (pid: number): boolean {
 }
 
 /**
+ * A kubo executable's name: `ipfs`, `ipfs.exe`, or a sidecar's `ipfs-<rust target triple>[.exe]`
+ * (what Tauri's externalBin naming puts beside the app).
+ */
+export function isKuboCommandName (exe: string): boolean {
+  const base = exe.split(/[\\/]/).at(-1) ?? ''
+  return /^ipfs(-[a-z0-9_]+(-[a-z0-9_]+){2,3})?(\.exe)?$/i.test(base)
+}
+
+/**
  * Guards against pid reuse: on Linux the pid must still be an `ipfs` process.
  * Elsewhere liveness is all we can cheaply know.
  */
@@ -25,7 +34,7 @@ export async function isKuboProcess (pid: number): Promise<boolean> {
     const [exe = '', ...args] = cmdline.split('\0')
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
     if (/\) Z /.test(stat)) return false // a zombie has exited
-    return /ipfs(\.exe)?$/.test(exe) && args.includes('daemon')
+    return isKuboCommandName(exe) && args.includes('daemon')
   } catch {
     return false
   }
