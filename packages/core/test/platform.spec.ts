@@ -109,3 +109,32 @@ describe('kubo process names', () => {
     }
   })
 })
+
+describe('kubo version cache', () => {
+  test('the version is asked of the binary once per file: a replaced binary is asked again', async () => {
+    const { mkdtemp, readFile, rm, writeFile, mkdir } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { findKubo } = await import('../src/index.ts')
+    const root = await mkdtemp(join(tmpdir(), 'citrate-vcache-'))
+    try {
+      const calls = join(root, 'calls')
+      const bin = join(root, 'ipfs')
+      const fake = async (v: string): Promise<void> => { await writeFile(bin, `#!/bin/sh\necho x >> ${calls}\necho ${v}\n`, { mode: 0o755 }) }
+      await fake('0.43.0')
+      await mkdir(join(root, 'run'))
+      const opts = { daemonPath: bin, installedPath: join(root, 'none'), env: { PATH: '' }, versionCache: join(root, 'run', 'kubo-version.json') }
+      assert.equal((await findKubo(opts)).version, '0.43.0')
+      assert.equal((await findKubo(opts)).version, '0.43.0')
+      assert.equal((await readFile(calls, 'utf8')).split('\n').filter(Boolean).length, 1, 'second lookup answered from the cache')
+      await rm(bin)
+      await fake('0.44.1') // a new file: another inode (and mtime)
+      assert.equal((await findKubo(opts)).version, '0.44.1')
+      assert.equal((await readFile(calls, 'utf8')).split('\n').filter(Boolean).length, 2)
+      // A garbled cache is ignored, never trusted.
+      await writeFile(opts.versionCache, '{"path": 1')
+      assert.equal((await findKubo(opts)).version, '0.44.1')
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+})

@@ -4,11 +4,12 @@
  * bundled beside our own executable (the Tauri app's second sidecar), then PATH.
  */
 import { execFile } from 'node:child_process'
-import { access, constants } from 'node:fs/promises'
+import { access, constants, readFile, stat } from 'node:fs/promises'
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { KuboBinaryError, KuboNotInstalledError, KuboTooOldError } from '../errors.ts'
 import { bundledKuboNames, executableCandidates } from '../platform.ts'
+import { writeFileAtomic } from '../util/atomic-write.ts'
 
 const execFileAsync = promisify(execFile)
 
@@ -36,6 +37,11 @@ export interface FindKuboOptions {
    * (see `bundledKuboDir`); undefined when we are not packaged (a Node install has no kubo beside node).
    */
   bundledDir?: string
+  /**
+   * A file remembering the version of the binary last checked (path, size, mtime, inode): running
+   * `ipfs version` costs 60–80 ms of a 0.1 s `status`, and the answer only changes with the file.
+   */
+  versionCache?: string
 }
 
 /** The packaged executable's folder, or undefined when running on a plain Node. */
@@ -88,10 +94,29 @@ export async function findKubo (opts: FindKuboOptions): Promise<KuboBinary> {
   if (found == null) {
     throw new KuboNotInstalledError(`kubo (ipfs) was not found at daemon_path "${opts.daemonPath}", in ${opts.installedPath} or on PATH`)
   }
-  const version = await kuboVersion(found.path)
+  const version = await cachedKuboVersion(found.path, opts.versionCache)
   const min = opts.minVersion ?? MIN_KUBO_VERSION
   if (compareVersions(version, min) < 0) throw new KuboTooOldError(found.path, version, min)
   return { ...found, version }
+}
+
+interface VersionCacheEntry { path: string, size: number, mtimeMs: number, ino: number, version: string }
+
+async function cachedKuboVersion (binary: string, cacheFile: string | undefined): Promise<string> {
+  if (cacheFile == null) return await kuboVersion(binary)
+  const st = await stat(binary).catch(() => undefined)
+  if (st == null) return await kuboVersion(binary)
+  const key = { path: binary, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
+  try {
+    const c = JSON.parse(await readFile(cacheFile, 'utf8')) as VersionCacheEntry
+    if (c.path === key.path && c.size === key.size && c.mtimeMs === key.mtimeMs && c.ino === key.ino && typeof c.version === 'string' && /^\d+\.\d+\.\d+/.test(c.version)) return c.version
+  } catch { /* no cache yet, or unreadable: ask the binary */ }
+  const version = await kuboVersion(binary)
+  // Best effort: a home without its run folder yet (a first `status`) just asks again next time.
+  if (await stat(dirname(cacheFile)).then(d => d.isDirectory(), () => false)) {
+    await writeFileAtomic(cacheFile, JSON.stringify({ ...key, version } satisfies VersionCacheEntry) + '\n').catch(() => {})
+  }
+  return version
 }
 
 export async function kuboVersion (binary: string): Promise<string> {

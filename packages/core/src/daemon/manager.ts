@@ -67,7 +67,7 @@ export class DaemonManager {
 
   /** Finds kubo per the config (daemon_path, then CITRATE_HOME/bin, then PATH). */
   findBinary (): Promise<KuboBinary> {
-    return findKubo({ daemonPath: this.cfg.ipfs.daemon_path, installedPath: this.cfg.paths.installedKubo, env: this.env })
+    return findKubo({ daemonPath: this.cfg.ipfs.daemon_path, installedPath: this.cfg.paths.installedKubo, env: this.env, versionCache: join(this.cfg.paths.run, 'kubo-version.json') })
   }
 
   async status (opts: { signal?: AbortSignal } = {}): Promise<DaemonStatus> {
