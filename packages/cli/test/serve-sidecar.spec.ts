@@ -86,6 +86,20 @@ describe('citrate-ipfs serve --sidecar', { skip: process.platform !== 'linux' ? 
     assert.ok(!log.includes(s.token), 'the token is never logged')
   })
 
+  test('when its app dies (stdin closed, nobody reading stdout or stderr any more), it still stops the kubo it started', async () => {
+    const h = await home()
+    const s = await startServe(h, ['--sidecar'])
+    const pid = (await call(s, 'ipfs_start_daemon')).pid as number
+    assert.ok(alive(pid))
+    // As when the app is SIGKILLed: every pipe end the app held closes at once; the exit log line then hits EPIPE.
+    s.child.stdout?.destroy()
+    s.child.stderr?.destroy()
+    s.child.stdin?.destroy()
+    await within(30_000, s.exited, 'the sidecar stopping')
+    assert.equal(alive(pid), false, `kubo (pid ${pid}) stopped with the orphaned sidecar`)
+    assert.equal((await h.manager.status()).state, 'Stopped')
+  })
+
   test('a daemon it adopted keeps running when the sidecar stops', async () => {
     const h = await home()
     const { status } = await h.manager.start()

@@ -49,6 +49,10 @@ export async function serveCommand (ctx: Context, opts: { port: string, open?: b
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     if (sidecar) {
+      // An app that died took the read ends of our stdout and stderr with it: a log line written on the
+      // way out then fails with EPIPE, which must not kill us before the kubo we started is stopped.
+      process.stdout.on('error', () => {})
+      process.stderr.on('error', () => {})
       process.stdin.once('end', stop)
       process.stdin.once('close', stop)
       process.stdin.once('error', stop)
