@@ -84,6 +84,7 @@ const test = spawnSync(process.execPath, [
   '--test', '--test-timeout=300000',
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   '--test-reporter=./tools/summary-reporter.mjs', '--test-reporter-destination=stdout',
+  join('tools', 'tauri', 'readme-snippets.spec.ts'),
   join('tools', 'tauri', 'tauri-app.spec.ts')
 ], { cwd: root, stdio: 'inherit', env: { ...process.env, CITRATE_TEST_KUBO: kubo, CITRATE_TAURI_APP: appBinary, IPFS_TELEMETRY: 'off' } })
 process.exitCode = test.status ?? 1
