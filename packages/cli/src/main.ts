@@ -90,8 +90,9 @@ command(config, 'set <key> <value>', 'set one [ipfs] key in citrate.toml ("" tur
 command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
   .addOption(new Option('--port <n>', 'port (0: any free port)').default('5050'))
   .option('--open', 'open the setup UI in a browser')
+  .option('--sidecar', "run as an app's sidecar: stop when stdin closes, and stop the kubo daemon this service started")
   // Loaded when run: the service and its schema validator are half the CLI's start-up, and only `serve` needs them.
-  .action(actionWithOptions(async (ctx: Context, opts: { port: string, open?: boolean }) => { await (await import('./commands/serve.ts')).serveCommand(ctx, opts) }))
+  .action(actionWithOptions(async (ctx: Context, opts: { port: string, open?: boolean, sidecar?: boolean }) => { await (await import('./commands/serve.ts')).serveCommand(ctx, opts) }))
 
 command(program, 'login', 'print a new one-time login URL for the running service (the UI in a browser)')
   .addOption(new Option('--port <n>', "the service's port").default('5050'))

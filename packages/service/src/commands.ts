@@ -19,6 +19,8 @@ export interface CommandContext {
   emit: (event: ServiceEvent) => void
   env: NodeJS.ProcessEnv
   downloads: Downloads
+  /** Whether this service started the running daemon (rather than adopting one), so it can stop it on close. */
+  daemon: { startedHere: boolean }
 }
 
 /** A command: its summary and schemas, taken from the contract, and the handler that runs it. */
@@ -56,6 +58,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     run: async (ctx) => {
       const m = await manager(ctx)
       const { status, adopted } = await m.start({ onProgress: (e) => ctx.emit({ event: 'daemon-progress', data: e }) })
+      if (!adopted) ctx.daemon.startedHere = true
       // Models auto_pin wanted pinned while the daemon was down are pinned now, from their verified bytes on disk.
       const cfg = await ctx.config()
       await pinPending({ rpc: await m.rpc(), registry: registryOf(cfg), paths: cfg.paths, timeoutMs: cfg.ipfs.pin_timeout_seconds * 1000 }).catch(() => undefined)
@@ -69,6 +72,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     run: async (ctx) => {
       const m = await manager(ctx)
       const r = await m.stop()
+      ctx.daemon.startedHere = false
       ctx.emit({ event: 'status', data: toStatusView(await m.status()) })
       return r
     }

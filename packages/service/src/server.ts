@@ -13,13 +13,17 @@ import type { Duplex } from 'node:stream'
 import { extname, join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import type { ServiceEvent } from '@citrate-ipfs/client'
+import { DaemonManager, logger } from '@citrate-ipfs/core'
 import { COMMANDS, configLoader, isCommandName, type CommandContext } from './commands.ts'
 import { httpStatusFor, toAnswerError, type ServiceAnswerCode } from './errors.ts'
 import { EventHub } from './events.ts'
 import { uiFromDir, type UiFiles } from './ui-files.ts'
 import { Downloads } from './downloads.ts'
 import { openApiDocument } from './openapi.ts'
-import { BrowserSignIn, isAllowedHost, loadOrCreateToken, LOGIN_CODES_PATH, LOGIN_PATH, ownOrigins, TAURI_ORIGINS } from './security.ts'
+import { BrowserSignIn, isAllowedHost, isTokenValid, loadOrCreateToken, LOGIN_CODES_PATH, LOGIN_PATH, ownOrigins, TAURI_ORIGINS } from './security.ts'
+
+/** One line per request (`DEBUG=citrate:service`, or the CLI's --verbose): method, path without the query, status, how it was authorized. Never a token, cookie or login code. */
+const log = logger('service')
 
 export interface ServiceOptions {
   /** CITRATE_HOME (default: $CITRATE_HOME or ~/.citrate). */
@@ -36,6 +40,11 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv
   /** How long a login code is good for (default 2 minutes; tests make it tiny). */
   loginCodeTtlMs?: number
+  /**
+   * On close, also stop the kubo daemon this service started (with `ipfs_start_daemon`;
+   * not one it adopted). For an app's sidecar, whose kubo should live as long as the app.
+   */
+  stopDaemonOnClose?: boolean
 }
 
 export interface RunningService {
@@ -61,7 +70,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   const signIn = new BrowserSignIn(token, { loginCodeTtlMs: opts.loginCodeTtlMs })
   const hub = new EventHub()
   const downloads = new Downloads((e) => hub.emit(e))
-  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads }
+  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads, daemon: { startedHere: false } }
   const ajv = new Ajv({ allErrors: false, strict: false })
   const validators = new Map<string, ValidateFunction>()
   for (const [name, spec] of Object.entries(COMMANDS)) validators.set(name, ajv.compile(spec.args))
@@ -81,6 +90,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('x-content-type-options', 'nosniff')
+    if (log.enabled) logRequest(req, res)
     if (!isAllowedHost(req.headers.host, port)) {
       sendError(res, 'FORBIDDEN_HOST', `Host "${req.headers.host ?? ''}" is not this service; use http://127.0.0.1:${port}`)
       return
@@ -199,6 +209,15 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
     res.end(req.method === 'HEAD' ? undefined : data)
   }
 
+  function logRequest (req: IncomingMessage, res: ServerResponse): void {
+    const began = Date.now()
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const auth = isTokenValid(req.headers.authorization, token)
+      ? 'valid bearer token'
+      : req.headers.authorization != null ? 'invalid authorization' : req.headers.cookie != null ? 'cookie' : 'no credentials'
+    res.once('finish', () => { log('%s %s %d (%s, origin %s) %d ms', req.method ?? '?', path, res.statusCode, auth, req.headers.origin ?? 'none', Date.now() - began) })
+  }
+
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject)
     // Loopback only: never reachable from another machine.
@@ -224,6 +243,11 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       hub.closeAll()
       server.closeAllConnections()
       await new Promise<void>(r => server.close(() => r()))
+      if (opts.stopDaemonOnClose === true && ctx.daemon.startedHere) {
+        log('stopping the kubo daemon this service started')
+        await new DaemonManager({ config: await config(), env }).stop()
+        ctx.daemon.startedHere = false
+      }
     }
   }
 }

@@ -17,13 +17,19 @@ export function uiDir (): string | undefined {
   }
 }
 
-export async function serveCommand (ctx: Context, opts: { port: string, open?: boolean }): Promise<void> {
+/**
+ * `--sidecar` (a Tauri app's `serve --json --sidecar`): the app's end is our stdin closing — it closes the
+ * pipe on exit, and the OS closes it if the app dies —, which works on every platform, unlike signals on
+ * Windows. The kubo this service started stops with it; one it adopted keeps running.
+ */
+export async function serveCommand (ctx: Context, opts: { port: string, open?: boolean, sidecar?: boolean }): Promise<void> {
   const port = Number.parseInt(opts.port, 10)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`--port must be a port number (got "${opts.port}")`)
   // Packaged (npm run package): the UI embedded in the executable; else the built @citrate-ipfs/ui.
   const dir = uiDir()
   const ui = uiFromSea() ?? (dir != null ? uiFromDir(dir) : undefined)
-  const svc = await startService({ home: ctx.config.paths.home, configFile: ctx.config.paths.configFile, port, ui })
+  const sidecar = opts.sidecar === true
+  const svc = await startService({ home: ctx.config.paths.home, configFile: ctx.config.paths.configFile, port, ui, stopDaemonOnClose: sidecar })
   // The page itself carries no token: a browser signs in once through this URL (good once, for two minutes).
   const loginUrl = svc.newLoginUrl()
   ctx.out.result({ url: svc.url, port: svc.port, tokenFile: svc.tokenFile, ui: ui != null, loginUrl },
@@ -32,13 +38,31 @@ export async function serveCommand (ctx: Context, opts: { port: string, open?: b
       ? `setup UI, open this link to sign in (it works once, within two minutes):\n  ${loginUrl}\n` +
         `  a new link for this service: citrate-ipfs login${svc.port === 5050 ? '' : ` --port ${svc.port}`}\n`
       : 'no UI build found (run npm run build); API only\n') +
-    `API token: ${svc.tokenFile}\nAPI description: ${svc.url}/api/openapi.json\npress Ctrl-C to stop (kubo keeps running)`)
+    `API token: ${svc.tokenFile}\nAPI description: ${svc.url}/api/openapi.json\n` +
+    (sidecar ? 'stops when stdin closes (with the kubo daemon it started)' : 'press Ctrl-C to stop (kubo keeps running)'))
   if (opts.open === true && ui != null) openBrowser(loginUrl)
-  await new Promise<void>(resolve => {
-    const stop = (): void => { void svc.close().then(resolve) }
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false
+    const stop = (): void => {
+      if (stopping) return
+      stopping = true
+      svc.close().then(resolve, reject)
+    }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
+    if (sidecar) {
+      // An app that died took the read ends of our stdout and stderr with it: a log line written on the
+      // way out then fails with EPIPE, which must not kill us before the kubo we started is stopped.
+      process.stdout.on('error', () => {})
+      process.stderr.on('error', () => {})
+      process.stdin.once('end', stop)
+      process.stdin.once('close', stop)
+      process.stdin.once('error', stop)
+      process.stdin.resume()
+    }
   })
+  // stdin may still hold the event loop open.
+  if (sidecar) process.stdin.destroy()
 }
 
 export function openBrowser (url: string): void {

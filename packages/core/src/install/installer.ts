@@ -1,7 +1,7 @@
 /**
  * Installs a pinned kubo release from the dist site into `$CITRATE_HOME/bin`:
- * download → sha512 check → extract (nothing may escape the staging folder) →
- * run it once → rename into place. A failure at any step leaves no binary
+ * download → sha512 check → extract (.tar.gz, or .zip on Windows; nothing may
+ * escape the staging folder) → run it once → rename into place. A failure at any step leaves no binary
  * behind and any previously installed one untouched. Every GET runs under the
  * one stall watchdog and retry policy (net/): a transient failure before any
  * byte was written (a refused connection, a 503) is tried again after a backoff.
@@ -10,14 +10,14 @@ import { createHash, randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { chmod, lstat, mkdir, rename, rm } from 'node:fs/promises'
-import { isAbsolute, join, normalize, sep } from 'node:path'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import type { InstallProgressEvent, InstallResult as ContractInstallResult } from '@citrate-ipfs/contract'
 import type { CitratePaths } from '../config/paths.ts'
-import { AbortedError, CitrateError, InstallError, UnsupportedPlatformError } from '../errors.ts'
+import { AbortedError, CitrateError, InstallError } from '../errors.ts'
 import { logger } from '../log.ts'
 import type { BackoffOptions } from '../net/backoff.ts'
 import { classifyCondition, classifyError, classifyStatus } from '../net/classify.ts'
@@ -26,6 +26,8 @@ import { stallGuard, type StallGuard } from '../net/watchdog.ts'
 import { archiveFormat, currentPlatform, kuboArchiveName, kuboBinaryName, type PlatformInfo } from '../platform.ts'
 import { compareVersions } from '../daemon/binary.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
+import { ARCHIVE_LIMITS, unsafeEntryPath, type ArchiveLimits } from './entry-rules.ts'
+import { safeExtractZip } from './zip.ts'
 
 const execFileAsync = promisify(execFile)
 const log = logger('install')
@@ -56,10 +58,6 @@ export type InstallResult = ContractInstallResult
 
 export async function installKubo (opts: InstallOptions): Promise<InstallResult> {
   const platform = opts.platform ?? currentPlatform
-  if (archiveFormat(platform) === 'zip') {
-    // Windows releases are zip archives; extracting them is not implemented yet.
-    throw new UnsupportedPlatformError('installing kubo on Windows is not supported yet: install kubo yourself and set daemon_path')
-  }
   const dist = opts.distUrl.replace(/\/+$/, '')
   const version = await resolveVersion(dist, opts)
   const archive = kuboArchiveName(version, platform)
@@ -79,7 +77,7 @@ export async function installKubo (opts: InstallOptions): Promise<InstallResult>
     }
     opts.onProgress?.({ type: 'citrate:install:extract' })
     const extractDir = join(staging, 'x')
-    await safeExtractTarGz(archivePath, extractDir)
+    await extractorFor(platform)(archivePath, extractDir)
     const staged = join(extractDir, 'kubo', kuboBinaryName(platform))
     const st = await lstat(staged).catch(() => undefined)
     if (st == null || !st.isFile()) throw new InstallError('INSTALL_ARCHIVE_INVALID', `${archive} does not contain kubo/${kuboBinaryName(platform)}`)
@@ -214,27 +212,44 @@ async function download (url: string, dest: string, opts: InstallOptions): Promi
   })
 }
 
+/** The extractor for the platform's release archive: `.zip` on Windows, `.tar.gz` elsewhere (platform.ts). */
+export function extractorFor (platform: PlatformInfo = currentPlatform): (archive: string, dir: string) => Promise<void> {
+  return archiveFormat(platform) === 'zip' ? safeExtractZip : safeExtractTarGz
+}
+
 /**
  * Extracts a .tar.gz, refusing the whole archive if any entry is absolute,
- * climbs out with `..`, or is a link or device: a release archive has none.
+ * climbs out with `..`, is a link or device, or breaks the size bounds
+ * (entry-rules.ts): a release archive has none.
  */
-export async function safeExtractTarGz (archive: string, dir: string): Promise<void> {
+export async function safeExtractTarGz (archive: string, dir: string, limits: ArchiveLimits = ARCHIVE_LIMITS): Promise<void> {
   await mkdir(dir, { recursive: true })
   const refused: string[] = []
-  const isSafe = (path: string, type: string | undefined): boolean => {
-    const n = normalize(path)
-    if (isAbsolute(path) || /^[a-zA-Z]:/.test(path) || n === '..' || n.startsWith(`..${sep}`) || n.split(/[\\/]/).includes('..')) return false
-    return type === 'File' || type === 'OldFile' || type === 'Directory' || type === 'ContiguousFile'
-  }
+  let entries = 0
+  let total = 0
+  const isSafe = (path: string, type: string | undefined): boolean =>
+    unsafeEntryPath(path.replace(/\/+$/, '')) == null && (type === 'File' || type === 'OldFile' || type === 'Directory' || type === 'ContiguousFile')
   const tar = await import('tar') // loaded on first use: only installs need it
   // Check every entry before writing anything.
   try {
-    await tar.t({ file: archive, strict: true, onReadEntry: (entry) => { if (!isSafe(entry.path, entry.type)) refused.push(`${entry.path} (${entry.type})`) } })
+    await tar.t({
+      file: archive,
+      strict: true,
+      onReadEntry: (entry) => {
+        entries++
+        total += entry.size
+        if (!isSafe(entry.path, entry.type)) refused.push(`${entry.path} (${entry.type})`)
+        else if (entry.size > limits.entryBytes) refused.push(`${entry.path} (${entry.size} bytes, more than ${limits.entryBytes})`)
+      }
+    })
   } catch (err) {
     throw new InstallError('INSTALL_ARCHIVE_INVALID', `${archive} is not a readable .tar.gz: ${(err as Error).message}`, { cause: err })
   }
   if (refused.length > 0) {
     throw new InstallError('INSTALL_ARCHIVE_INVALID', `the archive holds entries that could escape the install folder: ${refused.slice(0, 3).join(', ')}; nothing was installed`)
+  }
+  if (entries > limits.entries || total > limits.totalBytes) {
+    throw new InstallError('INSTALL_ARCHIVE_INVALID', `${archive} holds ${entries} entries, ${total} bytes (at most ${limits.entries} and ${limits.totalBytes}); nothing was installed`)
   }
   try {
     await tar.x({ file: archive, cwd: dir, strict: true, preservePaths: false, filter: (path, entry) => isSafe(path, (entry as { type?: string }).type) })
