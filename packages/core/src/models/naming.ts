@@ -6,14 +6,11 @@
  * there is one, else the short CID — each only if free, else with the short
  * CID appended, else the full CID.
  */
-import { FORMAT_EXTENSIONS, sniffFile, type ModelFormat } from '../formats/sniff.ts'
-import { readGgufHeader, type GgufSummary } from '../formats/gguf.ts'
-import { logger } from '../log.ts'
+import { describeContent, type ModelInfo } from '../formats/describe.ts'
+import { FORMAT_EXTENSIONS, MODEL_FORMATS, type ModelFormat } from '../formats/sniff.ts'
 import { modelIdFromName } from '../registry/model-id.ts'
 import type { ModelRegistry } from '../registry/registry.ts'
 import { pathExists } from '../util/fs.ts'
-
-const log = logger('pull')
 
 /** The file name a single-file pull without `filename` is saved under. */
 export const DEFAULT_FILE_STEM = 'model'
@@ -24,29 +21,18 @@ export function shortCidId (cid: string): string {
 }
 
 export interface ContentNaming {
-  format?: ModelFormat
+  /** What the bytes say (formats/describe.ts): format, header fields, or why the header did not read. */
+  info: ModelInfo
   /** `model.<ext>` for a file (undefined for a folder). */
   filename?: string
-  /** The GGUF header, when the file is a GGUF and it reads. */
-  gguf?: GgufSummary
-  /** Why the GGUF header was not read (malformed, hostile): the pull goes on without it. */
-  ggufError?: string
 }
 
-/** What the content at `path` (a verified file or folder) calls for: its format, default file name and GGUF header. */
+/** What the content at `path` (a verified file or folder) says, and the file name it calls for. */
 export async function nameFromContent (path: string, type: 'file' | 'directory'): Promise<ContentNaming> {
-  if (type === 'directory') return {}
-  const format = await sniffFile(path)
-  const naming: ContentNaming = { format, filename: `${DEFAULT_FILE_STEM}.${FORMAT_EXTENSIONS[format]}` }
-  if (format === 'gguf') {
-    try {
-      naming.gguf = await readGgufHeader(path)
-    } catch (err) {
-      naming.ggufError = (err as Error).message
-      log('%s: %s', path, naming.ggufError)
-    }
-  }
-  return naming
+  const info = await describeContent(path, type)
+  if (type === 'directory') return { info }
+  const format = (MODEL_FORMATS as readonly string[]).includes(info.format) ? info.format as ModelFormat : 'bin'
+  return { info, filename: `${DEFAULT_FILE_STEM}.${FORMAT_EXTENSIONS[format]}` }
 }
 
 /**

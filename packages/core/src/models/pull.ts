@@ -21,7 +21,7 @@ import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
 import { DAEMON_NOT_RUNNING_PIN_REASON } from './pin-pending.ts'
 import { COMMIT_MARKER, commitPull, pendingCommitId, recoverCommit } from './commit.ts'
-import { entryDir, guessFormat, guessQuantization, kindRoot } from './model-files.ts'
+import { entryDir, guessQuantization, kindRoot } from './model-files.ts'
 import { ensureSpace, freeBytes } from './space.ts'
 import { freeModelId, nameFromContent, shortCidId } from './naming.ts'
 import type { CitratePaths } from '../config/paths.ts'
@@ -366,7 +366,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
     // Names from the verified content when the user gave none: `model.<ext>` from the first bytes, the id from the GGUF header.
     const naming = await nameFromContent(r.contentPath, walk.type)
     const filename = c.filename ?? naming.filename ?? cidText
-    const id = c.id ?? await freeModelId(registry, cidText, naming.gguf?.name, (id) => entryDir(opts.config.paths, { id, kind }))
+    const id = c.id ?? await freeModelId(registry, cidText, naming.info.name, (id) => entryDir(opts.config.paths, { id, kind }))
     const targetDir = entryDir(opts.config.paths, { id, kind })
 
     // Commit (models/commit.ts): staged in the work folder, moved into place, registered last; a crash at any step is finished by the next pull.
@@ -374,16 +374,18 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const fromDaemonOnly = sourcesUsed.length > 0 && sourcesUsed.every(s => s.kind === 'daemon')
     const entry: ModelEntry = {
       id,
-      name: opts.filename ?? opts.name ?? naming.gguf?.name ?? cidText,
+      name: opts.filename ?? opts.name ?? naming.info.name ?? cidText,
       cid: cidText,
       size_bytes: walk.totalBytes,
-      quantization: guessQuantization(filename),
+      // The header's quantization (GGUF general.file_type) over the file name's.
+      quantization: naming.info.quantization ?? guessQuantization(filename),
       downloaded_at: new Date().toISOString(),
       path: join(targetDir, filename),
       source: fromDaemonOnly || sourcesUsed.length === 0 ? 'ipfs' : 'gateway',
       source_url: sourcesUsed.find(s => s.kind === 'gateway')?.name ?? null,
       verified: true,
-      kind
+      kind,
+      info: naming.info
     }
     await commitPull({
       retrieval: r,
@@ -392,7 +394,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       targetDir,
       filename,
       metadata: { type: walk.type, files: walk.files },
-      config: { model_path: entry.path, kind, format: guessFormat(filename) },
+      config: { model_path: entry.path, kind, format: naming.info.format },
       registry,
       hook: opts.commitHook
     })

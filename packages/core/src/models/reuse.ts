@@ -87,7 +87,9 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
     try {
       await mkdir(stage, { recursive: true })
       const sourceType = (await lstat(source.path)).isDirectory() ? 'directory' : 'file'
-      const filename = r.filename ?? (await nameFromContent(source.path, sourceType)).filename ?? r.cid.toString()
+      const naming = source.info == null || r.filename == null ? await nameFromContent(source.path, sourceType) : undefined
+      const info = source.info ?? naming?.info
+      const filename = r.filename ?? naming?.filename ?? r.cid.toString()
       const content = join(stage, filename)
       const method = await cloneTree(source.path, content)
       // The clone is proved against the CID before it is committed: a rotted source stops here.
@@ -98,17 +100,18 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
         name: r.name,
         cid: r.cid.toString(),
         size_bytes: proof.bytes,
-        quantization: guessQuantization(filename),
+        quantization: info?.quantization ?? guessQuantization(filename),
         downloaded_at: new Date().toISOString(),
         path: join(r.targetDir, filename),
         source: 'local',
         source_url: null,
         verified: true,
-        kind: r.kind
+        kind: r.kind,
+        ...(info != null ? { info } : {})
       }
       await copyFile(indexFile, join(stage, DAG_INDEX_FILE))
       await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, type, files: proof.files, reused_from: source.id }, null, 2) + '\n')
-      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind: r.kind, format: guessFormat(filename) }, null, 2) + '\n')
+      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind: r.kind, format: info?.format ?? guessFormat(filename) }, null, 2) + '\n')
       await fsyncDir(stage)
       await mkdir(dirname(r.targetDir), { recursive: true })
       if (await pathExists(r.targetDir)) throw new TargetExistsError(r.targetDir)
