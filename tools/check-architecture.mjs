@@ -17,7 +17,7 @@ export const CORE_LAYERS = [
   ['errors.ts', 'log.ts'],
   ['platform.ts', 'util'],
   ['config'],
-  ['ipld', 'net'],
+  ['ipld', 'net', 'formats'],
   ['daemon'],
   ['install', 'fetch', 'publish', 'verify', 'registry', 'pins'],
   ['models'],

@@ -11,7 +11,42 @@ export type ModelKind = Static<typeof ModelKind>
 export const ModelSource = Type.Enum(MODEL_SOURCES)
 export type ModelSource = Static<typeof ModelSource>
 
-/** A registry entry: the seed's schema, plus `kind`. */
+/**
+ * What the model's own bytes say (formats/ in core): the GGUF header, the
+ * safetensors headers, a folder's config.json. Every field is optional: a
+ * field the content does not carry is left out.
+ */
+export const ModelInfo = Type.Object({
+  /** gguf, safetensors, onnx, pytorch or bin (a file); for a folder, the format of its weights, else "folder". */
+  format: Type.String({ minLength: 1 }),
+  /** GGUF `general.architecture` (llama, qwen2, …); for a folder, config.json's `model_type`. */
+  architecture: Type.Optional(Type.String()),
+  /** GGUF `general.name`. */
+  name: Type.Optional(Type.String()),
+  /** Sum of the tensors' element counts (GGUF tensor infos, safetensors headers). */
+  parameter_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** GGUF `general.file_type` and its llama.cpp name (15 = Q4_K_M). */
+  file_type: Type.Optional(Type.Integer({ minimum: 0 })),
+  quantization: Type.Optional(Type.String()),
+  context_length: Type.Optional(Type.Integer({ minimum: 0 })),
+  embedding_length: Type.Optional(Type.Integer({ minimum: 0 })),
+  block_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  license: Type.Optional(Type.String()),
+  /** GGUF `tokenizer.ggml.model` (llama, gpt2, …). */
+  tokenizer_model: Type.Optional(Type.String()),
+  /** safetensors: the dtypes present and the tensor count (summed over a folder's shards). */
+  dtypes: Type.Optional(Type.Array(Type.String())),
+  tensor_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** A folder's config.json: `architectures`, `model_type`, `torch_dtype`. */
+  architectures: Type.Optional(Type.Array(Type.String())),
+  model_type: Type.Optional(Type.String()),
+  torch_dtype: Type.Optional(Type.String()),
+  /** Why a header could not be read (malformed or hostile): the bytes are still the verified content. */
+  header_error: Type.Optional(Type.String())
+})
+export type ModelInfo = Static<typeof ModelInfo>
+
+/** A registry entry: the seed's schema, plus `kind` and what the bytes say (`info`). */
 export const ModelEntry = Type.Object({
   /** A safe folder name (letters, digits and . _ + -). */
   id: Type.String({ minLength: 1 }),
@@ -28,7 +63,9 @@ export const ModelEntry = Type.Object({
   verified: Type.Boolean(),
   kind: ModelKind,
   /** auto_pin wanted this pinned but the daemon could not pin it then; the next `daemon start` (or `pin --registered`) does. */
-  pin_pending: Type.Optional(Type.Boolean())
+  pin_pending: Type.Optional(Type.Boolean()),
+  /** What the model's bytes say (its format, architecture, parameters, …). */
+  info: Type.Optional(ModelInfo)
 })
 export type ModelEntry = Static<typeof ModelEntry>
 

@@ -148,6 +148,15 @@ export class UnsupportedContentError extends CitrateError {
   }
 }
 
+/** A model file's header (GGUF, safetensors) that is malformed, truncated or hostile: refused after a bounded read, never guessed. */
+export class ModelHeaderError extends CitrateError {
+  readonly file: string
+  constructor (format: 'gguf' | 'safetensors', file: string, problem: string, options?: ErrorOptions) {
+    super('UNSUPPORTED', `not a readable ${format === 'gguf' ? 'GGUF' : 'safetensors'} header in ${file}: ${problem}`, options)
+    this.file = file
+  }
+}
+
 export class InvalidCidError extends CitrateError {
   constructor (input: string, reason: string) { super('INVALID_CID', `"${input}" is not a valid CID: ${reason}`) }
 }

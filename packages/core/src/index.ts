@@ -40,6 +40,7 @@ export {
 export { logger, enableLogging, type Logger } from './log.ts'
 export * from './ipld/index.ts'
 export * from './fetch/index.ts'
+export * from './formats/index.ts'
 export { DownloadLimiter } from './net/rate-limit.ts'
 export * from './registry/index.ts'
 export * from './publish/index.ts'

@@ -42,7 +42,8 @@ export class Downloads {
       cid: args.cid,
       config,
       limiter: this.limiter,
-      name: id,
+      // Without a name the registry id comes from the content (a GGUF's general.name): view.model.id then differs from the job's id.
+      ...(args.name != null ? { name: args.name } : {}),
       ...(args.filename != null ? { filename: args.filename } : {}),
       ...(args.kind != null ? { kind: args.kind } : {}),
       ...(args.source != null ? { source: args.source } : {}),

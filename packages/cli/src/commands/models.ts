@@ -27,7 +27,9 @@ export async function modelsShow (ctx: Context, id: string): Promise<void> {
   const dir = modelDir(ctx.config.paths.models, entry.id)
   const metadata = await readJson(join(dir, 'metadata.json'))
   const config = await readJson(join(dir, 'config.json'))
-  const human = Object.entries(entry).map(([k, v]) => `${k}: ${v === null ? '-' : String(v)}`).join('\n') +
+  const { info, ...fields } = entry
+  const human = Object.entries(fields).map(([k, v]) => `${k}: ${v === null ? '-' : String(v)}`).join('\n') +
+    (info != null ? '\n' + Object.entries(info).map(([k, v]) => `info.${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`).join('\n') : '') +
     (config != null ? `\nconfig.json: ${JSON.stringify(config)}` : '')
   ctx.out.result({ model: entry, metadata: metadata ?? null, config: config ?? null }, human)
 }

@@ -21,4 +21,5 @@ export { resolveSources, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type Resolv
 export { removeModel, type RemoveModelResult } from './remove.ts'
 export { verifyModel, verifyRegisteredModel, type VerifyModelOptions, type ModelVerifyResult } from './verify.ts'
 export { writeModelFiles, modelDir, entryDir, kindRoot, type ModelFilesOptions } from './model-files.ts'
+export { shortCidId, DEFAULT_FILE_STEM } from './naming.ts'
 export { pinPending, DAEMON_NOT_RUNNING_PIN_REASON, type PinPendingResult } from './pin-pending.ts'

@@ -12,7 +12,7 @@ import { AbortedError, InvalidArgumentError, TargetExistsError, toCitrateError }
 import { GatewaySource, Retrieval } from '../fetch/index.ts'
 import { checkEntryName } from '../ipld/unixfs.ts'
 import { assertSupportedCid } from '../ipld/verify-block.ts'
-import { parseCid } from '../ipld/cid.ts'
+import { parseCid, sameCid } from '../ipld/cid.ts'
 import { logger } from '../log.ts'
 import { DownloadLimiter } from '../net/rate-limit.ts'
 import { ModelRegistry } from '../registry/registry.ts'
@@ -21,8 +21,10 @@ import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
 import { DAEMON_NOT_RUNNING_PIN_REASON } from './pin-pending.ts'
 import { COMMIT_MARKER, commitPull, pendingCommitId, recoverCommit } from './commit.ts'
-import { entryDir, guessFormat, guessQuantization, kindRoot } from './model-files.ts'
+import { entryDir, guessQuantization, kindRoot } from './model-files.ts'
 import { ensureSpace, freeBytes } from './space.ts'
+import { freeModelId, nameFromContent, shortCidId } from './naming.ts'
+import type { CitratePaths } from '../config/paths.ts'
 import { claimCidDownload, reuseLocalCopy } from './reuse.ts'
 import { resolveSources } from './sources.ts'
 import { SourceSampler, sourceShares } from './source-progress.ts'
@@ -140,9 +142,19 @@ export function checkPullInput (cid: string, name?: string, filename?: string): 
   return { id: pullModelId(parsed, name, filename), cid: parsed }
 }
 
-/** The registry id a pull will use: `name`, else derived from `filename`, else from the CID. */
+/**
+ * The id a pull is known by before it has the content: `name`, else derived
+ * from `filename`, else the short CID. Without either, the registry id is
+ * decided from the content once it is verified (the GGUF `general.name`, else
+ * the short CID: models/naming.ts), so it may differ from this one.
+ */
 export function pullModelId (cid: string, name?: string, filename?: string): string {
-  return name != null ? sanitizeModelId(name) : modelIdFromName(filename ?? cid)
+  return presetModelId(name, filename) ?? shortCidId(cid)
+}
+
+/** The id the user chose (`name`, or derived from `filename`); undefined when the content decides it. */
+function presetModelId (name: string | undefined, filename: string | undefined): string | undefined {
+  return name != null ? sanitizeModelId(name) : filename != null ? modelIdFromName(filename) : undefined
 }
 
 /** Pulls a CID and resolves when it is verified, in place and registered. */
@@ -162,31 +174,33 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   const cidText = cid.toString()
   p.cid = cidText
   const kind = opts.kind ?? 'model'
-  const filename = opts.filename != null ? checkEntryName(opts.filename) : cidText
-  const id = pullModelId(cidText, opts.name, opts.filename)
-  const targetDir = entryDir(opts.config.paths, { id, kind })
+  const filename = opts.filename != null ? checkEntryName(opts.filename) : undefined
+  // Undefined: no name was given, and the content decides the id once it is verified (models/naming.ts).
+  const id = presetModelId(opts.name, filename)
   const registry = new ModelRegistry({ modelsDir: opts.config.paths.models })
 
-  // Already verified, in place and registered under this id: nothing to fetch.
+  // Already verified, in place and registered: nothing to fetch.
   const completeWith = async (entry: ModelEntry): Promise<PullResult> => {
     p.total_bytes = p.downloaded_bytes = entry.size_bytes
     p.progress_percent = 100
     setStatus('Complete')
-    return await presentResult(entry, targetDir)
+    return await presentResult(entry, entryDir(opts.config.paths, entry))
   }
   // A verified copy under another id (v0 or v1 spelling) is cloned and re-proved instead of fetched (models/reuse.ts).
+  // A pull with no id of its own has nothing to clone into: the copy there is the result.
   const reuseLocal = opts.reuseLocal ?? opts.sources == null
   const reuse = async (): Promise<PullResult | undefined> => {
-    if (!reuseLocal) return undefined
+    if (!reuseLocal || id == null) return undefined
+    const targetDir = entryDir(opts.config.paths, { id, kind })
     const r = await reuseLocalCopy({ paths: opts.config.paths, registry, cid, id, kind, name: opts.filename ?? opts.name ?? cidText, filename, targetDir, signal, onVerifying: () => { setStatus('Verifying') } })
     if (r == null) return undefined
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
     p.source = 'local'
     return { ...await completeWith(r.entry), alreadyPresent: false, reusedFrom: r.from }
   }
-  const already = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
+  const already = await alreadyInPlace(opts.config.paths, registry, id, cidText, kind)
   if (already != null) {
-    await dropCommittedWorkFolder(join(opts.config.paths.pulls, cidText), cid, id, registry, signal)
+    await dropCommittedWorkFolder(join(opts.config.paths.pulls, cidText), cid, already.id, registry, signal)
     return await completeWith(already)
   }
 
@@ -207,7 +221,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     try {
       return await downloadSlots.add(async () => {
         started = true
-        return await download({ opts, control, signal, emit, setStatus, completeWith, reuse, cid, id, kind, filename, targetDir, registry })
+        return await download({ opts, control, signal, emit, setStatus, completeWith, reuse, cid, id, kind, filename, registry })
       }, { signal: dequeue.signal })
     } finally {
       signal.removeEventListener('abort', onAbort)
@@ -241,16 +255,17 @@ interface DownloadContext {
   /** Clones a verified copy held under another id, if any (nothing fetched). */
   reuse: () => Promise<PullResult | undefined>
   cid: CID
-  id: string
+  /** The id the user chose; undefined: decided from the content (models/naming.ts). */
+  id?: string
   kind: ModelKind
-  filename: string
-  targetDir: string
+  /** The file name the user chose; undefined: `model.<ext>` for a file, the CID for a folder. */
+  filename?: string
   registry: ModelRegistry
 }
 
 /** The pull once it has a download slot: retrieve, commit into models/, register, auto-pin. */
 async function download (c: DownloadContext): Promise<PullResult> {
-  const { opts, control, signal, emit, setStatus, cid, id, kind, filename, targetDir, registry } = c
+  const { opts, control, signal, emit, setStatus, cid, kind, registry } = c
   const p = control.progress
   const cidText = cid.toString()
   let retrieval: Retrieval | undefined
@@ -269,7 +284,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const recovered = await recoverCommit(r, registry)
     if (recovered.state !== 'none') log('%s: an interrupted commit was %s', cidText, recovered.state === 'placed' ? `complete (${recovered.entry.id}); finishing it` : 'undone; re-proving the bytes on disk')
     // Another process may have finished this very pull while we waited for the lock (or a crash left only its clean-up).
-    const finished = await alreadyInPlace(registry, id, cidText, targetDir, filename, kind)
+    const finished = await alreadyInPlace(opts.config.paths, registry, c.id, cidText, kind)
     if (finished != null) { await r.finish(); retrieval = undefined; return await c.completeWith(finished) }
     // Or it finished under another id: reuse those bytes, and drop this work folder.
     const reused = await c.reuse()
@@ -348,21 +363,29 @@ async function download (c: DownloadContext): Promise<PullResult> {
     sample()
     setStatus('Verifying')
 
+    // Names from the verified content when the user gave none: `model.<ext>` from the first bytes, the id from the GGUF header.
+    const naming = await nameFromContent(r.contentPath, walk.type)
+    const filename = c.filename ?? naming.filename ?? cidText
+    const id = c.id ?? await freeModelId(registry, cidText, naming.info.name, (id) => entryDir(opts.config.paths, { id, kind }))
+    const targetDir = entryDir(opts.config.paths, { id, kind })
+
     // Commit (models/commit.ts): staged in the work folder, moved into place, registered last; a crash at any step is finished by the next pull.
     const sourcesUsed = walk.usedSources
     const fromDaemonOnly = sourcesUsed.length > 0 && sourcesUsed.every(s => s.kind === 'daemon')
     const entry: ModelEntry = {
       id,
-      name: opts.filename ?? opts.name ?? cidText,
+      name: opts.filename ?? opts.name ?? naming.info.name ?? cidText,
       cid: cidText,
       size_bytes: walk.totalBytes,
-      quantization: guessQuantization(filename),
+      // The header's quantization (GGUF general.file_type) over the file name's.
+      quantization: naming.info.quantization ?? guessQuantization(filename),
       downloaded_at: new Date().toISOString(),
       path: join(targetDir, filename),
       source: fromDaemonOnly || sourcesUsed.length === 0 ? 'ipfs' : 'gateway',
       source_url: sourcesUsed.find(s => s.kind === 'gateway')?.name ?? null,
       verified: true,
-      kind
+      kind,
+      info: naming.info
     }
     await commitPull({
       retrieval: r,
@@ -371,7 +394,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       targetDir,
       filename,
       metadata: { type: walk.type, files: walk.files },
-      config: { model_path: entry.path, kind, format: guessFormat(filename) },
+      config: { model_path: entry.path, kind, format: naming.info.format },
       registry,
       hook: opts.commitHook
     })
@@ -440,7 +463,15 @@ async function download (c: DownloadContext): Promise<PullResult> {
  * or (after a crash between the move and the registry write) the folder's own
  * metadata.json does, in which case the registry entry is written now.
  */
-async function alreadyInPlace (registry: ModelRegistry, id: string, cid: string, targetDir: string, filename: string, kind: ModelKind): Promise<ModelEntry | undefined> {
+async function alreadyInPlace (paths: CitratePaths, registry: ModelRegistry, id: string | undefined, cid: string, kind: ModelKind): Promise<ModelEntry | undefined> {
+  // No id chosen: any verified entry of this kind holding this CID is the result.
+  if (id == null) {
+    for (const m of await registry.list()) {
+      if (sameCid(m.cid, cid) && m.kind === kind && m.verified && await pathExists(m.path)) return m
+    }
+    return undefined
+  }
+  const targetDir = entryDir(paths, { id, kind })
   const existing = await registry.get(id)
   const dirExists = await pathExists(targetDir)
   if (existing != null) {
@@ -450,7 +481,7 @@ async function alreadyInPlace (registry: ModelRegistry, id: string, cid: string,
   if (!dirExists) return undefined
   try {
     const meta = JSON.parse(await readFile(join(targetDir, 'metadata.json'), 'utf8')) as ModelEntry
-    if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await pathExists(join(targetDir, filename))) {
+    if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await pathExists(meta.path)) {
       const entry: ModelEntry = {
         id: meta.id, name: meta.name, cid: meta.cid, size_bytes: meta.size_bytes, quantization: meta.quantization, downloaded_at: meta.downloaded_at,
         path: meta.path, source: meta.source, source_url: meta.source_url, verified: true, kind: meta.kind

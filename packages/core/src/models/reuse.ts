@@ -38,6 +38,7 @@ import { fsyncDir } from '../util/atomic-write.ts'
 import { verifyContent } from '../verify/verify.ts'
 import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
 import { pathExists } from '../util/fs.ts'
+import { nameFromContent } from './naming.ts'
 
 const log = logger('pull')
 
@@ -51,8 +52,8 @@ export interface ReuseRequest {
   kind: ModelKind
   /** The entry's display name. */
   name: string
-  /** The content's name inside the new folder. */
-  filename: string
+  /** The content's name inside the new folder; default `model.<ext>` for a file (models/naming.ts), the CID for a folder. */
+  filename?: string
   targetDir: string
   signal: AbortSignal
   /** Called when a copy is found and is being cloned and re-proved. */
@@ -85,7 +86,11 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
     const stage = join(dirname(r.targetDir), `.${basename(r.targetDir)}.reuse-${randomBytes(4).toString('hex')}`)
     try {
       await mkdir(stage, { recursive: true })
-      const content = join(stage, r.filename)
+      const sourceType = (await lstat(source.path)).isDirectory() ? 'directory' : 'file'
+      const naming = source.info == null || r.filename == null ? await nameFromContent(source.path, sourceType) : undefined
+      const info = source.info ?? naming?.info
+      const filename = r.filename ?? naming?.filename ?? r.cid.toString()
+      const content = join(stage, filename)
       const method = await cloneTree(source.path, content)
       // The clone is proved against the CID before it is committed: a rotted source stops here.
       const proof = await verifyContent(r.id, content, index, { signal: r.signal })
@@ -95,17 +100,18 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
         name: r.name,
         cid: r.cid.toString(),
         size_bytes: proof.bytes,
-        quantization: guessQuantization(r.filename),
+        quantization: info?.quantization ?? guessQuantization(filename),
         downloaded_at: new Date().toISOString(),
-        path: join(r.targetDir, r.filename),
+        path: join(r.targetDir, filename),
         source: 'local',
         source_url: null,
         verified: true,
-        kind: r.kind
+        kind: r.kind,
+        ...(info != null ? { info } : {})
       }
       await copyFile(indexFile, join(stage, DAG_INDEX_FILE))
       await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, type, files: proof.files, reused_from: source.id }, null, 2) + '\n')
-      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind: r.kind, format: guessFormat(r.filename) }, null, 2) + '\n')
+      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind: r.kind, format: info?.format ?? guessFormat(filename) }, null, 2) + '\n')
       await fsyncDir(stage)
       await mkdir(dirname(r.targetDir), { recursive: true })
       if (await pathExists(r.targetDir)) throw new TargetExistsError(r.targetDir)

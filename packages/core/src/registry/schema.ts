@@ -3,11 +3,11 @@
  * migration from older versions. Validation names the first field at fault so a
  * broken file can be fixed by hand.
  */
-import type { ModelEntry, ModelKind, ModelSource } from '@citrate-ipfs/contract'
+import type { ModelEntry, ModelInfo, ModelKind, ModelSource } from '@citrate-ipfs/contract'
 import { MODEL_KINDS, MODEL_SOURCES } from '@citrate-ipfs/contract/plain'
 
 // An entry is what `ipfs_list_models` returns, so its shape is the wire contract's.
-export { MODEL_KINDS, MODEL_SOURCES, type ModelEntry, type ModelKind, type ModelSource }
+export { MODEL_KINDS, MODEL_SOURCES, type ModelEntry, type ModelInfo, type ModelKind, type ModelSource }
 
 export interface RegistryDocument {
   version: string
@@ -16,10 +16,11 @@ export interface RegistryDocument {
 
 /**
  * "1.0" is the seed's schema; "1.1" adds `kind` (additive, so a reader of 1.0
- * that ignores unknown fields still reads it).
+ * that ignores unknown fields still reads it); "1.2" adds `info`, what the
+ * model's bytes say (formats/describe.ts).
  */
-export const REGISTRY_VERSION = '1.1'
-export const SUPPORTED_REGISTRY_VERSIONS = ['1.0', '1.1'] as const
+export const REGISTRY_VERSION = '1.2'
+export const SUPPORTED_REGISTRY_VERSIONS = ['1.0', '1.1', '1.2'] as const
 
 /** A schema violation: the JSON path of the field and what is wrong with it. */
 export class SchemaViolation {
@@ -40,7 +41,7 @@ export function parseRegistryDocument (raw: unknown): RegistryDocument | SchemaV
   if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) return new SchemaViolation('(root)', 'expected a JSON object')
   const doc = raw as Record<string, unknown>
   const version = doc.version
-  if (typeof version !== 'string') return new SchemaViolation('version', 'expected a string such as "1.1"')
+  if (typeof version !== 'string') return new SchemaViolation('version', 'expected a string such as "1.2"')
   if (!(SUPPORTED_REGISTRY_VERSIONS as readonly string[]).includes(version)) {
     if (/^\d+\.\d+$/.test(version) && compareSchemaVersions(version, REGISTRY_VERSION) > 0) return { newer: version }
     return new SchemaViolation('version', `unknown schema version ${JSON.stringify(version)}`)
@@ -49,7 +50,7 @@ export function parseRegistryDocument (raw: unknown): RegistryDocument | SchemaV
   const models: ModelEntry[] = []
   const seen = new Set<string>()
   for (let i = 0; i < doc.models.length; i++) {
-    const migrated = version === '1.0' ? migrateEntryFrom10(doc.models[i]) : doc.models[i]
+    const migrated = migrateEntry(version, doc.models[i])
     const entry = validateEntry(migrated, `models[${i}]`)
     if (entry instanceof SchemaViolation) return entry
     if (seen.has(entry.id)) return new SchemaViolation(`models[${i}].id`, `duplicate id ${JSON.stringify(entry.id)}`)
@@ -57,6 +58,14 @@ export function parseRegistryDocument (raw: unknown): RegistryDocument | SchemaV
     models.push(entry)
   }
   return { version: REGISTRY_VERSION, models }
+}
+
+/** An entry of `version` brought to REGISTRY_VERSION, one step at a time. */
+function migrateEntry (version: string, raw: unknown): unknown {
+  let e = raw
+  if (version === '1.0') e = migrateEntryFrom10(e)
+  // 1.1 → 1.2: `info` is new and optional; an entry without it is read as it is (its bytes are described at the next pull).
+  return e
 }
 
 /** 1.0 → 1.1: entries gain `kind` (everything the seed registered is a model). */
@@ -83,10 +92,32 @@ export function validateEntry (raw: unknown, at = 'entry'): ModelEntry | SchemaV
     strOrNull('source_url') ??
     (typeof e.verified === 'boolean' ? undefined : new SchemaViolation(`${at}.verified`, 'expected true or false')) ??
     (MODEL_KINDS.includes(e.kind as ModelKind) ? undefined : new SchemaViolation(`${at}.kind`, `expected one of ${MODEL_KINDS.join(', ')}`)) ??
-    (e.pin_pending === undefined || typeof e.pin_pending === 'boolean' ? undefined : new SchemaViolation(`${at}.pin_pending`, 'expected true or false'))
+    (e.pin_pending === undefined || typeof e.pin_pending === 'boolean' ? undefined : new SchemaViolation(`${at}.pin_pending`, 'expected true or false')) ??
+    (e.info === undefined ? undefined : validateInfo(e.info, `${at}.info`))
   if (problem != null) return problem
   // Unknown fields are kept, so a newer writer's additions survive our rewrite.
   return e as unknown as ModelEntry
+}
+
+const INFO_STRINGS = ['architecture', 'name', 'quantization', 'license', 'tokenizer_model', 'model_type', 'torch_dtype', 'header_error'] as const
+const INFO_COUNTS = ['parameter_count', 'file_type', 'context_length', 'embedding_length', 'block_count', 'tensor_count'] as const
+const INFO_STRING_LISTS = ['dtypes', 'architectures'] as const
+
+/** `info`: an object with a `format`; each known field, when present, of its type (unknown ones are kept). */
+function validateInfo (raw: unknown, at: string): SchemaViolation | undefined {
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) return new SchemaViolation(at, 'expected an object')
+  const info = raw as Record<string, unknown>
+  if (typeof info.format !== 'string' || info.format === '') return new SchemaViolation(`${at}.format`, 'expected a non-empty string')
+  for (const k of INFO_STRINGS) if (info[k] !== undefined && typeof info[k] !== 'string') return new SchemaViolation(`${at}.${k}`, 'expected a string')
+  for (const k of INFO_COUNTS) {
+    const v = info[k]
+    if (v !== undefined && !(typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) return new SchemaViolation(`${at}.${k}`, 'expected a non-negative integer')
+  }
+  for (const k of INFO_STRING_LISTS) {
+    const v = info[k]
+    if (v !== undefined && !(Array.isArray(v) && v.every(x => typeof x === 'string'))) return new SchemaViolation(`${at}.${k}`, 'expected an array of strings')
+  }
+  return undefined
 }
 
 function compareSchemaVersions (a: string, b: string): number {

@@ -1,0 +1,74 @@
+/**
+ * Metadata from the bytes, end to end against real kubo: a GGUF, a
+ * safetensors file and a Hugging Face-style folder written from their specs,
+ * added to kubo and pulled back, carry what their headers say into
+ * metadata.json and the registry entry.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pull, registryOf, type ModelEntry } from '../src/index.ts'
+import { addBytes, ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
+import { safetensorsBytes, tinyGguf, TINY_GGUF_PARAMETERS, writeHfFolder } from './fixtures/model-files.ts'
+import { bookkeepingFile } from './helpers/layout.ts'
+
+let h: TestHome
+let gateway: string
+let scratch: string
+before(async () => {
+  h = await makeTestHome('auto_pin = false')
+  const { status } = await h.manager.start()
+  gateway = status.gatewayUrl as string
+  scratch = await mkdtemp(join(tmpdir(), 'citrate-meta-'))
+})
+after(async () => {
+  await h?.cleanup()
+  await rm(scratch, { recursive: true, force: true })
+})
+
+async function metadataOf (dir: string): Promise<ModelEntry & { type: string }> {
+  return JSON.parse(await readFile(bookkeepingFile(dir, 'metadata.json'), 'utf8')) as ModelEntry & { type: string }
+}
+
+describe('pull: metadata from the bytes', () => {
+  test('a GGUF: architecture, Q4_K_M, context length and parameters in metadata.json and the registry', async () => {
+    const bytes = tinyGguf('Meta Llama Tiny')
+    const cid = await addBytes(h.config.paths.ipfsRepo, scratch, 'weights.gguf', bytes)
+    const r = await pull({ cid, config: h.config, sources: [gateway], publicGateways: [] })
+    assert.equal(r.entry.quantization, 'Q4_K_M')
+    const expected = {
+      format: 'gguf', architecture: 'llama', name: 'Meta Llama Tiny', parameter_count: TINY_GGUF_PARAMETERS, file_type: 15, quantization: 'Q4_K_M',
+      context_length: 2048, embedding_length: 64, block_count: 2, license: 'apache-2.0', tokenizer_model: 'llama', tensor_count: 4
+    }
+    assert.deepEqual(r.entry.info, expected)
+    assert.deepEqual((await registryOf(h.config).get(r.entry.id))?.info, expected)
+    const meta = await metadataOf(r.dir)
+    assert.deepEqual(meta.info, expected)
+    assert.equal(meta.quantization, 'Q4_K_M')
+    const config = JSON.parse(await readFile(bookkeepingFile(r.dir, 'config.json'), 'utf8')) as { format: string }
+    assert.equal(config.format, 'gguf')
+  })
+
+  test('a safetensors file: dtypes, tensor and parameter counts', async () => {
+    const cid = await addBytes(h.config.paths.ipfsRepo, scratch, 'w.safetensors', safetensorsBytes({ a: { dtype: 'BF16', shape: [8, 8] }, b: { dtype: 'F32', shape: [8] } }))
+    const r = await pull({ cid, config: h.config, sources: [gateway], publicGateways: [], name: 'st-file' })
+    assert.deepEqual(r.entry.info, { format: 'safetensors', parameter_count: 72, tensor_count: 2, dtypes: ['BF16', 'F32'] })
+  })
+
+  test('a Hugging Face-style folder: config.json\'s architecture and its shards summed, not "unknown"', async () => {
+    const src = join(scratch, 'hf-model')
+    const made = await writeHfFolder(src)
+    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-r', '-Q', '--pin=false', src])).toString().trim()
+    const r = await pull({ cid, config: h.config, sources: [gateway], publicGateways: [], name: 'hf-folder' })
+    assert.equal(r.type, 'directory')
+    for (const f of made.files) assert.ok((await readFile(join(r.path, f))).equals(await readFile(join(src, f))), f)
+    assert.deepEqual(r.entry.info, {
+      format: 'safetensors', architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', torch_dtype: 'bfloat16', architecture: 'qwen2',
+      tensor_count: made.tensors, parameter_count: made.parameters, dtypes: ['BF16', 'F32']
+    })
+    const config = JSON.parse(await readFile(bookkeepingFile(r.dir, 'config.json'), 'utf8')) as { format: string }
+    assert.equal(config.format, 'safetensors')
+  })
+})
