@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark on a >= 1 GiB file against the pinned test
 // kubo, printed side by side and appended (with machine and date) to BENCHMARKS.md.
-//   node bench/run.mjs [--size-mib N] [--wan-size-mib N] [--wan-large-mib N] [--only add|pull|wan] [--no-record]
+//   node bench/run.mjs [--size-mib N] [--wan-size-mib N] [--wan-large-mib N] [--only add|pull|sidecar|wan] [--no-record]
 import { appendFile, readFile } from 'node:fs/promises'
 import { cpus, freemem, totalmem, release, platform, arch } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -24,6 +24,12 @@ if (only == null || only === 'pull') {
   const r = await benchPull({ sizeMiB, log })
   log(formatPullResult(r))
   sections.push(pullMarkdown(r))
+}
+if (only == null || only === 'sidecar') {
+  const { benchSidecar, sidecarMarkdown } = await import('./sidecar.mjs')
+  const r = await benchSidecar({ log })
+  log(sidecarMarkdown(r))
+  sections.push(sidecarMarkdown(r))
 }
 if (only == null || only === 'wan') {
   const { benchWan, wanMarkdown } = await import('./wan.mjs')
