@@ -86,7 +86,7 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
     }
     // The index first, the registry entry last: an entry always has its index.
     await index.write(join(modelDir(ctx.config.paths.models, id), DAG_INDEX_FILE), result.cid)
-    await writeModelFiles(ctx.config.paths.models, entry, { metadata: { import_shape: result.shape, car: opts.car != null ? resolve(opts.car) : undefined } })
+    await writeModelFiles(ctx.config.paths.models, entry, { home: ctx.config.paths.home, metadata: { import_shape: result.shape, car: opts.car != null ? resolve(opts.car) : undefined } })
     await registryFor(ctx).upsert(entry)
   }
   const where = stored === 'kubo' ? 'added to kubo and pinned' : stored === 'car' ? `written to ${opts.car ?? ''}` : 'hashed only (nothing stored)'

@@ -10,7 +10,7 @@ import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
 
 export function registryFor (ctx: Context): ModelRegistry {
-  return new ModelRegistry({ modelsDir: ctx.config.paths.models })
+  return new ModelRegistry({ modelsDir: ctx.config.paths.models, home: ctx.config.paths.home })
 }
 
 export async function modelsList (ctx: Context): Promise<void> {

@@ -28,6 +28,7 @@ import { DiskFullError, TargetExistsError } from '../errors.ts'
 import type { Retrieval } from '../fetch/index.ts'
 import type { ModelRegistry } from '../registry/registry.ts'
 import type { ModelEntry } from '../registry/schema.ts'
+import { toStoredPath } from '../registry/home-paths.ts'
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.ts'
 import { freeBytes } from './space.ts'
 import { pathExists } from '../util/fs.ts'
@@ -61,6 +62,8 @@ export interface CommitInput {
   /** config.json's content. */
   config: Record<string, unknown>
   registry: ModelRegistry
+  /** CITRATE_HOME: metadata.json stores the path relative to it, as the registry does. */
+  home: string
   hook?: CommitHook
 }
 
@@ -71,7 +74,7 @@ export async function commitPull (c: CommitInput): Promise<void> {
   const stage = join(workDir, STAGE)
   await rm(stage, { recursive: true, force: true })
   await mkdir(stage)
-  await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...c.entry, ...c.metadata }, null, 2) + '\n')
+  await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...c.entry, path: toStoredPath(c.home, c.entry.path), ...c.metadata }, null, 2) + '\n')
   // The interior blocks, kept as the DAG index `models verify` re-proves the bytes with later (no daemon needed).
   const index = new DagIndexBuilder()
   for await (const b of c.retrieval.interiorBlocks()) index.add(b.cid, b.bytes)

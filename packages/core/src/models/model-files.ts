@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { sanitizeModelId } from '../registry/model-id.ts'
+import { toStoredPath } from '../registry/home-paths.ts'
 import type { CitratePaths } from '../config/paths.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 
@@ -14,6 +15,8 @@ export interface ModelFilesOptions {
   metadata?: Record<string, unknown>
   /** Model runtime config; config.json is written only when given. */
   config?: Record<string, unknown>
+  /** CITRATE_HOME: the entry's path is stored relative to it when inside it, as the registry stores it. */
+  home?: string
 }
 
 /** Where entries of each kind live: models under models_path, datasets and checkpoints under training/. */
@@ -35,7 +38,7 @@ export function modelDir (modelsDir: string, id: string): string {
 export async function writeModelFiles (modelsDir: string, entry: ModelEntry, opts: ModelFilesOptions = {}): Promise<{ metadataPath: string, configPath?: string }> {
   const dir = modelDir(modelsDir, entry.id)
   const metadataPath = join(dir, 'metadata.json')
-  await writeFileAtomic(metadataPath, JSON.stringify({ ...entry, ...opts.metadata }, null, 2) + '\n')
+  await writeFileAtomic(metadataPath, JSON.stringify({ ...entry, ...(opts.home != null ? { path: toStoredPath(opts.home, entry.path) } : {}), ...opts.metadata }, null, 2) + '\n')
   if (opts.config == null) return { metadataPath }
   const configPath = join(dir, 'config.json')
   await writeFileAtomic(configPath, JSON.stringify(opts.config, null, 2) + '\n')

@@ -15,7 +15,8 @@ import { assertSupportedCid } from '../ipld/verify-block.ts'
 import { parseCid, sameCid } from '../ipld/cid.ts'
 import { logger } from '../log.ts'
 import { DownloadLimiter } from '../net/rate-limit.ts'
-import { ModelRegistry } from '../registry/registry.ts'
+import { registryOf, type ModelRegistry } from '../registry/registry.ts'
+import { fromStoredPath, toStoredPath } from '../registry/home-paths.ts'
 import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
@@ -177,7 +178,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   const filename = opts.filename != null ? checkEntryName(opts.filename) : undefined
   // Undefined: no name was given, and the content decides the id once it is verified (models/naming.ts).
   const id = presetModelId(opts.name, filename)
-  const registry = new ModelRegistry({ modelsDir: opts.config.paths.models })
+  const registry = registryOf(opts.config)
 
   // Already verified, in place and registered: nothing to fetch.
   const completeWith = async (entry: ModelEntry): Promise<PullResult> => {
@@ -394,8 +395,9 @@ async function download (c: DownloadContext): Promise<PullResult> {
       targetDir,
       filename,
       metadata: { type: walk.type, files: walk.files },
-      config: { model_path: entry.path, kind, format: naming.info.format },
+      config: { model_path: toStoredPath(opts.config.paths.home, entry.path), kind, format: naming.info.format },
       registry,
+      home: opts.config.paths.home,
       hook: opts.commitHook
     })
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
@@ -481,10 +483,11 @@ async function alreadyInPlace (paths: CitratePaths, registry: ModelRegistry, id:
   if (!dirExists) return undefined
   try {
     const meta = JSON.parse(await readFile(join(targetDir, 'metadata.json'), 'utf8')) as ModelEntry
-    if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await pathExists(meta.path)) {
+    const path = fromStoredPath(paths.home, meta.path)
+    if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await pathExists(path)) {
       const entry: ModelEntry = {
         id: meta.id, name: meta.name, cid: meta.cid, size_bytes: meta.size_bytes, quantization: meta.quantization, downloaded_at: meta.downloaded_at,
-        path: meta.path, source: meta.source, source_url: meta.source_url, verified: true, kind: meta.kind
+        path, source: meta.source, source_url: meta.source_url, verified: true, kind: meta.kind, ...(meta.info != null ? { info: meta.info } : {})
       }
       await registry.upsert(entry)
       return entry

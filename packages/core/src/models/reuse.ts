@@ -35,6 +35,7 @@ import { logger } from '../log.ts'
 import type { ModelRegistry } from '../registry/registry.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
+import { toStoredPath } from '../registry/home-paths.ts'
 import { verifyContent } from '../verify/verify.ts'
 import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
 import { pathExists } from '../util/fs.ts'
@@ -110,8 +111,9 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
         ...(info != null ? { info } : {})
       }
       await copyFile(indexFile, join(stage, DAG_INDEX_FILE))
-      await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, type, files: proof.files, reused_from: source.id }, null, 2) + '\n')
-      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: entry.path, kind: r.kind, format: info?.format ?? guessFormat(filename) }, null, 2) + '\n')
+      const stored = toStoredPath(r.paths.home, entry.path)
+      await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, path: stored, type, files: proof.files, reused_from: source.id }, null, 2) + '\n')
+      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: stored, kind: r.kind, format: info?.format ?? guessFormat(filename) }, null, 2) + '\n')
       await fsyncDir(stage)
       await mkdir(dirname(r.targetDir), { recursive: true })
       if (await pathExists(r.targetDir)) throw new TargetExistsError(r.targetDir)

@@ -5,3 +5,4 @@ export {
   REGISTRY_VERSION, SUPPORTED_REGISTRY_VERSIONS, MODEL_KINDS, MODEL_SOURCES,
   type ModelEntry, type ModelKind, type ModelSource, type RegistryDocument
 } from './schema.ts'
+export { toStoredPath, fromStoredPath } from './home-paths.ts'

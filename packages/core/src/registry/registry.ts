@@ -20,6 +20,7 @@ import { ModelNotFoundError, RegistryCorruptError, RegistryLockError, RegistryVe
 import type { LoadedConfig } from '../config/load.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { sanitizeModelId } from './model-id.ts'
+import { fromStoredPath, toStoredPath } from './home-paths.ts'
 import {
   parseRegistryDocument, validateEntry, SchemaViolation, REGISTRY_VERSION, SUPPORTED_REGISTRY_VERSIONS,
   type ModelEntry, type RegistryDocument
@@ -27,12 +28,14 @@ import {
 
 /** The registry of a loaded configuration (`<models_path>/registry.json`). */
 export function registryOf (config: LoadedConfig): ModelRegistry {
-  return new ModelRegistry({ modelsDir: config.paths.models })
+  return new ModelRegistry({ modelsDir: config.paths.models, home: config.paths.home })
 }
 
 export interface ModelRegistryOptions {
   /** The models folder (config `models_path`); the registry is `registry.json` inside it. */
   modelsDir: string
+  /** CITRATE_HOME: stored paths are relative to it (registry/home-paths.ts). Default: the models folder's parent (the default layout). */
+  home?: string
   /** A lock older than this is taken over (its holder died). Default 5000 ms, minimum 2000. */
   staleLockMs?: number
   /** How long to wait for the lock before failing with RegistryLockError. Default 30 s. */
@@ -44,12 +47,14 @@ export type ModelEntryPatch = Partial<Omit<ModelEntry, 'id'>>
 export class ModelRegistry {
   readonly modelsDir: string
   readonly file: string
+  readonly home: string
   private readonly staleLockMs: number
   private readonly lockWaitMs: number
 
   constructor (opts: ModelRegistryOptions) {
     this.modelsDir = opts.modelsDir
     this.file = join(opts.modelsDir, 'registry.json')
+    this.home = opts.home ?? dirname(opts.modelsDir)
     this.staleLockMs = Math.max(2000, opts.staleLockMs ?? 5000)
     this.lockWaitMs = opts.lockWaitMs ?? 30_000
   }
@@ -102,13 +107,30 @@ export class ModelRegistry {
     })
   }
 
-  /** Reads and validates the registry (migrating older versions in memory). */
+  /**
+   * Reads and validates the registry, migrating older versions in memory;
+   * paths come back absolute. A file that needed migrating (an older
+   * version, or absolute paths inside the home) is rewritten once in the
+   * current form, so a home moved afterwards keeps working.
+   */
   async read (): Promise<RegistryDocument> {
+    const { doc, stale } = await this.readStored()
+    if (stale && !this.mutating && !this.migrationTried) {
+      this.migrationTried = true
+      await this.mutate(() => {}).catch(() => { /* read-only, or locked: migrated at the next write */ })
+    }
+    return doc
+  }
+
+  private mutating = false
+  private migrationTried = false
+
+  private async readStored (): Promise<{ doc: RegistryDocument, stale: boolean }> {
     let text: string
     try {
       text = await readFile(this.file, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: REGISTRY_VERSION, models: [] }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { doc: { version: REGISTRY_VERSION, models: [] }, stale: false }
       throw err
     }
     let raw: unknown
@@ -120,7 +142,12 @@ export class ModelRegistry {
     const parsed = parseRegistryDocument(raw)
     if (parsed instanceof SchemaViolation) throw new RegistryCorruptError(this.file, parsed.field, parsed.problem, await this.keepAside(text))
     if ('newer' in parsed) throw new RegistryVersionError(this.file, parsed.newer, SUPPORTED_REGISTRY_VERSIONS.join(', '))
-    return parsed
+    let stale = (raw as { version?: unknown }).version !== REGISTRY_VERSION
+    const models = parsed.models.map(m => {
+      if (toStoredPath(this.home, m.path) !== m.path) stale = true
+      return { ...m, path: fromStoredPath(this.home, m.path) }
+    })
+    return { doc: { version: parsed.version, models }, stale }
   }
 
   /**
@@ -141,14 +168,17 @@ export class ModelRegistry {
     } catch (err) {
       throw new RegistryLockError(this.file, { cause: err })
     }
+    this.mutating = true
     try {
-      const doc = await this.read()
+      const { doc } = await this.readStored()
       const result = fn(doc.models)
       await this.removeOrphanTempFiles()
       if (compromised != null) throw new RegistryLockError(this.file, { cause: compromised })
-      await writeFileAtomic(this.file, JSON.stringify({ version: REGISTRY_VERSION, models: doc.models }, null, 2) + '\n')
+      const stored = doc.models.map(m => ({ ...m, path: toStoredPath(this.home, m.path) }))
+      await writeFileAtomic(this.file, JSON.stringify({ version: REGISTRY_VERSION, models: stored }, null, 2) + '\n')
       return result
     } finally {
+      this.mutating = false
       await release().catch(() => { /* lock already gone (compromised): nothing to release */ })
     }
   }

@@ -5,6 +5,7 @@
  */
 import type { ModelEntry, ModelInfo, ModelKind, ModelSource } from '@citrate-ipfs/contract'
 import { MODEL_KINDS, MODEL_SOURCES } from '@citrate-ipfs/contract/plain'
+import { storedPathProblem } from './home-paths.ts'
 
 // An entry is what `ipfs_list_models` returns, so its shape is the wire contract's.
 export { MODEL_KINDS, MODEL_SOURCES, type ModelEntry, type ModelInfo, type ModelKind, type ModelSource }
@@ -17,7 +18,10 @@ export interface RegistryDocument {
 /**
  * "1.0" is the seed's schema; "1.1" adds `kind` (additive, so a reader of 1.0
  * that ignores unknown fields still reads it); "1.2" adds `info`, what the
- * model's bytes say (formats/describe.ts).
+ * model's bytes say (formats/describe.ts), and stores paths relative to
+ * CITRATE_HOME (registry/home-paths.ts; absolute ones inside the home are
+ * rewritten on load): a reader of 1.1 would take them for absolute ones, so
+ * it must refuse the file, which it does (a newer version).
  */
 export const REGISTRY_VERSION = '1.2'
 export const SUPPORTED_REGISTRY_VERSIONS = ['1.0', '1.1', '1.2'] as const
@@ -53,6 +57,8 @@ export function parseRegistryDocument (raw: unknown): RegistryDocument | SchemaV
     const migrated = migrateEntry(version, doc.models[i])
     const entry = validateEntry(migrated, `models[${i}]`)
     if (entry instanceof SchemaViolation) return entry
+    const pathProblem = storedPathProblem(entry.path)
+    if (pathProblem != null) return new SchemaViolation(`models[${i}].path`, pathProblem)
     if (seen.has(entry.id)) return new SchemaViolation(`models[${i}].id`, `duplicate id ${JSON.stringify(entry.id)}`)
     seen.add(entry.id)
     models.push(entry)
