@@ -17,6 +17,21 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A command stopped by Ctrl-C (or SIGTERM) that keeps its work: not a failure,
+ * so its message is said as it is (no `error:`), and the exit code is the
+ * shell's 128 + signal number.
+ */
+export class InterruptedError extends Error {
+  readonly code = 'ABORTED' as const
+  readonly exitCode: number
+  constructor (message: string, signal: NodeJS.Signals) {
+    super(message)
+    this.name = 'InterruptedError'
+    this.exitCode = signal === 'SIGTERM' ? 143 : 130
+  }
+}
+
 /** Every code the CLI can end with. */
 export type CliAnswerCode = ErrorCode | CliErrorCode
 
@@ -24,7 +39,7 @@ export type CliAnswerCode = ErrorCode | CliErrorCode
 export interface CliError { code: CliAnswerCode, message: string, cause: unknown }
 
 export function toCliError (err: unknown): CliError {
-  if (err instanceof UsageError) return { code: err.code, message: err.message, cause: err }
+  if (err instanceof UsageError || err instanceof InterruptedError) return { code: err.code, message: err.message, cause: err }
   const e = toCitrateError(err)
   return { code: e.code, message: e.message, cause: err }
 }

@@ -4,7 +4,7 @@
  */
 import type { SourceProgress } from '@citrate-ipfs/contract'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
-import { exitCodeFor, hintFor, toCliError } from './errors.ts'
+import { exitCodeFor, hintFor, InterruptedError, toCliError } from './errors.ts'
 
 export { exitCodeFor } from './errors.ts'
 
@@ -38,6 +38,11 @@ export class Output {
   error (err: unknown): number {
     const e = toCliError(err)
     const hint = hintFor(e)
+    if (err instanceof InterruptedError) {
+      if (this.json) this.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n')
+      else this.stderr.write(`${e.message}\n`)
+      return err.exitCode
+    }
     if (this.json) this.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, ...(hint != null ? { hint } : {}) } }) + '\n')
     else this.stderr.write(`citrate-ipfs: error: ${e.message.split('\n')[0] ?? ''}\n${hint != null ? `hint: ${hint}\n` : ''}`)
     return exitCodeFor(e.code)

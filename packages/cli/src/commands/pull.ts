@@ -1,7 +1,9 @@
-import { AbortedError, InvalidArgumentError, startPull, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
+import { InvalidArgumentError, startPull, type DownloadProgress, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
-import { formatDuration, formatSources, ProgressBar } from '../output.ts'
+import { InterruptedError } from '../errors.ts'
+import { formatDuration, formatSources } from '../output.ts'
+import { plainDisplay, stoppedAt, terminalDisplay, type PullDisplay } from '../progress.ts'
 
 export interface PullCliOptions {
   name?: string
@@ -21,9 +23,9 @@ const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
 const SOURCES: readonly SourceMode[] = ['auto', 'daemon', 'gateway']
 
 /**
- * `citrate-ipfs pull <cid>`: a verified download with a progress bar (or one
- * JSON event per line with --json). Ctrl-C stops it and keeps the verified
- * progress, so running the same command again resumes.
+ * `citrate-ipfs pull <cid>`: a verified download with a progress line (or one
+ * JSON event per line with --json). Ctrl-C pauses it: the verified progress is
+ * kept, the command exits 130, and running it again resumes.
  */
 export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: string): Promise<void> {
   const kind = (opts.kind ?? 'model') as ModelKind
@@ -33,13 +35,30 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
 
   const maxDownloadMbps = parseRate(opts.limitRate)
 
-  const bar = ctx.out.interactive ? new ProgressBar(ctx.out.stderr, `pulling ${shortCid(cid)}`) : undefined
+  // The live line on a terminal; plain lines now and then otherwise; nothing but the events with --json.
+  const label = `pulling ${shortCid(cid)}`
+  const display: PullDisplay | undefined = ctx.out.json
+    ? undefined
+    : ctx.out.interactive ? await terminalDisplay(ctx.out.stderr, cid, label) : plainDisplay(ctx.out.stderr, cid, label)
   const verbose = ctx.verbose
   let lastVerbose = Date.now()
+  let last: DownloadProgress | undefined
   const stop = new AbortController()
-  const onSignal = (): void => { stop.abort() }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  let stoppedBy: NodeJS.Signals | undefined
+  // `on`, not `once`: log-update's cursor restore (signal-exit) kills the process when it is
+  // the only listener left. A second Ctrl-C while the pause settles leaves at once (the
+  // resume journal is crash-safe, so nothing is lost but the last moment).
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stoppedBy != null) {
+      display?.done()
+      process.exit(signal === 'SIGTERM' ? 143 : 130)
+    }
+    stoppedBy = signal
+    stop.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const startedAt = Date.now()
   const handle = startPull({
     cid,
     config: ctx.config,
@@ -53,40 +72,28 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
     publicGateways: publicGatewaysFromEnv(),
     onProgress: (e: PullEvent) => {
       ctx.out.event(e)
-      if (e.type === 'citrate:pull:progress' && verbose && !ctx.out.json && e.progress.sources != null && Date.now() - lastVerbose >= VERBOSE_SOURCES_MS) {
-        lastVerbose = Date.now()
-        bar?.done()
-        ctx.out.stderr.write(`sources: ${formatSources(e.progress.sources)}\n`)
-      }
+      if (display == null) return
       if (e.type === 'citrate:pull:progress') {
-        if (bar == null) return
-        const p = e.progress
-        const status = typeof p.status === 'string' ? p.status : 'Failed'
-        const eta = p.eta_seconds != null && status === 'Downloading' ? ` ETA ${formatDuration(p.eta_seconds)}` : ''
-        const extra = `${p.speed_mbps.toFixed(1)} MB/s${eta} ${status === 'Downloading' ? '' : status}${p.source != null ? ` from ${p.source}` : ''}`
-        bar.update(p.downloaded_bytes, p.total_bytes > 0 ? p.total_bytes : undefined, extra.trim(), p.sources != null && p.sources.length > 0 ? `  ${formatSources(p.sources)}` : undefined)
-        return
-      }
-      // What a person must know reaches stderr with or without a terminal (never with --json: the event says it).
-      if (ctx.out.json) return
-      if (e.type === 'citrate:pull:source-failed' && e.dropped) {
-        bar?.done()
-        ctx.out.warn(`source ${e.source} dropped: ${e.reason}`)
+        last = e.progress
+        if (verbose && e.progress.sources != null && Date.now() - lastVerbose >= VERBOSE_SOURCES_MS) {
+          lastVerbose = Date.now()
+          display.print(`sources: ${formatSources(e.progress.sources)}`)
+        }
+        display.update(e.progress)
+      } else if (e.type === 'citrate:pull:source-failed' && e.dropped) {
+        display.print(`citrate-ipfs: warning: source ${e.source} dropped: ${e.reason}`)
       } else if (e.type === 'citrate:pull:waiting') {
-        bar?.done()
-        ctx.out.stderr.write(`${e.reason}…\n`)
+        display.print(`${e.reason}…`)
       } else if (e.type === 'citrate:pull:resumed') {
-        bar?.done()
-        ctx.out.stderr.write(`resuming: ${formatBytes(e.bytes)} already verified on disk\n`)
+        display.print(`resuming: ${formatBytes(e.bytes)} already verified on disk`)
       } else if (e.type === 'citrate:pull:pin-skipped') {
-        bar?.done()
-        ctx.out.warn(`not pinned: ${e.reason} (\`citrate-ipfs daemon start\`, or \`citrate-ipfs pin --registered\` while it runs)`)
+        display.print(`citrate-ipfs: warning: not pinned: ${e.reason} (\`citrate-ipfs daemon start\`, or \`citrate-ipfs pin --registered\` while it runs)`)
       }
     }
   })
   try {
     const res = await handle.result
-    bar?.done()
+    display?.done(res.alreadyPresent || res.reusedFrom != null ? undefined : finishedLine(res, Date.now() - startedAt))
     const human = res.alreadyPresent
       ? `${res.entry.id} is already present (${res.entry.cid}) at ${res.path}`
       : [
@@ -100,13 +107,27 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
         ].join('\n')
     ctx.out.result({ pulled: true, ...res }, human)
   } catch (err) {
-    bar?.done()
-    if (stop.signal.aborted) throw new AbortedError('pull (interrupted; run the same command again to resume)')
+    const at = last ?? handle.progress
+    if (stoppedBy != null) {
+      // Ctrl-C keeps every verified byte: this is a pause, not a failure (the error line is the one line said).
+      display?.done()
+      throw new InterruptedError(`paused at ${stoppedAt(at)} — run the same command to resume`, stoppedBy)
+    }
+    // How far it got, when it got anywhere (a malformed CID or a full disk fails before it starts).
+    const started = last != null && last.status !== 'Queued'
+    display?.done(started ? `stopped at ${stoppedAt(at)} after ${formatDuration((Date.now() - startedAt) / 1000)}` : undefined)
     throw err
   } finally {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
   }
+}
+
+/** The display's last line after a pull that fetched: `100% 4.7 GB in 2m03s · 38 MB/s average`. */
+function finishedLine (res: PullResult, ms: number): string {
+  const seconds = ms / 1000
+  const fetched = res.fetchedBytes > 0 && seconds > 0 ? ` · ${formatBytes(res.fetchedBytes / seconds)}/s average` : ''
+  return `100% ${formatBytes(res.totalBytes)} in ${formatDuration(seconds)}${fetched}`
 }
 
 /** --limit-rate: MB/s, 0 or more; undefined when not given. */

@@ -245,6 +245,8 @@ export class BlockFetcher {
         throw new AllSourcesFailedError(cid.toString(), this.failures)
       }
       const attempt = this.begin(state)
+      // Named as soon as it is asked: while a pull connects, the source that does not answer is the one to show.
+      this.currentSource = state.source.name
       let got = 0
       const t0 = Date.now()
       try {
