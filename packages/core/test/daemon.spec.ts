@@ -14,6 +14,7 @@ import {
   DaemonManager, DaemonPortInUseError, DaemonStartError, KuboNotInstalledError, KuboRepoConfigError, KuboTooOldError,
   RepoLockedError, type DaemonStatus
 } from '../src/index.ts'
+import { freePort } from '../src/util/ports.ts'
 import { isLoopbackOrUnbound, makeTestHome, tcpPeersOf, testKuboBinary, type TestHome } from './helpers/kubo.ts'
 
 const homes: TestHome[] = []
@@ -136,9 +137,13 @@ describe('daemon manager (real kubo)', () => {
       await unlink(join(h.home, 'ipfs', 'api'))
       assert.equal((await h.manager.status()).state, 'Stopped')
       // The locker holds our ports too; move ours so the lock, not the port, is what fails.
+      // Free ports asked of the OS (port + 1 was once taken by another test's kubo).
+      const apiPort = await freePort()
+      let gatewayPort = await freePort()
+      while (gatewayPort === apiPort) gatewayPort = await freePort()
       await writeFile(join(h.home, 'citrate.toml'), (await readFile(join(h.home, 'citrate.toml'), 'utf8'))
-        .replace(`api_port = ${h.apiPort}`, `api_port = ${h.apiPort + 1 === h.gatewayPort ? h.apiPort + 2 : h.apiPort + 1}`)
-        .replace(`gateway_port = ${h.gatewayPort}`, `gateway_port = ${h.gatewayPort + 1 === h.apiPort ? h.gatewayPort + 2 : h.gatewayPort + 1}`))
+        .replace(`api_port = ${h.apiPort}`, `api_port = ${apiPort}`)
+        .replace(`gateway_port = ${h.gatewayPort}`, `gateway_port = ${gatewayPort}`))
       await h.reload()
       await assert.rejects(within(60_000, 'start', h.manager.start()), (err: Error) => err instanceof RepoLockedError && err.message.includes(join(h.home, 'ipfs')))
       assert.notEqual((await h.manager.status()).state, 'Running')

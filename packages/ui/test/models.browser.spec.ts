@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
 import { launchChromium, screenshot, signIn, UI_DIR as uiDir } from './helpers/browser.ts'
@@ -90,7 +90,8 @@ describe('models and pins UI (Chromium)', () => {
     const registry = JSON.parse(await readFile(join(h.home, 'models', 'registry.json'), 'utf8')) as { models: Array<{ id: string, verified: boolean, path: string }> }
     const m = registry.models.find(x => x.id === 'qwen-tiny')
     assert.equal(m?.verified, true)
-    assert.deepEqual(await readFile(m?.path ?? ''), content)
+    // On disk the registry stores paths relative to CITRATE_HOME (models/<id>/model.bin).
+    assert.deepEqual(await readFile(resolve(h.home, m?.path ?? '')), content)
 
     await entry.getByRole('button', { name: 'Verify' }).click()
     await entry.getByText('Checked just now').waitFor({ timeout: 30_000 })
