@@ -170,6 +170,17 @@ export class InvalidContentPathError extends CitrateError {
   }
 }
 
+/** A content path (`<cid>/a/b`) names an entry its folder does not have. */
+export class PathNotFoundError extends CitrateError {
+  readonly path: string
+  readonly segment: string
+  constructor (path: string, segment: string, why: string) {
+    super('PATH_NOT_FOUND', `${path} has no ${JSON.stringify(segment)}: ${why}`)
+    this.path = path
+    this.segment = segment
+  }
+}
+
 /** A block whose bytes do not hash to its CID (or an oversized / malformed block) from a source. */
 export class BlockVerificationError extends CitrateError {
   readonly cid: string

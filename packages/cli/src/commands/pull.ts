@@ -23,7 +23,7 @@ const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
 const SOURCES: readonly SourceMode[] = ['auto', 'daemon', 'gateway']
 
 /**
- * `citrate-ipfs pull <cid>`: a verified download with a progress line (or one
+ * `citrate-ipfs pull <cid>[/path]` (or `/ipfs/…`, `ipfs://…`, a gateway link): a verified download with a progress line (or one
  * JSON event per line with --json). Ctrl-C pauses it: the verified progress is
  * kept, the command exits 130, and running it again resumes.
  */
@@ -98,6 +98,7 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
       ? `${res.entry.id} is already present (${res.entry.cid}) at ${res.path}`
       : [
           `pulled ${res.entry.cid} (${res.type}, ${formatBytes(res.totalBytes)}, every block verified) as ${res.entry.id}`,
+          ...(res.contentPath != null ? [`  from the path ${res.contentPath}`] : []),
           `  path: ${res.path}`,
           ...(res.resumedBytes > 0 ? [`  resumed: ${formatBytes(res.resumedBytes)} were already on disk`] : []),
           `  from: ${fromLine(res)}`,

@@ -24,12 +24,16 @@ export type PullEvent =
   | { type: 'citrate:pull:pin-skipped', cid: string, reason: string }
 
 export interface PullOptions {
-  /** The CID to fetch (v0 or v1, a UnixFS file or directory, or a raw block). */
+  /**
+   * What to fetch: a CID (v0 or v1, a UnixFS file or directory, or a raw
+   * block), or a path inside one in any form users paste (`<cid>/a/b.gguf`,
+   * `/ipfs/…`, `ipfs://…`, path and subdomain gateway links: ipld/content-path.ts).
+   */
   cid: string
   config: LoadedConfig
   /** Registry id and folder name; default derived from `filename`, else the CID. */
   name?: string
-  /** Name of the file (or folder) inside the model's folder; default the CID. */
+  /** Name of the file (or folder) inside the model's folder; default the content path's last name, else `model.<ext>` (a file) or the CID (a folder). */
   filename?: string
   kind?: ModelKind
   source?: SourceMode
@@ -101,6 +105,8 @@ export interface PullResult {
   alreadyPresent: boolean
   /** Set when the bytes were cloned from the verified copy held under this other id (nothing fetched). */
   reusedFrom?: string
+  /** `<root cid>/a/b` when a path inside the content was pulled (`entry.cid` is then the CID of `b`). */
+  contentPath?: string
 }
 
 /** One source's part in a finished pull. */
