@@ -86,6 +86,8 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
         display.print(`${e.reason}…`)
       } else if (e.type === 'citrate:pull:resumed') {
         display.print(`resuming: ${formatBytes(e.bytes)} already verified on disk`)
+      } else if (e.type === 'citrate:pull:symlink-skipped') {
+        display.print(`citrate-ipfs: warning: symlink ${e.path} -> ${e.target} not written: ${e.reason}`)
       } else if (e.type === 'citrate:pull:pin-skipped') {
         display.print(`citrate-ipfs: warning: not pinned: ${e.reason} (\`citrate-ipfs daemon start\`, or \`citrate-ipfs pin --registered\` while it runs)`)
       }
@@ -103,6 +105,7 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
           ...(res.resumedBytes > 0 ? [`  resumed: ${formatBytes(res.resumedBytes)} were already on disk`] : []),
           `  from: ${fromLine(res)}`,
           ...res.failures.map(f => `  dropped source ${f.source}: ${f.reason}`),
+          ...res.skippedSymlinks.map(l => `  not written: symlink ${l.path} -> ${l.target} (${l.reason})`),
           ...(res.pinned ? ['  pinned in the local kubo'] : []),
           ...(!res.pinned && res.entry.pin_pending === true ? ['  not pinned yet (auto_pin): the next `citrate-ipfs daemon start` pins it'] : [])
         ].join('\n')

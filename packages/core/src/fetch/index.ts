@@ -17,6 +17,7 @@
  * ```
  */
 export { Retrieval, type RetrieveOptions, type RetrieveResult } from './retrieval.ts'
+export { type SkippedSymlink, type SymlinkMode } from './walk/index.ts'
 export { type SourceReport } from './fetcher.ts'
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
 export { TIER_CAPS, type SourceTier } from './source-pool.ts'

@@ -9,7 +9,7 @@
 import { murmur364 } from '@multiformats/murmur3'
 import type { CID } from 'multiformats/cid'
 import { InvalidDagError, PathNotFoundError, UnsupportedContentError } from '../errors.ts'
-import { decodeNode, symlinkTarget } from './unixfs.ts'
+import { decodeNode } from './unixfs.ts'
 import { verifyBlock } from './verify-block.ts'
 
 export interface ResolvedPath {
@@ -30,9 +30,8 @@ export async function resolveContentPath (root: CID, segments: readonly string[]
   for (let i = 0; i < segments.length; i++) {
     const here = [root.toString(), ...segments.slice(0, i)].join('/')
     const bytes = await verified(cid, getBlock)
-    const link = symlinkTarget(cid, bytes)
-    if (link !== undefined) throw new UnsupportedContentError(`${here} is a symlink (to ${JSON.stringify(link)}); a path must name a file or folder, so name its target instead`)
     const node = decodeNode(cid, bytes)
+    if (node.type === 'symlink') throw new UnsupportedContentError(`${here} is a symlink (to ${JSON.stringify(node.target)}); a path must name a file or folder, so name its target instead`)
     const name = segments[i] as string
     if (node.type === 'file') throw new PathNotFoundError(here, name, 'it is a file, not a folder')
     const next = node.type === 'directory'

@@ -25,6 +25,8 @@ export type DecodedNode =
    * link name's first `pad` hex digits) a name's hash selects (ipld/resolve-path.ts).
    */
   | { type: 'hamt', entries: Array<{ name: string, cid: CID, prefix: string }>, shards: CID[], shardLinks: Array<{ prefix: string, cid: CID }>, fanout: number, pad: number }
+  /** A symlink: its target as stored (whether it may be written is ipld/symlink.ts's decision). */
+  | { type: 'symlink', target: string }
 
 export function decodeNode (cid: CID, bytes: Uint8Array): DecodedNode {
   if (cid.code === CODEC_RAW) return { type: 'file', data: bytes, children: [], fileSize: bytes.byteLength }
@@ -69,15 +71,17 @@ export function decodeNode (cid: CID, bytes: Uint8Array): DecodedNode {
       }
       return { type: 'hamt', entries, shards: shardLinks.map(s => s.cid), shardLinks, fanout, pad }
     }
+    case 'symlink':
+      if (pb.Links.length > 0) throw new InvalidDagError(`symlink node ${cid.toString()} has links`)
+      return { type: 'symlink', target: new TextDecoder().decode(fs.data ?? new Uint8Array(0)) }
     default:
       throw new UnsupportedContentError(`UnixFS ${fs.type} node (${cid.toString()})`)
   }
 }
 
 /**
- * The target of a UnixFS symlink node, or undefined for any other block.
- * decodeNode refuses symlinks (pull never writes one); content published
- * from a folder on disk may hold them, and verify re-proves them.
+ * The target of a UnixFS symlink node, or undefined for any other block
+ * (without decodeNode's checks: a block that is no UnixFS at all is simply not a symlink).
  */
 export function symlinkTarget (cid: CID, bytes: Uint8Array): string | undefined {
   if (cid.code !== CODEC_DAG_PB) return undefined

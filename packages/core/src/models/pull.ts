@@ -389,6 +389,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       rangeBytes: opts.rangeBytes ?? Math.min(opts.config.ipfs.chunk_size_mb * 1024 * 1024, 64 * 1024 * 1024),
       gate: control.gate,
       isPaused: () => control.paused,
+      symlinks: opts.symlinks,
       onBytes: (n, resumed) => {
         placed += n
         if (!resumed) newBytes += n
@@ -413,6 +414,10 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const seconds = (Date.now() - startedAt) / 1000
     log('%s: %d bytes in %ss (%s MB/s) from %o', cidText, walk.fetchedBytes, seconds.toFixed(1), (walk.fetchedBytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1), walk.usedSources.map(s => s.name))
     p.total_bytes = walk.totalBytes
+    for (const l of walk.skippedSymlinks) {
+      log('%s: symlink %s -> %s not written: %s', cidText, l.path, l.target, l.reason)
+      emit({ type: 'citrate:pull:symlink-skipped', ...l })
+    }
     sample()
     setStatus('Verifying')
 
@@ -497,6 +502,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       shares: sourceShares(r.sourceStats),
       pinned,
       alreadyPresent: false,
+      skippedSymlinks: walk.skippedSymlinks,
       ...(c.contentPath != null ? { contentPath: c.contentPath } : {})
     }
   } catch (err) {
@@ -571,5 +577,5 @@ async function dropCommittedWorkFolder (workDir: string, cid: CID, id: string, r
 
 async function presentResult (entry: ModelEntry, dir: string): Promise<PullResult> {
   const type = (await lstat(entry.path)).isDirectory() ? 'directory' : 'file'
-  return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], shares: [], pinned: false, alreadyPresent: true }
+  return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], shares: [], pinned: false, alreadyPresent: true, skippedSymlinks: [] }
 }
