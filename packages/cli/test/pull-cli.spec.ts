@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
@@ -79,6 +79,29 @@ describe('citrate-ipfs pull', () => {
       const missing = await cli(h, ['pull', `${folder}/quants/nope.gguf`])
       assert.equal(missing.code, 1)
       assert.match(missing.stderr, /has no "nope\.gguf"/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a folder with symlinks: the inside link is written, the outside one is a warning naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'citrate-cli-links-'))
+    try {
+      await mkdir(join(dir, 'blobs'))
+      await writeFile(join(dir, 'blobs', 'abc'), '{"model_type":"llama"}')
+      await symlink('blobs/abc', join(dir, 'config.json'))
+      await symlink('/etc/passwd', join(dir, 'evil'))
+      const folder = (await ipfs(h.config.paths.ipfsRepo, ['add', '-r', '-Q', '--pin=false', dir])).toString().trim()
+      const r = await cli(h, ['pull', folder, '--name', 'cli-links'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stderr, /citrate-ipfs: warning: symlink evil -> \/etc\/passwd not written: it points to an absolute path, outside the folder/)
+      assert.match(r.stdout, /not written: symlink evil -> \/etc\/passwd/)
+      const path = (/path: (.*)/.exec(r.stdout)?.[1] ?? '').trim()
+      assert.equal(await readlink(join(path, 'config.json')), 'blobs/abc')
+      const json = await cli(h, ['pull', folder, '--name', 'cli-links-json', '--json'])
+      const lines = json.stdout.trim().split('\n').map(l => JSON.parse(l) as { type?: string, path?: string, skippedSymlinks?: Array<{ path: string }> })
+      assert.deepEqual(lines.filter(l => l.type === 'citrate:pull:symlink-skipped').map(l => l.path), ['evil'])
+      assert.deepEqual(lines.at(-1)?.skippedSymlinks?.map(l => l.path), ['evil'])
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -52,7 +52,7 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   DAEMON_DISABLED: ['The local IPFS daemon is turned off in settings.', 'Set daemon_enabled = true in citrate.toml, then reload this page.'],
   KUBO_RPC_ERROR: ['IPFS refused or failed a request.', 'Try again; if it keeps failing, click "Stop IPFS" and "Start IPFS" on the Setup page.'],
   // Downloading by CID
-  INVALID_CID: ['That is not a valid CID or IPFS link.', 'Paste the whole CID (it starts with Qm… or bafy…), optionally with a path (bafy…/folder/model.gguf), or an ipfs:// or gateway link.'],
+  INVALID_CID: ['That is not a valid CID.', 'Paste the whole CID (it starts with Qm… or bafy…).'],
   PATH_NOT_FOUND: ['That path does not exist inside this content.', 'Check the folder and file names after the CID.'],
   BLOCK_MISMATCH: ['A gateway sent data that does not match the CID.', 'Nothing wrong was saved. The download continues from other sources; if none is left, try again later.'],
   SOURCE_FAILED: ['A source could not deliver part of this content.', 'The download continues from other sources; if none is left, try again later.'],

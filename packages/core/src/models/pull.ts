@@ -245,7 +245,8 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     if (r == null) return undefined
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
     p.source = 'local'
-    return { ...await completeWith(r.entry), alreadyPresent: false, reusedFrom: r.from }
+    for (const l of r.skippedSymlinks) emit({ type: 'citrate:pull:symlink-skipped', ...l })
+    return { ...await completeWith(r.entry), alreadyPresent: false, reusedFrom: r.from, skippedSymlinks: r.skippedSymlinks }
   }
   const already = await alreadyInPlace(opts.config.paths, registry, id, cidText, kind)
   if (already != null) {

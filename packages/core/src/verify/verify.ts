@@ -34,6 +34,8 @@ export interface VerifyResult {
   bytes: number
   blocks: number
   files: number
+  /** The content's symlinks that are rightly absent (pull does not write them), by path inside the content. */
+  skippedSymlinks: Array<{ path: string, target: string, reason: string }>
 }
 
 type FileNode = Extract<DecodedNode, { type: 'file' }>
@@ -53,13 +55,15 @@ export async function verifyContent (id: string, path: string, index: DagIndex, 
   await v.entry(index.root, path, '')
   v.report(true)
   log('%s: %d bytes in %d blocks, %d files verified against %s', id, v.bytes, v.blocks, v.files, index.root.toString())
-  return { cid: index.root.toString(), bytes: v.bytes, blocks: v.blocks, files: v.files }
+  return { cid: index.root.toString(), bytes: v.bytes, blocks: v.blocks, files: v.files, skippedSymlinks: [...v.skipped.values()] }
 }
 
 class AtRestVerifier {
   bytes = 0
   blocks = 0
   files = 0
+  /** Rightly absent symlinks, by path (a copy of a folder meets its links again under the same logical path). */
+  readonly skipped = new Map<string, { path: string, target: string, reason: string }>()
   private lastReport = 0
   /** One leaf at a time is read into this: leaves are at most MAX_BLOCK_BYTES, and none is kept. */
   private readonly buf = Buffer.allocUnsafe(MAX_BLOCK_BYTES)
@@ -121,6 +125,7 @@ class AtRestVerifier {
     const v = classifySymlink(rel, target)
     if (!v.inside) {
       if (st != null) throw this.corrupt(p, 0, `the content's symlink here points outside the folder (${v.reason}) and is never written, but something is here`)
+      this.skipped.set(rel, { path: rel, target, reason: v.reason })
       return
     }
     if (st?.isSymbolicLink() === true) {
@@ -131,7 +136,8 @@ class AtRestVerifier {
     const holdsLink = v.resolved.every((n, i) => rel.split('/')[i] === n)
     const to = holdsLink ? undefined : this.lookup(v.resolved, depth + 1)
     if (st == null) {
-      if (to == null) return // pull could not copy it either: a missing target, or a folder holding the link
+      // Pull could not copy it either: a missing target, or a folder holding the link.
+      if (to == null) { this.skipped.set(rel, { path: rel, target, reason: 'its target could not be copied (missing from the folder, or a folder holding the link)' }); return }
       throw this.corrupt(p, 0, 'it is missing')
     }
     if (to == null) throw this.corrupt(p, 0, `a copy of the symlink's target ${JSON.stringify(target)}, which is not in the content`)
