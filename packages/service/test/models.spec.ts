@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
@@ -201,6 +201,13 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.equal(done.model?.id, 'svc-Q4_K_M')
     assert.equal(done.model?.path.endsWith(join('svc-Q4_K_M', 'svc-Q4_K_M.gguf')), true, done.model?.path)
     assert.deepEqual(await readFile(done.model?.path ?? ''), file)
+    // A folder with a symlink pointing outside it: the download completes and names the link it did not write.
+    await symlink('/etc/hostname', join(dir, 'quants', 'outside'))
+    const withLink = (await ipfs(join(h.home, 'ipfs'), ['add', '-r', '-Q', '--pin=false', '--cid-version=1', dir])).toString().trim()
+    await client.invoke('ipfs_download_model', { cid: `${withLink}/quants`, name: 'svc-links' })
+    const linked = await finished('svc-links')
+    assert.equal(linked.error, undefined, JSON.stringify(linked.error))
+    assert.deepEqual(linked.skippedSymlinks?.map(l => [l.path, l.target]), [['outside', '/etc/hostname']])
     await assert.rejects(client.invoke('ipfs_download_model', { cid: `${folder}/../x` }),
       (err: Error) => err instanceof CommandError && err.code === 'INVALID_CID' && err.status === 400 && /"\.\." segments are not allowed/.test(err.message))
   })
