@@ -35,7 +35,8 @@ describe('parseContentPath: accepted forms', () => {
     ['path gateway URL, percent-decoded, query ignored', `https://dweb.link/ipfs/${V1}/Qwen%202.5/model%28q4%29.gguf?format=raw`, V1, ['Qwen 2.5', 'model(q4).gguf']],
     ['subdomain gateway, base32 label', `https://${V0_AS_V1}.ipfs.dweb.link/`, V0_AS_V1, []],
     ['subdomain gateway, base32 label, path', `https://${V1}.ipfs.localhost:8080/a/b%20c.txt`, V1, ['a', 'b c.txt']],
-    ['subdomain gateway, base36 label', `https://${V1_BASE36}.ipfs.w3s.link/x.gguf`, V1, ['x.gguf']]
+    ['subdomain gateway, base36 label', `https://${V1_BASE36}.ipfs.w3s.link/x.gguf`, V1, ['x.gguf']],
+    ['path gateway on a host whose second label is ipfs', `https://gateway.ipfs.io/ipfs/${V0}/a.bin`, V0, ['a.bin']]
   ]
   for (const [what, input, cid, segments] of table) {
     test(what, () => {

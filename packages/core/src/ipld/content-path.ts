@@ -74,17 +74,27 @@ function fromGatewayUrl (input: string, text: string): ContentPath {
   }
   if (host === '') throw new InvalidContentPathError(input, 'the address has no host')
   const labels = host.split('.')
-  if (labels.length >= 3 && (labels[1] === 'ipfs' || labels[1] === 'ipns')) {
+  const pm = /^\/ipfs\/(.*)$/i.exec(rawPath)
+  // `<cid>.ipfs.<host>`; a path gateway on a host like `gateway.ipfs.io` has /ipfs/ in its path and no CID label.
+  if (labels.length >= 3 && (labels[1] === 'ipfs' || labels[1] === 'ipns') && (pm == null || looksLikeCidLabel(labels[0] as string))) {
     if (labels[1] === 'ipns') throw new InvalidContentPathError(input, 'IPNS names are not supported (they can change); paste the /ipfs/ CID they point to')
     const cid = parseCidText(input, labels[0] as string, true)
     return { cid, segments: pathSegments(input, rawPath.replace(/^\/+/, ''), true) }
   }
-  const pm = /^\/ipfs\/(.*)$/i.exec(rawPath)
   if (pm == null) {
     if (/^\/ipns\//i.test(rawPath)) throw new InvalidContentPathError(input, 'IPNS names are not supported (they can change); paste the /ipfs/ CID they point to')
     throw new InvalidContentPathError(input, 'this web address holds no /ipfs/<cid> path and no <cid>.ipfs. subdomain')
   }
   return fromCidAndPath(input, pm[1] as string, true)
+}
+
+function looksLikeCidLabel (label: string): boolean {
+  try {
+    CID.parse(label, CID_BASES)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function fromCidAndPath (input: string, rest: string, encoded: boolean): ContentPath {
