@@ -88,6 +88,7 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   KUBO_RPC_ERROR: FAILURE,
   MODEL_NOT_FOUND: FAILURE,
   NOT_PINNED: FAILURE,
+  PATH_NOT_FOUND: FAILURE,
   PERMISSION_DENIED: FAILURE,
   PIN_IN_USE: FAILURE,
   PIN_TIMEOUT: FAILURE,
@@ -141,6 +142,7 @@ export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
   DAG_INDEX_MISSING: 'pull or add the model again to record its DAG index',
   MODEL_NOT_FOUND: 'list the registered models with `citrate-ipfs models`',
   NOT_PINNED: 'list the pins with `citrate-ipfs pins`',
+  PATH_NOT_FOUND: 'check the path: `ipfs ls <cid>` lists a folder\'s entries',
   TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again'
 }
 

@@ -41,6 +41,7 @@ export const HTTP_STATUS: Record<ServiceAnswerCode, number> = {
   UNKNOWN_COMMAND: 404,
   NO_UI: 404,
   MODEL_NOT_FOUND: 404,
+  PATH_NOT_FOUND: 404,
   NOT_PINNED: 404,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
