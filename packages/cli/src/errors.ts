@@ -87,6 +87,8 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   KUBO_REPO_CONFIG_INVALID: FAILURE,
   KUBO_RPC_ERROR: FAILURE,
   MODEL_NOT_FOUND: FAILURE,
+  CONTENT_NOT_FOUND: FAILURE,
+  OBJECT_TOO_LARGE: FAILURE,
   NOT_PINNED: FAILURE,
   PERMISSION_DENIED: FAILURE,
   PIN_IN_USE: FAILURE,
@@ -140,6 +142,8 @@ export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
   DAG_INDEX_CORRUPT: 'pull or add the model again to rebuild its DAG index',
   DAG_INDEX_MISSING: 'pull or add the model again to record its DAG index',
   MODEL_NOT_FOUND: 'list the registered models with `citrate-ipfs models`',
+  CONTENT_NOT_FOUND: 'check the CID and path; start the daemon (`citrate-ipfs daemon start`) or set a gateway (`citrate-ipfs gateway set <url>`) that has it',
+  OBJECT_TOO_LARGE: 'raise the cap with --max-bytes N, write it to a file with -o FILE, or use `citrate-ipfs pull` / `add` for large content',
   NOT_PINNED: 'list the pins with `citrate-ipfs pins`',
   TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again'
 }

@@ -6,7 +6,7 @@
  * with --json), and a non-zero exit code.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { InvalidArgumentError, enableLogging } from '@citrate-ipfs/core'
+import { InvalidArgumentError, MODEL_KINDS, enableLogging } from '@citrate-ipfs/core'
 import { makeContext, type Context, type GlobalOptions } from './context.ts'
 import { UsageError } from './errors.ts'
 import { Output } from './output.ts'
@@ -105,7 +105,7 @@ command(program, 'login', 'print a new one-time login URL for the running servic
 command(program, 'pull <cid>', 'download a CID (file or folder) verifying every block; resumes if interrupted')
   .option('--name <id>', 'registry id and folder name (default: from --filename, else the CID)')
   .option('--filename <name>', 'name of the file or folder inside the model folder (default: the CID)')
-  .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
+  .addOption(new Option('--kind <kind>', 'what it is').choices([...MODEL_KINDS]).default('model'))
   .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
   .option('--no-fsync', 'do not flush to disk before registering (faster on slow disks; not power-cut safe)')
   .option('--limit-rate <MB/s>', 'download bandwidth cap over all sources, in MB/s (0: none; default: max_download_mbps)')
@@ -124,7 +124,7 @@ command(models, 'verify [id]', 'prove stored content still matches its CID (no d
 
 command(program, 'add <path>', 'publish a file or folder: the same CID as `ipfs add`, added to kubo and pinned, or written as a CAR')
   .option('--name <id>', 'registry id (default: derived from the file name)')
-  .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
+  .addOption(new Option('--kind <kind>', 'what it is').choices([...MODEL_KINDS]).default('model'))
   .addOption(new Option('--cid-version <n>', 'CID version').choices(['0', '1']))
   .addOption(new Option('--profile <profile>', 'UnixFS import profile').choices(['unixfs-v0-2015', 'unixfs-v1-2025']))
   .option('--chunker <size-N>', 'fixed chunk size in bytes, as kubo: size-262144')
