@@ -143,7 +143,7 @@ export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
   DAG_INDEX_MISSING: 'pull or add the model again to record its DAG index',
   MODEL_NOT_FOUND: 'list the registered models with `citrate-ipfs models`',
   CONTENT_NOT_FOUND: 'check the CID and path; start the daemon (`citrate-ipfs daemon start`) or set a gateway (`citrate-ipfs gateway set <url>`) that has it',
-  OBJECT_TOO_LARGE: 'raise the cap with --max-bytes N, write it to a file with -o FILE, or use `citrate-ipfs pull` / `add` for large content',
+  OBJECT_TOO_LARGE: 'raise the cap with --max-bytes N if you trust the content, or move large content with `citrate-ipfs pull` / `citrate-ipfs add`',
   NOT_PINNED: 'list the pins with `citrate-ipfs pins`',
   TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again'
 }

@@ -6,7 +6,8 @@
  * with --json), and a non-zero exit code.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { InvalidArgumentError, MODEL_KINDS, enableLogging } from '@citrate-ipfs/core'
+import { DEFAULT_GET_MAX_BYTES, DEFAULT_PUT_MAX_BYTES, InvalidArgumentError, MODEL_KINDS, enableLogging } from '@citrate-ipfs/core'
+import { getCommand, putCommand } from './commands/getput.ts'
 import { makeContext, type Context, type GlobalOptions } from './context.ts'
 import { UsageError } from './errors.ts'
 import { Output } from './output.ts'
@@ -146,6 +147,36 @@ command(program, 'pins', 'list pins with their names and the registry models the
 command(program, 'gc', 'free unpinned blocks in kubo and stale partial downloads')
   .option('--dry-run', 'report what gc would free (kubo blocks and bytes, stale partial downloads); remove nothing')
   .action(actionWithOptions(gcCommand))
+
+// get, put: assets and contract off-chain data (issue 12)
+command(program, 'get <cid>', 'print a verified file, raw block or dag-cbor/dag-json node (as JSON) by <cid>[/path]')
+  .option('-o, --output <file>', 'write it to a file (atomically) instead of stdout')
+  .option('--max-bytes <n>', `refuse anything larger, in bytes (default ${DEFAULT_GET_MAX_BYTES}, 16 MiB)`)
+  .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
+  .addHelpText('after', `
+<cid> may be followed by a path: through folders (<cid>/img/logo.svg) or through the fields and
+links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/… and
+ipfs://<cid>/… work too. Every block is verified against its CID; dag-cbor is printed as dag-json
+(links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).
+
+Examples:
+  citrate-ipfs get bafyreih…                      a contract's off-chain JSON
+  citrate-ipfs get bafyreih…/metadata/name        one field of it
+  citrate-ipfs get QmFolder…/img/logo.svg -o logo.svg
+  citrate-ipfs get bafkrei… --max-bytes 1048576 --json`)
+  .action(actionWithOptions(getCommand))
+command(program, 'put [file]', 'store a file or stdin (-) under the CID kubo gives it; prints the CID and ipfs:// link')
+  .addOption(new Option('--codec <codec>', 'how to store it: unixfs = `ipfs add`, raw = `ipfs block put`, dag-json / dag-cbor = `ipfs dag put` of dag-json input').choices(['unixfs', 'raw', 'dag-json', 'dag-cbor']).default('unixfs'))
+  .option('--car <file>', 'write a CAR file instead of adding to the daemon (no daemon needed)')
+  .option('--no-pin', 'add to the daemon without pinning')
+  .option('--max-bytes <n>', `refuse larger input, in bytes (default ${DEFAULT_PUT_MAX_BYTES}, 16 MiB; raw and dag nodes are one block of at most 2 MiB)`)
+  .addHelpText('after', `
+Examples:
+  echo '{"owner":"0xabc","image":{"/":"bafkrei…"}}' | citrate-ipfs put --codec dag-cbor
+  citrate-ipfs put metadata.json                   the same CID as \`ipfs add metadata.json\`
+  citrate-ipfs put blob.bin --codec raw --car blob.car
+A dag node is pinned recursively, so kubo needs every block it links to; use --no-pin otherwise.`)
+  .action(actionWithOptions(putCommand))
 
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')

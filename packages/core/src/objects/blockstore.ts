@@ -5,11 +5,12 @@
  * against a byte budget so a hostile DAG cannot make a small `get` read
  * without end. Sources are asked in order; one that sends a wrong block is
  * dropped for the rest of the `get`. When every source says "not found"
- * (kubo's gateway answers an offline miss with 404 at once) the answer is
- * ContentNotFoundError; any other failure mix is AllSourcesFailedError.
+ * (kubo's gateway answers an offline miss with 404 at once) — or some say so
+ * and the rest cannot be reached — the answer is ContentNotFoundError; a mix
+ * with a source that sent bad data is AllSourcesFailedError.
  */
 import type { CID } from 'multiformats/cid'
-import { AbortedError, AllSourcesFailedError, ContentNotFoundError, ObjectTooLargeError, SourceRequestError, TimeoutError, type SourceFailure } from '../errors.ts'
+import { AbortedError, AllSourcesFailedError, BlockVerificationError, ContentNotFoundError, ObjectTooLargeError, SourceRequestError, TimeoutError, type SourceFailure } from '../errors.ts'
 import type { BlockSource } from '../fetch/source.ts'
 import { isIdentity, verifyBlock } from '../ipld/verify-block.ts'
 import { sleep } from '../util/signals.ts'
@@ -31,6 +32,8 @@ export class VerifiedSourceBlockstore {
   fetchedBytes = 0
   readonly #sources: BlockSource[]
   readonly #dropped = new Map<BlockSource, string>()
+  /** Sources that sent a block not matching its CID: their silence about a CID proves nothing. */
+  readonly #lied = new Set<BlockSource>()
   readonly #cache = new Map<string, Uint8Array>()
   readonly #opts: VerifiedBlockstoreOptions
 
@@ -67,6 +70,7 @@ export class VerifiedSourceBlockstore {
           const permanent = !(err instanceof SourceRequestError) || err.permanent
           failures.set(source.name, { reason, notFound, transient: !permanent })
           if (permanent && !notFound) this.#dropped.set(source, reason)
+          if (err instanceof BlockVerificationError || (err as Error).cause instanceof BlockVerificationError) this.#lied.add(source)
           continue
         }
         this.fetchedBytes += bytes.byteLength
@@ -78,8 +82,12 @@ export class VerifiedSourceBlockstore {
     }
     const all: SourceFailure[] = [...failures].map(([source, f]) => ({ source, reason: f.reason }))
     for (const [s, reason] of this.#dropped) if (!failures.has(s.name)) all.push({ source: s.name, reason })
-    if (all.length > 0 && all.length === failures.size && [...failures.values()].every(f => f.notFound)) {
-      throw new ContentNotFoundError(`${key} was not found on any source (${all.map(f => f.source).join(', ')})`)
+    // "Not found" wins when some source answered so and none sent bad data: the others could not be reached or refused to answer.
+    const said = [...failures].filter(([, f]) => f.notFound).map(([source]) => source)
+    if (said.length > 0 && this.#lied.size === 0) {
+      const others = all.filter(f => !said.includes(f.source))
+      throw new ContentNotFoundError(`${key} was not found on any source: ${said.join(', ')} answered "not found"` +
+        (others.length > 0 ? `; ${others.map(f => `${f.source}: ${f.reason}`).join('; ')}` : ''))
     }
     throw new AllSourcesFailedError(key, all)
   }

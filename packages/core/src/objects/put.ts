@@ -27,7 +27,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts'
 export const DEFAULT_PUT_MAX_BYTES = 16 * 1024 * 1024
 
 export interface PutObjectOptions {
-  /** Default `raw`. */
+  /** Default `unixfs` (what `ipfs add` makes of a file). */
   codec?: ObjectCodec
   /** Add to this running kubo (RPC block/put, dag/put or add). */
   rpc?: KuboRpc
@@ -53,7 +53,7 @@ export interface PutObjectResult {
 }
 
 export async function putObject (bytes: Uint8Array, opts: PutObjectOptions = {}): Promise<PutObjectResult> {
-  const codec = opts.codec ?? 'raw'
+  const codec = opts.codec ?? 'unixfs'
   if (!OBJECT_CODECS.includes(codec)) throw new InvalidArgumentError(`unknown codec ${JSON.stringify(codec)} (use ${OBJECT_CODECS.join(', ')})`)
   if (opts.rpc != null && opts.car != null) throw new InvalidArgumentError('put goes either to the daemon or into a CAR file, not both')
   const maxBytes = opts.maxBytes ?? DEFAULT_PUT_MAX_BYTES
