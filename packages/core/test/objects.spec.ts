@@ -14,13 +14,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CarReader } from '@ipld/car'
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import {
   AllSourcesFailedError, ContentNotFoundError, GatewaySource, getObject, InvalidArgumentError, InvalidCidError, ObjectTooLargeError,
   putObject, resolveSources, verifyBlock, type BlockSource, type KuboRpc
 } from '../src/index.ts'
 import { chachaBytes } from './helpers/content.ts'
-import { addBytes, ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
+import { addBytes, ipfs, makeTestHome, testKuboBinary, type TestHome } from './helpers/kubo.ts'
+import { initRepo } from '../src/daemon/repo.ts'
 
 let h: TestHome
 let repo: string
@@ -32,8 +35,12 @@ const dec = new TextDecoder()
 
 before(async () => {
   h = await makeTestHome('auto_pin = false')
-  await h.manager.start()
   repo = h.config.paths.ipfsRepo
+  // Folders past 1 KiB of links become HAMT shards with fanout 16 (kubo's default: 256 KiB, 256), so a HAMT path has sub-shards.
+  await initRepo(testKuboBinary(), repo, ['test'])
+  await ipfs(repo, ['config', 'Import.UnixFSHAMTDirectorySizeThreshold', '1KiB'])
+  await ipfs(repo, ['config', '--json', 'Import.UnixFSHAMTDirectoryMaxFanout', '16'])
+  await h.manager.start()
   dir = await mkdtemp(join(tmpdir(), 'citrate-objects-'))
   const resolved = await resolveSources({ config: h.config, env: h.env, publicGateways: [] })
   assert.ok(resolved.daemonRpc != null)
@@ -191,6 +198,23 @@ describe('get reads back, verified', () => {
     assert.equal(dec.decode(inside.content), '<svg/>')
     assert.equal(inside.path, 'img/logo.svg')
     await assert.rejects(getObject(`${folderCid}/img`, { sources }), (e: Error) => e instanceof InvalidArgumentError && /is a folder/.test(e.message) && /logo\.svg/.test(e.message))
+    // A path does not end silently at a file: `<file>/x` names nothing.
+    await assert.rejects(getObject(`${folderCid}/img/logo.svg/x`, { sources }), (e: Error) => e instanceof ContentNotFoundError && /logo\.svg/.test(e.message))
+    await assert.rejects(getObject(`${fileCid}/x`, { sources }), (e: Error) => e instanceof ContentNotFoundError && /is a file; there is no "x" inside it/.test(e.message))
+  })
+
+  test('a path through a HAMT-sharded folder (sub-shards) reaches the right file; a missing name is not found', async () => {
+    const folder = join(dir, 'many')
+    await mkdir(folder)
+    for (let i = 0; i < 80; i++) await writeFile(join(folder, `token-${i}.json`), JSON.stringify({ id: i }))
+    const cid = await kubo(['add', '-r', '-Q', '--cid-version=1', folder])
+    const root = dagPb.decode(await ipfs(repo, ['block', 'get', cid]))
+    assert.equal(UnixFS.unmarshal(root.Data ?? new Uint8Array()).type, 'hamt-sharded-directory')
+    for (const i of [0, 17, 79]) {
+      const got = await getObject(`${cid}/token-${i}.json`, { sources })
+      assert.deepEqual(JSON.parse(dec.decode(got.content)), { id: i })
+    }
+    await assert.rejects(getObject(`${cid}/token-80.json`, { sources }), (e: Error) => e instanceof ContentNotFoundError && /token-80\.json/.test(e.message))
   })
 
   test('over the cap fails before the content is fetched', async () => {

@@ -8,8 +8,10 @@
  * and links of dag-cbor / dag-json nodes, hopping between the two as links lead.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import * as dagPb from '@ipld/dag-pb'
 import * as dagJson from '@ipld/dag-json'
-import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
+import { UnixFS } from 'ipfs-unixfs'
+import { exporter, walkPath, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
 import type { ObjectKind } from '@citrate-ipfs/contract/plain'
 import { AbortedError, CitrateError, ContentNotFoundError, InvalidArgumentError, InvalidDagError, ObjectTooLargeError, TimeoutError, UnsupportedContentError } from '../errors.ts'
@@ -89,13 +91,47 @@ async function resolve (root: CID, segments: string[], store: VerifiedSourceBloc
       return { cid: cid.toString(), kind, content }
     }
     if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) throw new UnsupportedContentError(`codec 0x${cid.code.toString(16)} in ${cid.toString()} (get reads UnixFS, raw, dag-cbor and dag-json)`)
-    const entry = await exporter(rest.length > 0 ? `${cid.toString()}/${rest.join('/')}` : cid, store, { signal })
-    walked.push(...rest)
-    rest = []
-    if (entry.type === 'object') { cid = entry.cid; continue } // a folder entry that links to an IPLD node
+    // Folders one segment at a time (the exporter's own path walk drops what follows a file, and cannot step past a multi-block file's links).
+    while (rest.length > 0 && (cid.code === CODEC_DAG_PB || cid.code === CODEC_RAW)) {
+      const [seg = '', ...after] = rest
+      cid = await folderEntry(cid, seg, store, describe(root, walked), signal)
+      walked.push(seg)
+      rest = after
+    }
+    if (rest.length > 0) continue // the folder entry links to an IPLD node: its fields are walked above
+    const entry = await exporter(cid, store, { signal })
+    if (entry.type === 'object') continue // an IPLD node reached through a folder: answered above, on the next turn
     return { cid: entry.cid.toString(), ...await fileBytes(entry, maxBytes, describe(root, walked), signal) }
   }
   throw new InvalidArgumentError(`the path ${describe(root, segments)} goes through more than ${MAX_LINK_HOPS} links`)
+}
+
+/** The CID of entry `name` of the folder `cid` (a plain directory or a HAMT shard), or a clear not-found. */
+async function folderEntry (cid: CID, name: string, store: VerifiedSourceBlockstore, where: string, signal: AbortSignal): Promise<CID> {
+  if (cid.code === CODEC_RAW) throw new ContentNotFoundError(`${where} is a file; there is no ${JSON.stringify(name)} inside it`)
+  const block = await store.block(cid)
+  let pb: dagPb.PBNode
+  let fs: UnixFS
+  try {
+    pb = dagPb.decode(block)
+    if (pb.Data == null) throw new Error('no UnixFS data')
+    fs = UnixFS.unmarshal(pb.Data)
+  } catch (err) {
+    throw new UnsupportedContentError(`${where} is dag-pb but not UnixFS (${(err as Error).message})`)
+  }
+  if (fs.type === 'directory') {
+    const link = pb.Links.find(l => l.Name === name)
+    if (link == null) throw new ContentNotFoundError(`${where} has no entry ${JSON.stringify(name)}`)
+    return link.Hash
+  }
+  if (fs.type === 'hamt-sharded-directory') {
+    // HAMT buckets are found by hashing the name (ipfs-unixfs-exporter knows the layout); only the shards on its way are fetched.
+    let last: { cid: CID, remainder: string[] } | undefined
+    for await (const step of walkPath(`${cid.toString()}/${name}`, store, { signal })) last = step
+    if (last == null || last.remainder.length > 0 || last.cid.equals(cid)) throw new ContentNotFoundError(`${where} has no entry ${JSON.stringify(name)}`)
+    return last.cid
+  }
+  throw new ContentNotFoundError(`${where} is a ${fs.type === 'symlink' ? 'symlink' : 'file'}; there is no ${JSON.stringify(name)} inside it`)
 }
 
 async function fileBytes (entry: UnixFSEntry, maxBytes: number, where: string, signal: AbortSignal): Promise<{ kind: ObjectKind, content: Uint8Array }> {

@@ -33,6 +33,8 @@ export function parseObjectRef (input: string): ObjectRef {
     if (seg === '') throw new InvalidArgumentError(`the path in ${JSON.stringify(input)} has an empty segment (write <cid>/a/b)`)
     if (seg === '.' || seg === '..') throw new InvalidArgumentError(`the path in ${JSON.stringify(input)} contains "${seg}": name each segment from the root (e.g. <cid>/folder/file.json)`)
     if (seg.includes('/')) throw new InvalidArgumentError(`path segment ${JSON.stringify(seg)} contains an encoded "/"`)
+    // The path walker reads `\/` as an escaped slash, so a name ending in a backslash would join the next one.
+    if (seg.endsWith('\\')) throw new InvalidArgumentError(`path segment ${JSON.stringify(seg)} ends with a backslash`)
     return seg
   })
   return { root, segments }
