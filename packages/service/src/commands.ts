@@ -243,5 +243,21 @@ function putInput (args: CommandArgs<'ipfs_put'>): Buffer {
     if (args.base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(args.base64)) throw new InvalidArgumentError('base64 is not valid base64 (A–Z, a–z, 0–9, +, /, padded with =)')
     return Buffer.from(args.base64, 'base64')
   }
+  if (nestedDeeperThan(args.json, MAX_JSON_DEPTH)) throw new InvalidArgumentError(`json is nested deeper than ${MAX_JSON_DEPTH} levels`)
   return Buffer.from(JSON.stringify(args.json), 'utf8')
+}
+
+/** Contract data is shallow; a deeper value is refused before encoders recurse into it (and overflow the stack). */
+const MAX_JSON_DEPTH = 256
+
+function nestedDeeperThan (value: unknown, limit: number): boolean {
+  // Iterative, so the check itself cannot overflow the stack it protects.
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number]
+    if (v == null || typeof v !== 'object') continue
+    if (depth >= limit) return true
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
 }
