@@ -18,8 +18,8 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import {
-  AllSourcesFailedError, ContentNotFoundError, GatewaySource, getObject, InvalidArgumentError, InvalidCidError, ObjectTooLargeError,
-  putObject, resolveSources, verifyBlock, type BlockSource, type KuboRpc
+  AbortedError, AllSourcesFailedError, ContentNotFoundError, GatewaySource, getObject, InvalidArgumentError, InvalidCidError, ObjectTooLargeError,
+  putObject, resolveSources, TimeoutError, verifyBlock, type BlockSource, type KuboRpc
 } from '../src/index.ts'
 import { chachaBytes } from './helpers/content.ts'
 import { addBytes, ipfs, makeTestHome, testKuboBinary, type TestHome } from './helpers/kubo.ts'
@@ -229,6 +229,30 @@ describe('get reads back, verified', () => {
   test('a CID nobody has (offline daemon) fails with a clear not-found error, not a hang', async () => {
     const { cid } = await putObject(chachaBytes('never-added', 64), { codec: 'raw' }) // hash only: kubo never saw it
     await assert.rejects(getObject(cid, { sources }), (e: Error) => e instanceof ContentNotFoundError && e.message.includes(cid) && /not found on any source/.test(e.message))
+  })
+
+  test('a source that never answers cannot hang a get: it ends at its time limit', async () => {
+    const silent = createServer(() => { /* accepts, never answers */ })
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+      const { cid } = await putObject(enc.encode('{"k":1}'), { codec: 'dag-cbor', rpc })
+      await assert.rejects(getObject(cid, { sources: [new GatewaySource(url)], timeoutMs: 1500 }), (e: Error) => e instanceof TimeoutError && /timed out after 1\.5 s/.test(e.message))
+      const aborted = new AbortController()
+      const pending = getObject(cid, { sources: [new GatewaySource(url)], signal: aborted.signal })
+      aborted.abort()
+      await assert.rejects(pending, AbortedError)
+    } finally {
+      silent.closeAllConnections()
+      await new Promise<void>(resolve => silent.close(() => { resolve() }))
+    }
+  })
+
+  test('an identity CID needs no source at all', async () => {
+    const got = await getObject('bafkqaaa', { sources: [] })
+    assert.equal(got.kind, 'raw')
+    assert.equal(got.content.byteLength, 0)
+    assert.equal(got.fetchedBytes, 0)
   })
 
   test('bad references are refused, naming what is wrong', async () => {

@@ -12,6 +12,7 @@ import {
 } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
+import { UsageError } from '../errors.ts'
 
 export interface GetCommandOptions {
   output?: string
@@ -56,6 +57,8 @@ export async function putCommand (ctx: Context, opts: PutCommandOptions, file?: 
   const codec = (opts.codec ?? 'unixfs') as ObjectCodec
   if (!OBJECT_CODECS.includes(codec)) throw new InvalidArgumentError(`--codec must be one of ${OBJECT_CODECS.join(', ')} (got "${opts.codec ?? ''}")`)
   const maxBytes = parseMaxBytes(opts.maxBytes, DEFAULT_PUT_MAX_BYTES)
+  // With nothing piped in, waiting on a terminal for input would look like a hang.
+  if (file == null && process.stdin.isTTY) throw new UsageError('put needs a FILE, or data piped to it (`… | citrate-ipfs put`; `-` reads standard input explicitly)')
   const bytes = file == null || file === '-' ? await readCapped(process.stdin, maxBytes, 'standard input') : await readFileCapped(file, maxBytes)
   let rpc
   if (opts.car == null) {
