@@ -271,6 +271,22 @@ export class SizeLimitError extends CitrateError {
   }
 }
 
+/** No source has the content a CID names, or a path inside it names nothing (every source said "not found"). */
+export class ContentNotFoundError extends CitrateError {
+  constructor (message: string) { super('CONTENT_NOT_FOUND', message) }
+}
+
+/** An object asked for (get) or given (put) is over the cap set for it. */
+export class ObjectTooLargeError extends CitrateError {
+  readonly size: number | undefined
+  readonly limit: number
+  constructor (what: string, limit: number, size?: number) {
+    super('OBJECT_TOO_LARGE', `${what} is ${size != null ? `${size} bytes, ` : ''}over the limit of ${limit} bytes`)
+    this.size = size
+    this.limit = limit
+  }
+}
+
 export class TargetExistsError extends CitrateError {
   readonly path: string
   constructor (path: string) {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, startPull, type DownloadProgress, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
+import { InvalidArgumentError, MODEL_KINDS, startPull, type DownloadProgress, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { InterruptedError } from '../errors.ts'
@@ -19,7 +19,7 @@ export interface PullCliOptions {
 /** With --verbose, each source's part is written to stderr this often (and once at the end). */
 const VERBOSE_SOURCES_MS = 5000
 
-const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
+const KINDS: readonly ModelKind[] = MODEL_KINDS
 const SOURCES: readonly SourceMode[] = ['auto', 'daemon', 'gateway']
 
 /**
