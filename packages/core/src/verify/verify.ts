@@ -26,6 +26,12 @@ export interface VerifyOptions {
   signal?: AbortSignal
   onProgress?: (event: VerifyProgressEvent) => void
   progressIntervalMs?: number
+  /**
+   * Names at the top of a folder's content that are not part of it and are
+   * neither checked nor reported as extra: a model folder's `.citrate/`
+   * bookkeeping beside the model's own files.
+   */
+  ignoreAtRoot?: readonly string[]
 }
 
 export interface VerifyResult {
@@ -135,6 +141,7 @@ class AtRestVerifier {
   private async folder (p: string, rel: string, st: Stats, entries: Entry[]): Promise<void> {
     if (!st.isDirectory()) throw this.corrupt(p, 0, 'expected a folder')
     const onDisk = new Set(await readdir(p))
+    if (rel === '') for (const name of this.opts.ignoreAtRoot ?? []) onDisk.delete(name)
     const expected = new Set(entries.map(e => e.name))
     for (const e of entries) if (!onDisk.has(e.name)) throw this.corrupt(join(p, e.name), 0, 'it is missing')
     for (const name of [...onDisk].sort()) if (!expected.has(name)) throw this.corrupt(join(p, name), 0, 'it is not part of the content')
