@@ -130,7 +130,9 @@ export class ModelRegistry {
     const { doc, stale } = await this.readStored()
     if (stale && !this.mutating && !this.migrationTried) {
       this.migrationTried = true
-      await this.mutate(() => {}).catch(() => { /* read-only, or locked: migrated at the next write */ })
+      // The migration may move files (a pre-1.3 layout): the entries are read again at their new paths.
+      const migrated = await this.mutate(() => {}).then(async () => (await this.readStored()).doc, () => undefined /* read-only, or locked: migrated at the next write */)
+      if (migrated != null) return migrated
     }
     return doc
   }
