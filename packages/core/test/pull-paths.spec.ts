@@ -115,7 +115,10 @@ describe('pull by content path', () => {
     assert.equal(r.type, 'directory')
     assert.equal(r.entry.id, 'quants')
     assert.equal(basename(r.path), 'quants')
-    assert.deepEqual([...(await treeOf(r.path)).keys()].sort(), ['extra', 'extra/README.md', 'my model (v2).bin', 'tiny-Q4_K_M.gguf'])
+    // The folder's files as published; our bookkeeping beside them only in .citrate/.
+    const tree = [...(await treeOf(r.path)).keys()].sort()
+    assert.deepEqual(tree.filter(k => !k.startsWith('.citrate')), ['extra', 'extra/README.md', 'my model (v2).bin', 'tiny-Q4_K_M.gguf'])
+    assert.ok(tree.includes('.citrate/metadata.json'))
     assert.ok((await readFile(join(r.path, 'tiny-Q4_K_M.gguf'))).equals(gguf))
     assert.ok(r.fetchedBytes < 200_000, `fetched ${r.fetchedBytes}`)
   })
