@@ -113,7 +113,7 @@ command(program, 'pull <cid>', 'download a CID (file or folder) verifying every 
   .action(actionWithOptions(pullCommand))
 
 // models, add, pins (issue 4)
-const models = command(program, 'models', 'list the registered models, datasets and checkpoints').action(action(modelsList))
+const models = command(program, 'models', 'list the registered models, datasets, checkpoints and assets').action(action(modelsList))
 command(models, 'list', 'list the registered models').action(action(modelsList))
 command(models, 'show <id>', 'show one registry entry with its metadata').action(action(modelsShow))
 command(models, 'rm <id>', 'remove a model from the registry (and unpin it)')
@@ -175,7 +175,7 @@ Examples:
   echo '{"owner":"0xabc","image":{"/":"bafkrei…"}}' | citrate-ipfs put --codec dag-cbor
   citrate-ipfs put metadata.json                   the same CID as \`ipfs add metadata.json\`
   citrate-ipfs put blob.bin --codec raw --car blob.car
-A dag node is pinned recursively, so kubo needs every block it links to; use --no-pin otherwise.`)
+The pin is recursive: the blocks a dag node links to are kept too when the daemon has them (none is fetched).`)
   .action(actionWithOptions(putCommand))
 
 async function main (argv: string[]): Promise<number> {

@@ -107,6 +107,15 @@ describe('put gives the CID kubo gives for the same input', () => {
     }
   })
 
+  test('a dag node linking to a block kubo does not have is still put and pinned (kubo fetches nothing for it)', async () => {
+    const { cid: absent } = await putObject(enc.encode('nowhere to be found'), { codec: 'raw' })
+    const r = await putObject(enc.encode(JSON.stringify({ missing: { '/': absent } })), { codec: 'dag-cbor', rpc })
+    assert.equal(r.pinned, true)
+    assert.ok((await recursivePins()).split('\n').includes(r.cid))
+    assert.deepEqual(JSON.parse(dec.decode((await getObject(r.cid, { sources })).content)), { missing: { '/': absent } })
+    await assert.rejects(getObject(`${r.cid}/missing`, { sources }), ContentNotFoundError)
+  })
+
   test('--no-pin adds without pinning', async () => {
     const ours = await putObject(enc.encode('not pinned, please'), { codec: 'raw', rpc, pin: false })
     assert.equal(ours.pinned, false)
