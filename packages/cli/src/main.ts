@@ -103,7 +103,7 @@ command(program, 'login', 'print a new one-time login URL for the running servic
 // -- commands from other areas register below (pull, add, models, pins, …) --
 
 // pull (issue 3)
-command(program, 'pull <cid>', 'download a CID (file or folder) verifying every block; resumes if interrupted')
+command(program, 'pull <cid>', 'download a CID (file or folder), or a path in one (<cid>/dir/file, /ipfs/…, ipfs://…, a gateway link), verifying every block; resumes if interrupted')
   .option('--name <id>', 'registry id and folder name (default: from --filename, else the CID)')
   .option('--filename <name>', 'name of the file or folder inside the model folder (default: the CID)')
   .addOption(new Option('--kind <kind>', 'what it is').choices([...MODEL_KINDS]).default('model'))

@@ -27,6 +27,8 @@ const args = <P extends TProperties>(properties: P) => Type.Object(properties, {
 const NoArgs = args({})
 /** Long enough for any CID in use (a CIDv1 of a 512-bit hash in base32 is about 110 characters), short enough to reject junk. */
 const CidArg = Type.String({ minLength: 1, maxLength: 200 })
+/** What a download may name: a CID, or a path inside one in any pasted form (`<cid>/a/b.gguf`, `ipfs://…`, gateway links). */
+const ContentPathArg = Type.String({ minLength: 1, maxLength: 4096 })
 const IdArgs = args({ id: Type.String({ minLength: 1, maxLength: 200 }) })
 
 /** `ipfs_get` answers at most this much by default (and `maxBytes` may raise it to OBJECT_GET_MAX_BYTES). */
@@ -93,9 +95,9 @@ export const COMMAND_SCHEMAS = {
     result: ConfigView
   },
   ipfs_download_model: {
-    summary: 'Start a verified download by CID (daemon, then gateways); returns at once, progress as download-progress events',
+    summary: 'Start a verified download by CID or content path (<cid>/a/b.gguf, /ipfs/…, ipfs://…, gateway links) (daemon, then gateways); returns at once, progress as download-progress events',
     args: args({
-      cid: CidArg,
+      cid: ContentPathArg,
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
       filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
       kind: Type.Optional(ModelKind),

@@ -53,6 +53,7 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   KUBO_RPC_ERROR: ['IPFS refused or failed a request.', 'Try again; if it keeps failing, click "Stop IPFS" and "Start IPFS" on the Setup page.'],
   // Downloading by CID
   INVALID_CID: ['That is not a valid CID.', 'Paste the whole CID (it starts with Qm… or bafy…).'],
+  PATH_NOT_FOUND: ['That path does not exist inside this content.', 'Check the folder and file names after the CID.'],
   BLOCK_MISMATCH: ['A gateway sent data that does not match the CID.', 'Nothing wrong was saved. The download continues from other sources; if none is left, try again later.'],
   SOURCE_FAILED: ['A source could not deliver part of this content.', 'The download continues from other sources; if none is left, try again later.'],
   ALL_SOURCES_FAILED: ['No source could provide this content.', 'Start IPFS on the Setup page, or set an external gateway there, then download again. Verified parts are kept.'],

@@ -23,7 +23,7 @@ const KINDS: readonly ModelKind[] = MODEL_KINDS
 const SOURCES: readonly SourceMode[] = ['auto', 'daemon', 'gateway']
 
 /**
- * `citrate-ipfs pull <cid>`: a verified download with a progress line (or one
+ * `citrate-ipfs pull <cid>[/path]` (or `/ipfs/…`, `ipfs://…`, a gateway link): a verified download with a progress line (or one
  * JSON event per line with --json). Ctrl-C pauses it: the verified progress is
  * kept, the command exits 130, and running it again resumes.
  */
@@ -86,6 +86,8 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
         display.print(`${e.reason}…`)
       } else if (e.type === 'citrate:pull:resumed') {
         display.print(`resuming: ${formatBytes(e.bytes)} already verified on disk`)
+      } else if (e.type === 'citrate:pull:symlink-skipped') {
+        display.print(`citrate-ipfs: warning: symlink ${e.path} -> ${e.target} not written: ${e.reason}`)
       } else if (e.type === 'citrate:pull:pin-skipped') {
         display.print(`citrate-ipfs: warning: not pinned: ${e.reason} (\`citrate-ipfs daemon start\`, or \`citrate-ipfs pin --registered\` while it runs)`)
       }
@@ -98,10 +100,12 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
       ? `${res.entry.id} is already present (${res.entry.cid}) at ${res.path}`
       : [
           `pulled ${res.entry.cid} (${res.type}, ${formatBytes(res.totalBytes)}, every block verified) as ${res.entry.id}`,
+          ...(res.contentPath != null ? [`  from the path ${res.contentPath}`] : []),
           `  path: ${res.path}`,
           ...(res.resumedBytes > 0 ? [`  resumed: ${formatBytes(res.resumedBytes)} were already on disk`] : []),
           `  from: ${fromLine(res)}`,
           ...res.failures.map(f => `  dropped source ${f.source}: ${f.reason}`),
+          ...res.skippedSymlinks.map(l => `  not written: symlink ${l.path} -> ${l.target} (${l.reason})`),
           ...(res.pinned ? ['  pinned in the local kubo'] : []),
           ...(!res.pinned && res.entry.pin_pending === true ? ['  not pinned yet (auto_pin): the next `citrate-ipfs daemon start` pins it'] : [])
         ].join('\n')
