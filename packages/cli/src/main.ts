@@ -155,8 +155,8 @@ command(program, 'get <cid>', 'print a verified file, raw block or dag-cbor/dag-
   .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
   .addHelpText('after', `
 <cid> may be followed by a path: through folders (<cid>/img/logo.svg) or through the fields and
-links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/… and
-ipfs://<cid>/… work too. Every block is verified against its CID; dag-cbor is printed as dag-json
+links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/…,
+ipfs://<cid>/… and gateway links (https://<gateway>/ipfs/<cid>/…, https://<cid>.ipfs.<gateway>/…) work too. Every block is verified against its CID; dag-cbor is printed as dag-json
 (links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).
 
 Examples:
