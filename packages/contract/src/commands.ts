@@ -133,7 +133,11 @@ export const COMMAND_SCHEMAS = {
   ipfs_list_models: {
     summary: 'The local model registry (models/registry.json)',
     args: NoArgs,
-    result: Type.Object({ models: Type.Array(ModelEntry) })
+    result: Type.Object({
+      models: Type.Array(ModelEntry),
+      /** Bytes the entries' folders and content take on disk, each file once. */
+      total_disk_bytes: Type.Optional(Type.Integer({ minimum: 0 }))
+    })
   },
   ipfs_verify_model: {
     summary: 'Re-verify a stored model against its CID without a daemon; marks it unverified on bit rot',

@@ -148,6 +148,21 @@ describe('pull a folder with symlinks', () => {
     await verifyRegisteredModel(h.config, r.entry)
   })
 
+  test('models_path on another filesystem (/dev/shm): the links stay relative through the copy into place', async () => {
+    const shm = await mkdtemp('/dev/shm/citrate-links-')
+    const other = await makeTestHome(['auto_pin = false', `models_path = ${JSON.stringify(join(shm, 'models'))}`].join('\n'))
+    try {
+      const r = await pull({ cid: cache, config: other.config, sources: [gateway], publicGateways: [], name: 'hf-shm' })
+      assert.ok(r.path.startsWith(shm), r.path)
+      for (const [p, t] of Object.entries(INSIDE)) assert.equal(await readlink(join(r.path, p)), t, p)
+      assert.ok((await readFile(join(r.path, 'latest', 'config.json'))).equals(config))
+      await verifyRegisteredModel(other.config, r.entry)
+    } finally {
+      await other.cleanup()
+      await rm(shm, { recursive: true, force: true })
+    }
+  })
+
   test('a path naming a symlink is refused in plain words', async () => {
     await assert.rejects(pullIt(`${cache}/latest`), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED' && /is a symlink \(to "snapshots\/rev1"\)/.test(e.message))
     await assert.rejects(pullIt(`${cache}/latest/config.json`), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED' && /latest is a symlink/.test(e.message))

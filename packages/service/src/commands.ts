@@ -7,7 +7,7 @@
  */
 import {
   DaemonManager, installKubo, loadConfig, normalizeGatewayUrl, toStatusView, updateIpfsConfig, InvalidArgumentError,
-  checkPinName, ContentCorruptError, getObject, parseContentPath, putObject, resolveSources, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
+  checkPinName, ContentCorruptError, diskUsage, getObject, parseContentPath, putObject, resolveSources, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
   type LoadedConfig
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
@@ -121,7 +121,11 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   },
   ipfs_list_models: {
     ...COMMAND_SCHEMAS.ipfs_list_models,
-    run: async (ctx) => ({ models: await registryOf(await ctx.config()).list() })
+    run: async (ctx) => {
+      const cfg = await ctx.config()
+      const models = await registryOf(cfg).list()
+      return { models, total_disk_bytes: (await diskUsage(cfg.paths, models)).totalBytes }
+    }
   },
   ipfs_verify_model: {
     ...COMMAND_SCHEMAS.ipfs_verify_model,

@@ -71,8 +71,10 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.equal(progress.at(-1)?.status, 'Complete')
     for (const p of progress) for (const k of ['cid', 'total_bytes', 'downloaded_bytes', 'progress_percent', 'speed_mbps', 'eta_seconds', 'status']) assert.ok(k in p, k)
 
-    const { models } = await client.invoke('ipfs_list_models')
+    const { models, total_disk_bytes: total } = await client.invoke('ipfs_list_models')
     assert.deepEqual(models.map(m => [m.id, m.verified]), [['tiny-model', true]])
+    // The content plus its .citrate/ bookkeeping (metadata, config, a DAG index of one root node).
+    assert.ok(total != null && total > (models[0]?.size_bytes ?? 0) && total < (models[0]?.size_bytes ?? 0) + 64 * 1024, `total_disk_bytes ${String(total)}`)
     const { pins } = await client.invoke('ipfs_get_pins')
     const pin = pins.find(p => p.cid === cid)
     assert.ok(pin != null, 'the model is pinned in kubo')

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MODEL_KINDS, startPull, type DownloadProgress, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
+import { InvalidArgumentError, MODEL_KINDS, parseContentPath, startPull, type DownloadProgress, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { InterruptedError } from '../errors.ts'
@@ -36,7 +36,7 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
   const maxDownloadMbps = parseRate(opts.limitRate)
 
   // The live line on a terminal; plain lines now and then otherwise; nothing but the events with --json.
-  const label = `pulling ${shortCid(cid)}`
+  const label = `pulling ${shortTarget(cid)}`
   const display: PullDisplay | undefined = ctx.out.json
     ? undefined
     : ctx.out.interactive ? await terminalDisplay(ctx.out.stderr, cid, label) : plainDisplay(ctx.out.stderr, cid, label)
@@ -162,4 +162,14 @@ function publicGatewaysFromEnv (): string[] | undefined {
 
 function shortCid (cid: string): string {
   return cid.length > 16 ? `${cid.slice(0, 8)}…${cid.slice(-6)}` : cid
+}
+
+/** `bafybeig…mtu64/quants/x.gguf` for any pasted form (a link is shown as the path it names); the text as given when it does not parse. */
+function shortTarget (input: string): string {
+  try {
+    const p = parseContentPath(input)
+    return [shortCid(p.cid.toString()), ...p.segments].join('/')
+  } catch {
+    return shortCid(input.trim())
+  }
 }

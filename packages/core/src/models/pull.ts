@@ -19,6 +19,7 @@ import { DownloadLimiter } from '../net/rate-limit.ts'
 import { registryOf, type ModelRegistry } from '../registry/registry.ts'
 import { fromStoredPath, toStoredPath } from '../registry/home-paths.ts'
 import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
+import { bookkeepingPath, METADATA_FILE } from '../registry/layout.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
 import { DAEMON_NOT_RUNNING_PIN_REASON } from './pin-pending.ts'
@@ -308,7 +309,7 @@ interface DownloadContext {
   /** The id the user chose; undefined: decided from the content (models/naming.ts). */
   id?: string
   kind: ModelKind
-  /** The file name the user chose (or the content path's last name); undefined: `model.<ext>` for a file, the CID for a folder. */
+  /** The file name the user chose (or the content path's last name); undefined: `model.<ext>` for a file (a folder's files keep their names). */
   filename?: string
   registry: ModelRegistry
   /** Sources already found to resolve a content path (reused, not looked up again). */
@@ -424,7 +425,8 @@ async function download (c: DownloadContext): Promise<PullResult> {
 
     // Names from the verified content when the user gave none: `model.<ext>` from the first bytes, the id from the GGUF header.
     const naming = await nameFromContent(r.contentPath, walk.type)
-    const filename = c.filename ?? naming.filename ?? cidText
+    // A folder's files land directly in the model folder, exactly as published; a file lands in it under its name.
+    const filename = walk.type === 'directory' ? '' : c.filename ?? naming.filename ?? cidText
     const id = c.id ?? await freeModelId(registry, cidText, naming.info.name, (id) => entryDir(opts.config.paths, { id, kind }))
     const targetDir = entryDir(opts.config.paths, { id, kind })
 
@@ -437,9 +439,9 @@ async function download (c: DownloadContext): Promise<PullResult> {
       cid: cidText,
       size_bytes: walk.totalBytes,
       // The header's quantization (GGUF general.file_type) over the file name's.
-      quantization: naming.info.quantization ?? guessQuantization(filename),
+      quantization: naming.info.quantization ?? guessQuantization(filename !== '' ? filename : c.filename ?? ''),
       downloaded_at: new Date().toISOString(),
-      path: join(targetDir, filename),
+      path: walk.type === 'directory' ? targetDir : join(targetDir, filename),
       source: fromDaemonOnly || sourcesUsed.length === 0 ? 'ipfs' : 'gateway',
       source_url: sourcesUsed.find(s => s.kind === 'gateway')?.name ?? null,
       verified: true,
@@ -451,6 +453,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       root: cid,
       entry,
       targetDir,
+      type: walk.type,
       filename,
       metadata: { type: walk.type, files: walk.files },
       config: { model_path: toStoredPath(opts.config.paths.home, entry.path), kind, format: naming.info.format },
@@ -523,7 +526,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
 /**
  * An earlier pull of this CID under this id is complete: the registry says so,
  * or (after a crash between the move and the registry write) the folder's own
- * metadata.json does, in which case the registry entry is written now.
+ * .citrate/metadata.json does, in which case the registry entry is written now.
  */
 async function alreadyInPlace (paths: CitratePaths, registry: ModelRegistry, id: string | undefined, cid: string, kind: ModelKind): Promise<ModelEntry | undefined> {
   // No id chosen: any verified entry of this kind holding this CID is the result.
@@ -542,7 +545,7 @@ async function alreadyInPlace (paths: CitratePaths, registry: ModelRegistry, id:
   }
   if (!dirExists) return undefined
   try {
-    const meta = JSON.parse(await readFile(join(targetDir, 'metadata.json'), 'utf8')) as ModelEntry
+    const meta = JSON.parse(await readFile(bookkeepingPath(targetDir, METADATA_FILE), 'utf8')) as ModelEntry
     const path = fromStoredPath(paths.home, meta.path)
     if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await pathExists(path)) {
       const entry: ModelEntry = {

@@ -27,6 +27,12 @@ export interface VerifyOptions {
   signal?: AbortSignal
   onProgress?: (event: VerifyProgressEvent) => void
   progressIntervalMs?: number
+  /**
+   * Names at the top of a folder's content that are not part of it and are
+   * neither checked nor reported as extra: a model folder's `.citrate/`
+   * bookkeeping beside the model's own files.
+   */
+  ignoreAtRoot?: readonly string[]
 }
 
 export interface VerifyResult {
@@ -197,6 +203,7 @@ class AtRestVerifier {
   private async folder (p: string, rel: string, st: Stats, entries: Entry[], depth: number): Promise<void> {
     if (!st.isDirectory()) throw this.corrupt(p, 0, 'expected a folder')
     const onDisk = new Set(await readdir(p))
+    if (rel === '') for (const name of this.opts.ignoreAtRoot ?? []) onDisk.delete(name)
     const expected = new Set(entries.map(e => e.name))
     // A symlink may be absent (pull does not write one pointing outside): entry() decides.
     for (const e of entries) if (!onDisk.has(e.name) && !this.isSymlink(e.cid)) throw this.corrupt(join(p, e.name), 0, 'it is missing')

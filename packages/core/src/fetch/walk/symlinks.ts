@@ -30,7 +30,7 @@ export interface SkippedSymlink {
 interface PendingLink { path: string, rel: string, target: string, resolved: string[] }
 
 /** Error codes that mean "this filesystem or user cannot make symlinks here", not "something is wrong". */
-const NO_SYMLINKS = new Set(['EPERM', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL'])
+const NO_SYMLINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'])
 
 export class PendingSymlinks {
   readonly skipped: SkippedSymlink[] = []
