@@ -113,7 +113,7 @@ command(program, 'pull <cid>', 'download a CID (file or folder), or a path in on
   .action(actionWithOptions(pullCommand))
 
 // models, add, pins (issue 4)
-const models = command(program, 'models', 'list the registered models, datasets and checkpoints').action(action(modelsList))
+const models = command(program, 'models', 'list the registered models, datasets, checkpoints and assets').action(action(modelsList))
 command(models, 'list', 'list the registered models').action(action(modelsList))
 command(models, 'show <id>', 'show one registry entry with its metadata').action(action(modelsShow))
 command(models, 'rm <id>', 'remove a model from the registry (and unpin it)')
@@ -155,8 +155,8 @@ command(program, 'get <cid>', 'print a verified file, raw block or dag-cbor/dag-
   .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
   .addHelpText('after', `
 <cid> may be followed by a path: through folders (<cid>/img/logo.svg) or through the fields and
-links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/… and
-ipfs://<cid>/… work too. Every block is verified against its CID; dag-cbor is printed as dag-json
+links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/…,
+ipfs://<cid>/… and gateway links (https://<gateway>/ipfs/<cid>/…, https://<cid>.ipfs.<gateway>/…) work too. Every block is verified against its CID; dag-cbor is printed as dag-json
 (links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).
 
 Examples:
@@ -175,7 +175,7 @@ Examples:
   echo '{"owner":"0xabc","image":{"/":"bafkrei…"}}' | citrate-ipfs put --codec dag-cbor
   citrate-ipfs put metadata.json                   the same CID as \`ipfs add metadata.json\`
   citrate-ipfs put blob.bin --codec raw --car blob.car
-A dag node is pinned recursively, so kubo needs every block it links to; use --no-pin otherwise.`)
+The pin is recursive: the blocks a dag node links to are kept too when the daemon has them (none is fetched).`)
   .action(actionWithOptions(putCommand))
 
 async function main (argv: string[]): Promise<number> {

@@ -124,7 +124,7 @@ describe('citrate-ipfs get / put', () => {
 
     const dots = await runCli(h, ['get', `${cid}/../etc/passwd`, '--json'])
     assert.equal(dots.code, 2)
-    assert.equal(lastJson(dots).error.code, 'INVALID_ARGUMENT')
+    assert.equal(lastJson(dots).error.code, 'INVALID_CID')
     const badCap = await runCli(h, ['get', cid, '--max-bytes', '-5', '--json'])
     assert.equal(lastJson(badCap).error.code, 'INVALID_ARGUMENT')
     const badJson = await cliWithStdin(h, ['put', '--codec', 'dag-json', '--json'], new TextEncoder().encode('{"a":'))

@@ -105,3 +105,14 @@ describe('parseContentPath: refusals', () => {
     assert.throws(() => parseContentPath('ipfs://x'), /"ipfs:\/\/x" is not a valid CID or IPFS path: "x" is not a CID/)
   })
 })
+
+describe('parseContentPath: field names of IPLD nodes (get)', () => {
+  test('with fieldNames, a segment need not be a portable file name; traversal, empty and control characters are still refused', () => {
+    assert.deepEqual(parseContentPath(`${V1}/dc:title/CON/a?b`, { fieldNames: true }).segments, ['dc:title', 'CON', 'a?b']) // a bare path has no query part
+    assert.deepEqual(parseContentPath(`ipfs://${V1}/dc%3Atitle/x%22y`, { fieldNames: true }).segments, ['dc:title', 'x"y'])
+    assert.throws(() => parseContentPath(`${V1}/dc:title`), /cannot be a file or folder name here/)
+    for (const bad of [`${V1}/../x`, `${V1}/./x`, `${V1}//x`, `ipfs://${V1}/a%2Fb`, `ipfs://${V1}/a%00b`, `${V1}/a\\b`]) {
+      assert.throws(() => parseContentPath(bad, { fieldNames: true }), { code: 'INVALID_CID' }, bad)
+    }
+  })
+})

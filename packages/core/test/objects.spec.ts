@@ -18,7 +18,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import {
-  AbortedError, AllSourcesFailedError, ContentNotFoundError, GatewaySource, getObject, InvalidArgumentError, InvalidCidError, ObjectTooLargeError,
+  AbortedError, AllSourcesFailedError, ContentNotFoundError, GatewaySource, getObject, InvalidArgumentError, InvalidContentPathError, ObjectTooLargeError, PathNotFoundError,
   putObject, resolveSources, TimeoutError, verifyBlock, type BlockSource, type KuboRpc
 } from '../src/index.ts'
 import { chachaBytes } from './helpers/content.ts'
@@ -107,6 +107,15 @@ describe('put gives the CID kubo gives for the same input', () => {
     }
   })
 
+  test('a dag node linking to a block kubo does not have is still put and pinned (kubo fetches nothing for it)', async () => {
+    const { cid: absent } = await putObject(enc.encode('nowhere to be found'), { codec: 'raw' })
+    const r = await putObject(enc.encode(JSON.stringify({ missing: { '/': absent } })), { codec: 'dag-cbor', rpc })
+    assert.equal(r.pinned, true)
+    assert.ok((await recursivePins()).split('\n').includes(r.cid))
+    assert.deepEqual(JSON.parse(dec.decode((await getObject(r.cid, { sources })).content)), { missing: { '/': absent } })
+    await assert.rejects(getObject(`${r.cid}/missing`, { sources }), ContentNotFoundError)
+  })
+
   test('--no-pin adds without pinning', async () => {
     const ours = await putObject(enc.encode('not pinned, please'), { codec: 'raw', rpc, pin: false })
     assert.equal(ours.pinned, false)
@@ -178,9 +187,12 @@ describe('get reads back, verified', () => {
     assert.equal(across.kind, 'file')
     assert.equal(dec.decode(across.content), 'inside the folder')
 
-    await assert.rejects(getObject(`${cid}/nope`, { sources }), (e: Error) => e instanceof ContentNotFoundError && /no field "nope"/.test(e.message))
-    await assert.rejects(getObject(`${cid}/tags/9`, { sources }), ContentNotFoundError)
-    await assert.rejects(getObject(`${cid}/site/sub/missing.txt`, { sources }), ContentNotFoundError)
+    await assert.rejects(getObject(`${cid}/nope`, { sources }), (e: Error) => e instanceof PathNotFoundError && e.message === `${cid} has no "nope": the node has no field of that name`)
+    await assert.rejects(getObject(`${cid}/tags/9`, { sources }), (e: Error) => e instanceof PathNotFoundError && /tags has no "9": it is a list of 3/.test(e.message))
+    await assert.rejects(getObject(`${cid}/site/sub/missing.txt`, { sources }), (e: Error) => e instanceof PathNotFoundError && e.message.startsWith(`${cid}/site/sub has no "missing.txt"`))
+    // Field names need not be portable file names (JSON-LD style keys), unlike folder entries.
+    const ld = await putObject(enc.encode(JSON.stringify({ 'dc:title': 'Genesis' })), { codec: 'dag-json', rpc })
+    assert.equal(dec.decode((await getObject(`${ld.cid}/dc:title`, { sources })).content), '"Genesis"')
   })
 
   test('a UnixFS file, a path inside a folder, and a folder itself (refused, naming its entries)', async () => {
@@ -199,8 +211,8 @@ describe('get reads back, verified', () => {
     assert.equal(inside.path, 'img/logo.svg')
     await assert.rejects(getObject(`${folderCid}/img`, { sources }), (e: Error) => e instanceof InvalidArgumentError && /is a folder/.test(e.message) && /logo\.svg/.test(e.message))
     // A path does not end silently at a file: `<file>/x` names nothing.
-    await assert.rejects(getObject(`${folderCid}/img/logo.svg/x`, { sources }), (e: Error) => e instanceof ContentNotFoundError && /logo\.svg/.test(e.message))
-    await assert.rejects(getObject(`${fileCid}/x`, { sources }), (e: Error) => e instanceof ContentNotFoundError && /is a file; there is no "x" inside it/.test(e.message))
+    await assert.rejects(getObject(`${folderCid}/img/logo.svg/x`, { sources }), (e: Error) => e instanceof PathNotFoundError && e.message === `${folderCid}/img/logo.svg has no "x": it is a file, not a folder`)
+    await assert.rejects(getObject(`${fileCid}/x`, { sources }), (e: Error) => e instanceof PathNotFoundError && /it is a file, not a folder/.test(e.message))
   })
 
   test('a path through a HAMT-sharded folder (sub-shards) reaches the right file; a missing name is not found', async () => {
@@ -214,7 +226,7 @@ describe('get reads back, verified', () => {
       const got = await getObject(`${cid}/token-${i}.json`, { sources })
       assert.deepEqual(JSON.parse(dec.decode(got.content)), { id: i })
     }
-    await assert.rejects(getObject(`${cid}/token-80.json`, { sources }), (e: Error) => e instanceof ContentNotFoundError && /token-80\.json/.test(e.message))
+    await assert.rejects(getObject(`${cid}/token-80.json`, { sources }), (e: Error) => e instanceof PathNotFoundError && /has no "token-80\.json"/.test(e.message))
   })
 
   test('over the cap fails before the content is fetched', async () => {
@@ -255,11 +267,14 @@ describe('get reads back, verified', () => {
     assert.equal(got.fetchedBytes, 0)
   })
 
-  test('bad references are refused, naming what is wrong', async () => {
+  test('references: bad ones are refused naming what is wrong; gateway links users paste work (hello world was put above)', async () => {
     const cid = 'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e'
-    await assert.rejects(getObject(`${cid}/../x`, { sources }), (e: Error) => e instanceof InvalidArgumentError && /"\.\."/.test(e.message))
-    await assert.rejects(getObject(`${cid}//x`, { sources }), (e: Error) => e instanceof InvalidArgumentError && /empty segment/.test(e.message))
-    await assert.rejects(getObject('not-a-cid', { sources }), InvalidCidError)
+    await assert.rejects(getObject(`${cid}/../x`, { sources }), (e: Error) => e instanceof InvalidContentPathError && e.code === 'INVALID_CID' && /"\.\." segments are not allowed/.test(e.message))
+    await assert.rejects(getObject(`${cid}//x`, { sources }), (e: Error) => e instanceof InvalidContentPathError && /empty path segment/.test(e.message))
+    await assert.rejects(getObject('not-a-cid', { sources }), InvalidContentPathError)
+    // What users paste works as for a pull: a path gateway link and a subdomain gateway link.
+    assert.equal(dec.decode((await getObject(`https://gw.example/ipfs/${cid}`, { sources })).content), 'hello world')
+    assert.equal(dec.decode((await getObject(`https://${cid}.ipfs.gw.example/`, { sources })).content), 'hello world')
     await assert.rejects(getObject(cid, { sources, maxBytes: 0 }), InvalidArgumentError)
   })
 

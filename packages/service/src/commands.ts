@@ -7,7 +7,7 @@
  */
 import {
   DaemonManager, installKubo, loadConfig, normalizeGatewayUrl, toStatusView, updateIpfsConfig, InvalidArgumentError,
-  checkPinName, ContentCorruptError, diskUsage, getObject, parseObjectRef, putObject, resolveSources, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
+  checkPinName, ContentCorruptError, diskUsage, getObject, parseContentPath, putObject, resolveSources, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
   type LoadedConfig
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
@@ -178,7 +178,7 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_get: {
     ...COMMAND_SCHEMAS.ipfs_get,
     run: async (ctx, args) => {
-      parseObjectRef(args.cid) // a malformed reference is a 400 before any source is asked
+      parseContentPath(args.cid, { fieldNames: true }) // a malformed reference is a 400 before any source is asked
       const { sources } = await resolveSources({ config: await ctx.config(), mode: args.source ?? 'auto', env: ctx.env })
       const got = await getObject(args.cid, { sources, maxBytes: args.maxBytes ?? OBJECT_GET_DEFAULT_BYTES })
       const bytes = Buffer.from(got.content.buffer, got.content.byteOffset, got.content.byteLength)

@@ -86,8 +86,8 @@ describe('service: ipfs_put and ipfs_get (real kubo)', () => {
     await assert.rejects(client.invoke('ipfs_get', { cid: bigCid, maxBytes: 49_999 }), fails('OBJECT_TOO_LARGE', 413, /50000 bytes, over the limit of 49999/))
     const missing = 'bafkreihchy3yiw6uqqnceq4tf7hzm3vm7j2chg35gfzsx2neglu7kbahya'
     await assert.rejects(client.invoke('ipfs_get', { cid: missing }), fails('CONTENT_NOT_FOUND', 404, /not found/))
-    await assert.rejects(client.invoke('ipfs_get', { cid: `${bigCid}/nothing-here` }), fails('CONTENT_NOT_FOUND', 404))
-    await assert.rejects(client.invoke('ipfs_get', { cid: `${bigCid}/../x` }), fails('INVALID_ARGUMENT', 400, /"\.\."/))
+    await assert.rejects(client.invoke('ipfs_get', { cid: `${bigCid}/nothing-here` }), fails('PATH_NOT_FOUND', 404))
+    await assert.rejects(client.invoke('ipfs_get', { cid: `${bigCid}/../x` }), fails('INVALID_CID', 400, /"\.\."/))
     await assert.rejects(client.invoke('ipfs_get', { cid: 'not a cid' }), fails('INVALID_CID', 400))
     await assert.rejects(client.invoke('ipfs_get', { cid: bigCid, maxBytes: 0 }), fails('INVALID_ARGUMENT', 400))
 

@@ -131,4 +131,20 @@ describe('models and pins UI (Chromium)', () => {
     const pins = (await ipfs(join(h.home, 'ipfs'), ['pin', 'ls', '--type=recursive', '-q'])).toString()
     assert.ok(!pins.includes(modelCid), 'the model\'s pin is gone')
   })
+
+  test('kind Asset downloads into assets/<id>/ and is listed', async () => {
+    const logo = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    const cid = await addToKubo('logo.svg', logo, false)
+    await page.goto(`${svc.url}/#/models`)
+    await page.getByRole('textbox', { name: 'CID', exact: true }).fill(cid)
+    await page.getByLabel('Name (optional)').fill('citrate-logo')
+    await page.getByLabel('Kind').selectOption('asset')
+    await page.getByRole('button', { name: 'Download' }).click()
+    await page.getByTestId('model-citrate-logo').waitFor({ timeout: 60_000 })
+    const registry = JSON.parse(await readFile(join(h.home, 'models', 'registry.json'), 'utf8')) as { models: Array<{ id: string, kind: string, path: string }> }
+    const m = registry.models.find(x => x.id === 'citrate-logo')
+    assert.equal(m?.kind, 'asset')
+    assert.match(m?.path ?? '', /^assets[/\\]citrate-logo[/\\]/)
+    assert.deepEqual(await readFile(resolve(h.home, m?.path ?? '')), logo)
+  })
 })

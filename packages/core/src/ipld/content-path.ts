@@ -33,34 +33,44 @@ export function formatContentPath (p: ContentPath): string {
   return [p.cid.toString(), ...p.segments].join('/')
 }
 
+export interface ParseContentPathOptions {
+  /**
+   * Segments may be field names of dag-cbor / dag-json nodes (`<cid>/dc:title`), not only
+   * folder entries: the portable-file-name check is skipped; `..`, `.`, empty segments,
+   * separators and control characters are still refused.
+   */
+  fieldNames?: boolean
+}
+
 /** Parses what a user pasted; throws InvalidContentPathError (code INVALID_CID) naming it. */
-export function parseContentPath (input: string): ContentPath {
+export function parseContentPath (input: string, opts: ParseContentPathOptions = {}): ContentPath {
+  const names = opts.fieldNames === true ? 'fields' : 'entries'
   if (typeof input !== 'string') throw new InvalidContentPathError(String(input), 'it is not text')
   const text = input.trim()
   if (text === '') throw new InvalidContentPathError(input, 'it is empty')
   if (text.length > MAX_INPUT_LENGTH) throw new InvalidContentPathError(`${text.slice(0, 60)}…`, `it is longer than ${MAX_INPUT_LENGTH} characters`)
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase()
-  if (scheme === 'ipfs') return fromIpfsUrl(input, text)
-  if (scheme === 'http' || scheme === 'https') return fromGatewayUrl(input, text)
+  if (scheme === 'ipfs') return fromIpfsUrl(input, text, names)
+  if (scheme === 'http' || scheme === 'https') return fromGatewayUrl(input, text, names)
   if (scheme === 'ipns' || /^\/?ipns\//i.test(text)) throw new InvalidContentPathError(input, 'IPNS names are not supported (they can change); paste the /ipfs/ CID they point to')
   if (/^[a-z]:[\\/]/i.test(text) || text.startsWith('\\') || text.startsWith('~')) throw new InvalidContentPathError(input, 'it looks like a file on this computer, not IPFS content')
   if (scheme != null) throw new InvalidContentPathError(input, `"${scheme}:" links are not IPFS content`)
   if (text.startsWith('/')) {
     const m = /^\/ipfs\/(.*)$/i.exec(text)
     if (m == null) throw new InvalidContentPathError(input, 'a path must start with /ipfs/<cid>')
-    return fromCidAndPath(input, m[1] as string, false)
+    return fromCidAndPath(input, m[1] as string, false, names)
   }
-  return fromCidAndPath(input, text, false)
+  return fromCidAndPath(input, text, false, names)
 }
 
 /** `ipfs://<cid>/path` (URL-encoded, as browsers and apps write them); query and fragment are ignored. */
-function fromIpfsUrl (input: string, text: string): ContentPath {
+function fromIpfsUrl (input: string, text: string, names: SegmentNames): ContentPath {
   const rest = stripQuery(text.replace(/^ipfs:(\/\/)?/i, ''))
-  return fromCidAndPath(input, rest, true)
+  return fromCidAndPath(input, rest, true, names)
 }
 
 /** A path gateway (`https://host/ipfs/<cid>/path`) or subdomain gateway (`https://<cid>.ipfs.host/path`) link. */
-function fromGatewayUrl (input: string, text: string): ContentPath {
+function fromGatewayUrl (input: string, text: string, names: SegmentNames): ContentPath {
   // The raw path is read from the text, not from URL.pathname: WHATWG URL parsing resolves `..` and `%2e%2e` away,
   // and a refused `..` must not silently become another file.
   const m = /^https?:\/\/([^/?#]*)([^?#]*)/i.exec(text)
@@ -79,13 +89,13 @@ function fromGatewayUrl (input: string, text: string): ContentPath {
   if (labels.length >= 3 && (labels[1] === 'ipfs' || labels[1] === 'ipns') && (pm == null || looksLikeCidLabel(labels[0] as string))) {
     if (labels[1] === 'ipns') throw new InvalidContentPathError(input, 'IPNS names are not supported (they can change); paste the /ipfs/ CID they point to')
     const cid = parseCidText(input, labels[0] as string, true)
-    return { cid, segments: pathSegments(input, rawPath.replace(/^\/+/, ''), true) }
+    return { cid, segments: pathSegments(input, rawPath.replace(/^\/+/, ''), true, names) }
   }
   if (pm == null) {
     if (/^\/ipns\//i.test(rawPath)) throw new InvalidContentPathError(input, 'IPNS names are not supported (they can change); paste the /ipfs/ CID they point to')
     throw new InvalidContentPathError(input, 'this web address holds no /ipfs/<cid> path and no <cid>.ipfs. subdomain')
   }
-  return fromCidAndPath(input, pm[1] as string, true)
+  return fromCidAndPath(input, pm[1] as string, true, names)
 }
 
 function looksLikeCidLabel (label: string): boolean {
@@ -97,11 +107,14 @@ function looksLikeCidLabel (label: string): boolean {
   }
 }
 
-function fromCidAndPath (input: string, rest: string, encoded: boolean): ContentPath {
+/** What a segment may name: a folder entry (a portable file name) or also a field of an IPLD node. */
+type SegmentNames = 'entries' | 'fields'
+
+function fromCidAndPath (input: string, rest: string, encoded: boolean, names: SegmentNames): ContentPath {
   const slash = rest.indexOf('/')
   const cidText = slash === -1 ? rest : rest.slice(0, slash)
   const cid = parseCidText(input, encoded ? decodeSegment(input, cidText) : cidText, false)
-  return { cid, segments: slash === -1 ? [] : pathSegments(input, rest.slice(slash + 1), encoded) }
+  return { cid, segments: slash === -1 ? [] : pathSegments(input, rest.slice(slash + 1), encoded, names) }
 }
 
 function stripQuery (s: string): string {
@@ -113,7 +126,7 @@ function stripQuery (s: string): string {
  * The entry names of a path after its CID. One trailing slash is allowed (a
  * folder's gateway link ends with one); any other empty segment is refused.
  */
-function pathSegments (input: string, path: string, encoded: boolean): string[] {
+function pathSegments (input: string, path: string, encoded: boolean, names: SegmentNames): string[] {
   if (path === '') return []
   const parts = path.split('/')
   if (parts[parts.length - 1] === '') parts.pop()
@@ -125,6 +138,7 @@ function pathSegments (input: string, path: string, encoded: boolean): string[] 
     if (name.includes('/') || name.includes('\\')) throw new InvalidContentPathError(input, `segment ${i + 1} ("${raw}") encodes a path separator`)
     // eslint-disable-next-line no-control-regex
     if (/[\x00-\x1f\x7f]/.test(name)) throw new InvalidContentPathError(input, `segment ${i + 1} contains a control character (NUL, newline …)`)
+    if (names === 'fields') return name
     try {
       return checkEntryName(name)
     } catch (err) {

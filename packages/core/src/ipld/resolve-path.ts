@@ -23,12 +23,17 @@ export type BlockGetter = (cid: CID) => Promise<Uint8Array>
 /** Deeper than any folder tree a model repository has; bounds a hostile path's work. */
 const MAX_SEGMENTS = 64
 
+export interface ResolveContentPathOptions {
+  /** How `root` is named in messages (a walk that starts part-way down a longer path names it from its own root). */
+  rootLabel?: string
+}
+
 /** Walks `segments` from `root`; throws PathNotFoundError naming the first segment with no entry. */
-export async function resolveContentPath (root: CID, segments: readonly string[], getBlock: BlockGetter): Promise<ResolvedPath> {
+export async function resolveContentPath (root: CID, segments: readonly string[], getBlock: BlockGetter, opts: ResolveContentPathOptions = {}): Promise<ResolvedPath> {
   if (segments.length > MAX_SEGMENTS) throw new UnsupportedContentError(`a path of ${segments.length} segments (at most ${MAX_SEGMENTS})`)
   let cid = root
   for (let i = 0; i < segments.length; i++) {
-    const here = [root.toString(), ...segments.slice(0, i)].join('/')
+    const here = [opts.rootLabel ?? root.toString(), ...segments.slice(0, i)].join('/')
     const bytes = await verified(cid, getBlock)
     const node = decodeNode(cid, bytes)
     if (node.type === 'symlink') throw new UnsupportedContentError(`${here} is a symlink (to ${JSON.stringify(node.target)}); a path must name a file or folder, so name its target instead`)

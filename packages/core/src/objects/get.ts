@@ -4,22 +4,22 @@
  * `{"/": "<cid>"}`, bytes as `{"/": {"bytes": "<base64>"}}`) — fetched from
  * the injected sources with every block verified (VerifiedSourceBlockstore),
  * and refused past a size cap before its bytes are read. A path walks UnixFS
- * folders (HAMT shards included, through ipfs-unixfs-exporter) and the fields
- * and links of dag-cbor / dag-json nodes, hopping between the two as links lead.
+ * folders (HAMT shards included: ipld/resolve-path.ts, as a pull does) and the
+ * fields and links of dag-cbor / dag-json nodes, hopping between the two as
+ * links lead; the target is read with ipfs-unixfs-exporter.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import * as dagPb from '@ipld/dag-pb'
 import * as dagJson from '@ipld/dag-json'
-import { UnixFS } from 'ipfs-unixfs'
-import { exporter, walkPath, type UnixFSEntry } from 'ipfs-unixfs-exporter'
+import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
 import type { ObjectKind } from '@citrate-ipfs/contract/plain'
-import { AbortedError, CitrateError, ContentNotFoundError, InvalidArgumentError, InvalidDagError, ObjectTooLargeError, TimeoutError, UnsupportedContentError } from '../errors.ts'
+import { AbortedError, CitrateError, ContentNotFoundError, InvalidArgumentError, InvalidDagError, ObjectTooLargeError, PathNotFoundError, TimeoutError, UnsupportedContentError } from '../errors.ts'
 import type { BlockSource } from '../fetch/source.ts'
+import { parseContentPath } from '../ipld/content-path.ts'
+import { resolveContentPath } from '../ipld/resolve-path.ts'
 import { CODEC_DAG_PB, CODEC_RAW } from '../ipld/verify-block.ts'
 import { withTimeout } from '../util/signals.ts'
 import { VerifiedSourceBlockstore } from './blockstore.ts'
-import { parseObjectRef } from './ref.ts'
 
 /** Default cap of a `get`: contract data and asset metadata are small; models go through pull. */
 export const DEFAULT_GET_MAX_BYTES = 16 * 1024 * 1024
@@ -53,7 +53,8 @@ export interface GetObjectResult {
 }
 
 export async function getObject (ref: string, opts: GetObjectOptions): Promise<GetObjectResult> {
-  const { root, segments } = parseObjectRef(ref)
+  // What users paste (a CID, <cid>/path, /ipfs/…, ipfs://…, gateway links), with segments that may be field names.
+  const { cid: root, segments } = parseContentPath(ref, { fieldNames: true })
   const maxBytes = opts.maxBytes ?? DEFAULT_GET_MAX_BYTES
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new InvalidArgumentError(`the size cap must be a whole number of bytes ≥ 1 (got ${String(opts.maxBytes)})`)
   const timeoutMs = opts.timeoutMs ?? DEFAULT_GET_TIMEOUT_MS
@@ -79,7 +80,7 @@ async function resolve (root: CID, segments: string[], store: VerifiedSourceBloc
       let value: unknown = node
       while (rest.length > 0 && CID.asCID(value) == null) {
         const [seg = '', ...after] = rest
-        value = field(value, seg, cid, walked)
+        value = field(value, seg, root, walked)
         walked.push(seg)
         rest = after
       }
@@ -91,10 +92,11 @@ async function resolve (root: CID, segments: string[], store: VerifiedSourceBloc
       return { cid: cid.toString(), kind, content }
     }
     if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) throw new UnsupportedContentError(`codec 0x${cid.code.toString(16)} in ${cid.toString()} (get reads UnixFS, raw, dag-cbor and dag-json)`)
-    // Folders one segment at a time (the exporter's own path walk drops what follows a file, and cannot step past a multi-block file's links).
+    // Folders one segment at a time, through the same verified walk a pull uses (plain folders and HAMT shards), so
+    // a folder entry that links to a dag-cbor / dag-json node is walked on as fields.
     while (rest.length > 0 && (cid.code === CODEC_DAG_PB || cid.code === CODEC_RAW)) {
       const [seg = '', ...after] = rest
-      cid = await folderEntry(cid, seg, store, describe(root, walked), signal)
+      cid = (await resolveContentPath(cid, [seg], async c => await store.block(c), { rootLabel: describe(root, walked) })).cid
       walked.push(seg)
       rest = after
     }
@@ -104,34 +106,6 @@ async function resolve (root: CID, segments: string[], store: VerifiedSourceBloc
     return { cid: entry.cid.toString(), ...await fileBytes(entry, maxBytes, describe(root, walked), signal) }
   }
   throw new InvalidArgumentError(`the path ${describe(root, segments)} goes through more than ${MAX_LINK_HOPS} links`)
-}
-
-/** The CID of entry `name` of the folder `cid` (a plain directory or a HAMT shard), or a clear not-found. */
-async function folderEntry (cid: CID, name: string, store: VerifiedSourceBlockstore, where: string, signal: AbortSignal): Promise<CID> {
-  if (cid.code === CODEC_RAW) throw new ContentNotFoundError(`${where} is a file; there is no ${JSON.stringify(name)} inside it`)
-  const block = await store.block(cid)
-  let pb: dagPb.PBNode
-  let fs: UnixFS
-  try {
-    pb = dagPb.decode(block)
-    if (pb.Data == null) throw new Error('no UnixFS data')
-    fs = UnixFS.unmarshal(pb.Data)
-  } catch (err) {
-    throw new UnsupportedContentError(`${where} is dag-pb but not UnixFS (${(err as Error).message})`)
-  }
-  if (fs.type === 'directory') {
-    const link = pb.Links.find(l => l.Name === name)
-    if (link == null) throw new ContentNotFoundError(`${where} has no entry ${JSON.stringify(name)}`)
-    return link.Hash
-  }
-  if (fs.type === 'hamt-sharded-directory') {
-    // HAMT buckets are found by hashing the name (ipfs-unixfs-exporter knows the layout); only the shards on its way are fetched.
-    let last: { cid: CID, remainder: string[] } | undefined
-    for await (const step of walkPath(`${cid.toString()}/${name}`, store, { signal })) last = step
-    if (last == null || last.remainder.length > 0 || last.cid.equals(cid)) throw new ContentNotFoundError(`${where} has no entry ${JSON.stringify(name)}`)
-    return last.cid
-  }
-  throw new ContentNotFoundError(`${where} is a ${fs.type === 'symlink' ? 'symlink' : 'file'}; there is no ${JSON.stringify(name)} inside it`)
 }
 
 async function fileBytes (entry: UnixFSEntry, maxBytes: number, where: string, signal: AbortSignal): Promise<{ kind: ObjectKind, content: Uint8Array }> {
@@ -164,16 +138,16 @@ function decodeDagNode (cid: CID, block: Uint8Array, kind: 'dag-cbor' | 'dag-jso
 }
 
 /** One step of a path inside an IPLD node: an own field of a map, or an index of a list. */
-function field (value: unknown, seg: string, cid: CID, walked: string[]): unknown {
-  const at = (): string => `${cid.toString()}${walked.length > 0 ? '/' + walked.join('/') : ''}`
+function field (value: unknown, seg: string, root: CID, walked: string[]): unknown {
+  const at = describe(root, walked)
   if (Array.isArray(value)) {
     const i = /^(0|[1-9][0-9]*)$/.test(seg) ? Number(seg) : NaN
-    if (!(i < value.length)) throw new ContentNotFoundError(`${at()} is a list of ${value.length}; it has no element ${JSON.stringify(seg)}`)
+    if (!(i < value.length)) throw new PathNotFoundError(at, seg, `it is a list of ${value.length}`)
     return value[i]
   }
   if (value != null && typeof value === 'object' && !(value instanceof Uint8Array) && Object.hasOwn(value, seg)) return (value as Record<string, unknown>)[seg]
   const what = value == null ? 'null' : value instanceof Uint8Array ? 'bytes' : typeof value === 'object' ? 'a map' : typeof value
-  throw new ContentNotFoundError(`${at()} ${what === 'a map' ? 'has no field' : `is ${what}, with no field`} ${JSON.stringify(seg)}`)
+  throw new PathNotFoundError(at, seg, what === 'a map' ? 'the node has no field of that name' : `it is ${what}, with no fields`)
 }
 
 function describe (root: CID, segments: string[]): string {

@@ -18,5 +18,4 @@
  */
 export { getObject, DEFAULT_GET_MAX_BYTES, DEFAULT_GET_TIMEOUT_MS, type GetObjectOptions, type GetObjectResult } from './get.ts'
 export { putObject, DEFAULT_PUT_MAX_BYTES, type PutObjectOptions, type PutObjectResult } from './put.ts'
-export { parseObjectRef, type ObjectRef } from './ref.ts'
 export { VerifiedSourceBlockstore, type VerifiedBlockstoreOptions } from './blockstore.ts'

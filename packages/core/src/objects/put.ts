@@ -33,7 +33,7 @@ export interface PutObjectOptions {
   rpc?: KuboRpc
   /** Instead: write a CAR file (v1, the object's blocks, root = its CID). */
   car?: string
-  /** Pin in kubo (default true). A dag node is pinned recursively: kubo then needs every block it links to. */
+  /** Pin in kubo (default true). kubo pins a dag node recursively without fetching what it links to: linked blocks it has are kept too. */
   pin?: boolean
   /** Largest input accepted, bytes; default 16 MiB (raw and dag nodes: at most the 2 MiB block limit). */
   maxBytes?: number

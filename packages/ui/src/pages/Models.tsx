@@ -49,7 +49,7 @@ export function ModelsPage (): ReactNode {
   return (
     <section aria-labelledby='models-title'>
       <h1 id='models-title'>Models</h1>
-      <p className='lead'>Models, datasets and checkpoints stored on this computer. Every download is checked block by block against its CID.</p>
+      <p className='lead'>Models, datasets, checkpoints and assets stored on this computer. Every download is checked block by block against its CID.</p>
       <DownloadForm onStarted={(d) => setDownloads(prev => ({ ...prev, [d.id]: d }))} onError={setError} />
       {active.length > 0 && (
         <div className='card' aria-labelledby='dl-title'>
