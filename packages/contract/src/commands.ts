@@ -88,6 +88,16 @@ export const COMMAND_SCHEMAS = {
     args: IdArgs,
     result: DownloadView
   },
+  ipfs_retry_download: {
+    summary: 'Start a failed or cancelled download again with the same arguments (verified data already on disk is kept)',
+    args: IdArgs,
+    result: DownloadView
+  },
+  ipfs_dismiss_download: {
+    summary: 'Forget a finished, failed or cancelled download, so ipfs_list_downloads no longer returns it',
+    args: IdArgs,
+    result: Type.Object({ id: Type.String(), dismissed: Type.Boolean() })
+  },
   ipfs_set_download_limit: {
     summary: 'Set the download bandwidth cap in MB/s (0: none) for the total of this service\'s downloads, running and future',
     args: args({ mbps: Type.Number({ minimum: 0, maximum: 1e6 }) }),

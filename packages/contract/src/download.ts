@@ -54,7 +54,9 @@ export const DownloadView = Type.Object({
   progress: DownloadProgress,
   /** The registry entry once Complete. */
   model: Type.Optional(ModelEntry),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }))
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  /** True when the download ended because someone cancelled it (ipfs_cancel_download), not because it failed. */
+  cancelled: Type.Optional(Type.Boolean())
 })
 export type DownloadView = Static<typeof DownloadView>
 

@@ -115,6 +115,14 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
     ...COMMAND_SCHEMAS.ipfs_cancel_download,
     run: async (ctx, args) => ctx.downloads.control(args.id, 'cancel')
   },
+  ipfs_retry_download: {
+    ...COMMAND_SCHEMAS.ipfs_retry_download,
+    run: async (ctx, args) => ctx.downloads.retry(args.id, await ctx.config(), ctx.env)
+  },
+  ipfs_dismiss_download: {
+    ...COMMAND_SCHEMAS.ipfs_dismiss_download,
+    run: async (ctx, args) => ctx.downloads.dismiss(args.id)
+  },
   ipfs_set_download_limit: {
     ...COMMAND_SCHEMAS.ipfs_set_download_limit,
     run: async (ctx, args) => ctx.downloads.setLimit(args.mbps)

@@ -3,7 +3,8 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import type { DownloadView, ModelEntry, ModelKind, VerifyOutcome } from '@citrate-ipfs/client'
 import { formatBytes } from '@citrate-ipfs/contract'
 import { client, useServiceEvents } from '../api.ts'
-import { CopyableValue, ErrorPanel, ProgressBar } from '../components.tsx'
+import { CopyableValue, ErrorPanel } from '../components.tsx'
+import { DownloadRow, useSituation } from '../downloads.tsx'
 
 export function ModelsPage (): ReactNode {
   const [models, setModels] = useState<ModelEntry[] | undefined>()
@@ -46,6 +47,8 @@ export function ModelsPage (): ReactNode {
   }
 
   const active = Object.values(downloads).filter(d => d.model == null)
+  // Re-read whether IPFS runs and gateways are set whenever a download ends badly, so its hint fits.
+  const situation = useSituation(active.filter(d => d.error != null).map(d => d.id).join(' '))
   return (
     <section aria-labelledby='models-title'>
       <h1 id='models-title'>Models</h1>
@@ -54,12 +57,18 @@ export function ModelsPage (): ReactNode {
       {active.length > 0 && (
         <div className='card' aria-labelledby='dl-title'>
           <h2 id='dl-title'>Downloads</h2>
-          {active.map(d => <DownloadRow key={d.id} d={d}
-            onPause={() => { void act(() => client().invoke('ipfs_pause_download', { id: d.id })) }}
-            onResume={() => { void act(() => client().invoke('ipfs_resume_download', { id: d.id })) }}
-            onCancel={() => { void act(async () => { await client().invoke('ipfs_cancel_download', { id: d.id }); await refresh() }) }}
-            onDismiss={() => setDownloads(prev => { const { [d.id]: _gone, ...rest } = prev; return rest })}
-          />)}
+          {active.map(d => <DownloadRow key={d.id} d={d} situation={situation} on={{
+            pause: () => { void act(() => client().invoke('ipfs_pause_download', { id: d.id })) },
+            resume: () => { void act(() => client().invoke('ipfs_resume_download', { id: d.id })) },
+            cancel: () => { void act(async () => { await client().invoke('ipfs_cancel_download', { id: d.id }); await refresh() }) },
+            retry: () => { void act(async () => { const v = await client().invoke('ipfs_retry_download', { id: d.id }); setDownloads(prev => ({ ...prev, [v.id]: v })) }) },
+            dismiss: () => {
+              void act(async () => {
+                await client().invoke('ipfs_dismiss_download', { id: d.id })
+                setDownloads(prev => { const { [d.id]: _gone, ...rest } = prev; return rest })
+              })
+            }
+          }} />)}
         </div>
       )}
       {error != null && <ErrorPanel error={error} onDismiss={() => setError(undefined)} />}
@@ -153,44 +162,6 @@ function DownloadForm ({ onStarted, onError }: { onStarted: (d: DownloadView) =>
       </div>
       <button type='submit' className='primary'>Download</button>
     </form>
-  )
-}
-
-function statusText (d: DownloadView): string {
-  const s = d.progress.status
-  return typeof s === 'string' ? s : 'Failed'
-}
-
-function DownloadRow ({ d, onPause, onResume, onCancel, onDismiss }: { d: DownloadView, onPause: () => void, onResume: () => void, onCancel: () => void, onDismiss: () => void }): ReactNode {
-  const p = d.progress
-  const status = statusText(d)
-  const failed = d.error != null
-  return (
-    <div className='download' data-testid={`download-${d.id}`}>
-      <div className='download-head'>
-        <strong>{d.id}</strong>
-        <span className='badge' data-testid='download-status'>{status}</span>
-      </div>
-      <ProgressBar value={p.downloaded_bytes} max={p.total_bytes > 0 ? p.total_bytes : undefined} label={`Download of ${d.id}`} />
-      <p className='hint' data-testid='download-stats'>
-        {formatBytes(p.downloaded_bytes)}{p.total_bytes > 0 ? ` of ${formatBytes(p.total_bytes)}` : ''}
-        {status === 'Downloading' ? ` · ${p.speed_mbps.toFixed(1)} MB/s` : ''}
-        {status === 'Downloading' && p.eta_seconds != null ? ` · ${Math.ceil(p.eta_seconds)} s left` : ''}
-        {p.source != null ? ` · from ${p.source}` : ''}
-      </p>
-      {p.sources != null && p.sources.length > 0 && status !== 'Complete' && (
-        <p className='hint' data-testid='download-sources'>
-          {p.sources.map(s => `${s.name} ${formatBytes(s.bytes)}${s.state === 'active' ? ` ${s.speed_mbps.toFixed(1)} MB/s` : s.state === 'cooling' ? ' (resting)' : ' (dropped)'}`).join(' · ')}
-        </p>
-      )}
-      {failed && <ErrorPanel error={Object.assign(new Error(d.error?.message), { code: d.error?.code })} />}
-      <div className='row'>
-        {!failed && status !== 'Paused' && <button type='button' onClick={onPause}>Pause</button>}
-        {!failed && status === 'Paused' && <button type='button' onClick={onResume}>Resume</button>}
-        {!failed && <button type='button' onClick={onCancel}>Cancel</button>}
-        {failed && <button type='button' onClick={onDismiss}>Dismiss</button>}
-      </div>
-    </div>
   )
 }
 
