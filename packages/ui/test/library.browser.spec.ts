@@ -3,6 +3,8 @@
  * a real `serve` and kubo: a model whose name is a 46-character CID must not
  * widen the page at 1280 or 390 px, Remove stays on screen, the CID is cut
  * with an ellipsis but copyable and readable in full (title, accessible name).
+ * The details page shows what the GGUF header says, the CID with copy and
+ * share links, path, pins and verification, and removes the model.
  * Screenshots in test-results/screenshots/.
  */
 import { after, before, describe, test } from 'node:test'
@@ -14,7 +16,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
 import { assertInViewport, assertNoHorizontalOverflow, invoke, launchChromium, screenshot, signIn, until, UI_DIR as uiDir } from './helpers/browser.ts'
 import { addBytes, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
-import { chachaBytes } from '../../core/test/helpers/content.ts'
+import { tinyGguf } from '../../core/test/fixtures/model-files.ts'
 
 let h: TestHome
 let svc: RunningService
@@ -30,7 +32,7 @@ before(async () => {
   h = await makeTestHome()
   await h.manager.start()
   svc = await startService({ home: h.home, port: 0, uiDir, env: h.env })
-  cid = await addBytes(join(h.home, 'ipfs'), scratch, 'weights.bin', chachaBytes('ui-library', 300_000), false)
+  cid = await addBytes(join(h.home, 'ipfs'), scratch, 'tiny.gguf', tinyGguf(), false)
   assert.equal(cid.length, 46)
   await invoke(svc, 'ipfs_download_model', { cid, name: cid })
   await until('the download to complete', async () => {
@@ -91,5 +93,49 @@ describe('library layout (Chromium)', () => {
     const order = [`Details of ${cid}`, `CID of ${cid}: ${cid}`, `Copy CID of ${cid}`, `Verify ${cid}`, `Remove ${cid}`].map(n => names.indexOf(n))
     assert.ok(order.every(i => i >= 0), `focus order ${JSON.stringify(names)}`)
     assert.deepEqual([...order].sort((a, b) => a - b), order, 'in reading order')
+  })
+
+  test('the library row names architecture, parameters and quantization from the model\'s header', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.goto(`${svc.url}/#/models`)
+    const row = page.getByTestId(`model-${cid}`)
+    await row.waitFor({ timeout: 15_000 })
+    assert.match(await row.locator('.col-name .hint').innerText(), /^model · llama · \d+K parameters · Q4_K_M$/)
+  })
+
+  for (const width of [1280, 390]) {
+    test(`details page at ${width} px: metadata, CID with copy and share links, path, pins, verification; nothing overflows`, async () => {
+      await page.setViewportSize({ width, height: 900 })
+      await page.goto(`${svc.url}/#/models`)
+      await page.getByRole('link', { name: `Details of ${cid}` }).click()
+      await page.getByRole('heading', { level: 1, name: cid }).waitFor({ timeout: 15_000 })
+      assert.equal(page.url(), `${svc.url}/#/models/${cid}`)
+      const info = await page.getByTestId('model-info').innerText()
+      for (const fact of [/Format\s+gguf/, /Architecture\s+llama/, /Declared name\s+Tiny Llama Test/, /Parameters\s+\d+K \([\d,]+\)/, /Quantization\s+Q4_K_M/, /Context length\s+2,048/, /Layers\s+2/, /License\s+apache-2\.0/]) {
+        assert.match(info, fact)
+      }
+      assert.equal(await page.getByTestId('detail-cid').locator('.truncate').getAttribute('title'), cid)
+      assert.equal(await page.getByTestId('share-ipfs').locator('.truncate').getAttribute('title'), `ipfs://${cid}`)
+      assert.match(await page.getByTestId('share-gateway').locator('.truncate').getAttribute('title') ?? '', new RegExp(`^https?://[^/]+/ipfs/${cid}$`))
+      assert.ok((await page.getByTestId('detail-path').locator('.truncate').getAttribute('title') ?? '').includes(cid), 'the path is in the model\'s folder')
+      // auto_pin pinned it on download: the pin is listed with the model.
+      await page.getByTestId('model-pins').getByLabel(`pinned CID: ${cid}`).waitFor({ timeout: 10_000 })
+      assert.match(await page.getByTestId('verification').innerText(), /Verified/)
+      await assertNoHorizontalOverflow(page, `details at ${width} px`)
+      await assertInViewport(page, page.getByRole('button', { name: 'Remove' }), 'Remove')
+      await screenshot(page, `21-model-details-${width}`)
+    })
+  }
+
+  test('details page: Verify re-checks every byte and says when; share link copies; Remove goes back to an empty library', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 })
+    await page.getByRole('button', { name: 'Verify' }).click()
+    await page.getByTestId('verification').filter({ hasText: /Checked .*: every byte matches/ }).waitFor({ timeout: 30_000 })
+    await page.getByTestId('share-ipfs').getByRole('button', { name: 'Copy IPFS link' }).click()
+    await page.getByTestId('share-ipfs').getByRole('status').filter({ hasText: 'Copied' }).waitFor()
+    assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), `ipfs://${cid}`)
+    await page.getByRole('button', { name: 'Remove' }).click()
+    await page.getByTestId('no-models').waitFor({ timeout: 15_000 })
+    assert.equal(page.url(), `${svc.url}/#/models`)
   })
 })
