@@ -57,6 +57,17 @@ export const COMMAND_SCHEMAS = {
     args: NoArgs,
     result: ConfigView
   },
+  ipfs_set_config: {
+    summary: 'Change [ipfs] keys of citrate.toml: every value validated (an error names the key), written atomically, other sections kept as they are',
+    args: args({ values: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Unknown(), { minProperties: 1, maxProperties: 64 }) }),
+    result: Type.Object({
+      ...ConfigView.properties,
+      /** The keys whose value changed. */
+      changed: Type.Array(Type.String()),
+      /** Changed keys that take effect only after the daemon restarts (Stop and Start IPFS on the Setup page). */
+      restartNeeded: Type.Array(Type.String())
+    })
+  },
   ipfs_download_model: {
     summary: 'Start a verified download by CID (daemon, then gateways); returns at once, progress as download-progress events',
     args: args({

@@ -12,6 +12,7 @@ import {
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
 import type { Downloads } from './downloads.ts'
+import { configView, setIpfsConfig } from './settings.ts'
 
 export interface CommandContext {
   /** Config as on disk now (re-read per call, so CLI changes are seen). */
@@ -90,10 +91,11 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   },
   ipfs_get_config: {
     ...COMMAND_SCHEMAS.ipfs_get_config,
-    run: async (ctx) => {
-      const cfg = await ctx.config()
-      return { configFile: cfg.paths.configFile, home: cfg.paths.home, ipfs: { ...cfg.ipfs } }
-    }
+    run: async (ctx) => configView(await ctx.config())
+  },
+  ipfs_set_config: {
+    ...COMMAND_SCHEMAS.ipfs_set_config,
+    run: async (ctx, args) => await setIpfsConfig(ctx.config, args.values)
   },
   ipfs_download_model: {
     ...COMMAND_SCHEMAS.ipfs_download_model,

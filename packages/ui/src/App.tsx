@@ -3,11 +3,13 @@ import { SetupPage } from './pages/Setup.tsx'
 import { ModelsPage } from './pages/Models.tsx'
 import { PinsPage } from './pages/Pins.tsx'
 import { ModelDetailsPage } from './pages/ModelDetails.tsx'
+import { SettingsPage } from './pages/Settings.tsx'
 
 const PAGES = [
   { id: 'setup', label: 'Setup', render: () => <SetupPage /> },
   { id: 'models', label: 'Models', render: () => <ModelsPage /> },
-  { id: 'pins', label: 'Pins', render: () => <PinsPage /> }
+  { id: 'pins', label: 'Pins', render: () => <PinsPage /> },
+  { id: 'settings', label: 'Settings', render: () => <SettingsPage /> }
 ] as const
 
 function currentPage (): string {
