@@ -94,6 +94,17 @@ export const COMMAND_SCHEMAS = {
     args: NoArgs,
     result: ConfigView
   },
+  ipfs_set_config: {
+    summary: 'Change [ipfs] keys of citrate.toml: every value validated (an error names the key), written atomically, other sections kept as they are',
+    args: args({ values: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Unknown(), { minProperties: 1, maxProperties: 64 }) }),
+    result: Type.Object({
+      ...ConfigView.properties,
+      /** The keys whose value changed. */
+      changed: Type.Array(Type.String()),
+      /** Changed keys that take effect only after the daemon restarts (Stop and Start IPFS on the Setup page). */
+      restartNeeded: Type.Array(Type.String())
+    })
+  },
   ipfs_download_model: {
     summary: 'Start a verified download by CID or content path (<cid>/a/b.gguf, /ipfs/…, ipfs://…, gateway links) (daemon, then gateways); returns at once, progress as download-progress events',
     args: args({
@@ -124,6 +135,16 @@ export const COMMAND_SCHEMAS = {
     summary: 'Cancel a download and discard its partial data',
     args: IdArgs,
     result: DownloadView
+  },
+  ipfs_retry_download: {
+    summary: 'Start a failed or cancelled download again with the same arguments (verified data already on disk is kept)',
+    args: IdArgs,
+    result: DownloadView
+  },
+  ipfs_dismiss_download: {
+    summary: 'Forget a finished, failed or cancelled download, so ipfs_list_downloads no longer returns it',
+    args: IdArgs,
+    result: Type.Object({ id: Type.String(), dismissed: Type.Boolean() })
   },
   ipfs_set_download_limit: {
     summary: 'Set the download bandwidth cap in MB/s (0: none) for the total of this service\'s downloads, running and future',

@@ -12,6 +12,7 @@ import {
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
 import type { Downloads } from './downloads.ts'
+import { configView, setIpfsConfig } from './settings.ts'
 
 export interface CommandContext {
   /** Config as on disk now (re-read per call, so CLI changes are seen). */
@@ -90,10 +91,11 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   },
   ipfs_get_config: {
     ...COMMAND_SCHEMAS.ipfs_get_config,
-    run: async (ctx) => {
-      const cfg = await ctx.config()
-      return { configFile: cfg.paths.configFile, home: cfg.paths.home, ipfs: { ...cfg.ipfs } }
-    }
+    run: async (ctx) => configView(await ctx.config())
+  },
+  ipfs_set_config: {
+    ...COMMAND_SCHEMAS.ipfs_set_config,
+    run: async (ctx, args) => await setIpfsConfig(ctx.config, args.values)
   },
   ipfs_download_model: {
     ...COMMAND_SCHEMAS.ipfs_download_model,
@@ -114,6 +116,14 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_cancel_download: {
     ...COMMAND_SCHEMAS.ipfs_cancel_download,
     run: async (ctx, args) => ctx.downloads.control(args.id, 'cancel')
+  },
+  ipfs_retry_download: {
+    ...COMMAND_SCHEMAS.ipfs_retry_download,
+    run: async (ctx, args) => ctx.downloads.retry(args.id, await ctx.config(), ctx.env)
+  },
+  ipfs_dismiss_download: {
+    ...COMMAND_SCHEMAS.ipfs_dismiss_download,
+    run: async (ctx, args) => ctx.downloads.dismiss(args.id)
   },
   ipfs_set_download_limit: {
     ...COMMAND_SCHEMAS.ipfs_set_download_limit,

@@ -144,6 +144,31 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.ok(!(await readdir(join(h.home, 'models'))).includes('to-cancel'))
   })
 
+  test('cancel is reported as cancelled; retry starts a download again as it was asked; dismiss forgets an ended one and refuses a running one', async () => {
+    assert.equal((await client.invoke('ipfs_list_downloads')).downloads.find(d => d.id === 'to-cancel')?.cancelled, true)
+    // Slow enough that it is still running when dismissed.
+    await client.invoke('ipfs_set_download_limit', { mbps: 0.5 })
+    const again = await client.invoke('ipfs_retry_download', { id: 'to-cancel' })
+    assert.equal(again.error, undefined)
+    assert.equal(again.cancelled, undefined)
+    await assert.rejects(client.invoke('ipfs_dismiss_download', { id: 'to-cancel' }), (err: Error) => err instanceof CommandError && err.status === 400 && /still running/.test(err.message))
+    await client.invoke('ipfs_set_download_limit', { mbps: 0 })
+    const done = await finished('to-cancel')
+    assert.equal(done.model?.verified, true, 'the retry used the same source and name')
+    await assert.rejects(client.invoke('ipfs_retry_download', { id: 'to-cancel' }), (err: Error) => err instanceof CommandError && err.status === 400 && /complete/.test(err.message))
+    assert.deepEqual(await client.invoke('ipfs_dismiss_download', { id: 'to-cancel' }), { id: 'to-cancel', dismissed: true })
+    assert.ok(!(await client.invoke('ipfs_list_downloads')).downloads.some(d => d.id === 'to-cancel'), 'a dismissed download is no longer listed')
+    await assert.rejects(client.invoke('ipfs_dismiss_download', { id: 'to-cancel' }), (err: Error) => err instanceof CommandError && err.code === 'NOT_FOUND')
+
+    // Content no source has fails (and stays listed, with its error, until dismissed); its retry fails the same way.
+    const missing = (await ipfs(join(h.home, 'ipfs'), ['add', '-Q', '--only-hash', '--pin=false'], chachaBytes('svc-missing', 5000))).toString().trim()
+    await client.invoke('ipfs_download_model', { cid: missing, name: 'nobody-has', source: 'gateway' })
+    const failed = await finished('nobody-has')
+    assert.ok(failed.error != null && failed.cancelled !== true, JSON.stringify(failed))
+    await client.invoke('ipfs_retry_download', { id: 'nobody-has' })
+    assert.equal((await finished('nobody-has')).error?.code, failed.error.code)
+  })
+
   test('ipfs_set_download_limit: a bad argument is a 400; a good one changes a running download\'s speed at once', async () => {
     for (const bad of [{ mbps: -1 }, { mbps: 'fast' }, {}]) {
       await assert.rejects(client.invoke('ipfs_set_download_limit', bad as never), (err: Error) => err instanceof CommandError && err.status === 400, JSON.stringify(bad))
