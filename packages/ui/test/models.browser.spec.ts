@@ -139,7 +139,7 @@ describe('models and pins UI (Chromium)', () => {
     const cid = await addToKubo('logo.svg', logo, false)
     await page.goto(`${svc.url}/#/models`)
     await page.getByRole('textbox', { name: 'CID', exact: true }).fill(cid)
-    await page.getByLabel('Name (optional)').fill('citrate-logo')
+    await page.getByLabel('Name (optional)', { exact: true }).fill('citrate-logo')
     await page.getByLabel('Kind').selectOption('asset')
     await page.getByRole('button', { name: 'Download' }).click()
     await page.getByTestId('model-citrate-logo').waitFor({ timeout: 60_000 })
