@@ -7,10 +7,10 @@
  */
 import {
   DaemonManager, installKubo, loadConfig, normalizeGatewayUrl, toStatusView, updateIpfsConfig, InvalidArgumentError,
-  checkPinName, ContentCorruptError, diskUsage, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
+  checkPinName, ContentCorruptError, diskUsage, getObject, parseObjectRef, putObject, resolveSources, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
   type LoadedConfig
 } from '@citrate-ipfs/core'
-import { COMMAND_SCHEMAS, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
+import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
 import type { Downloads } from './downloads.ts'
 
 export interface CommandContext {
@@ -175,6 +175,36 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
       return await pinRm(rpc, args.cid, { models: await registryOf(cfg).list(), force: args.force === true })
     }
   },
+  ipfs_get: {
+    ...COMMAND_SCHEMAS.ipfs_get,
+    run: async (ctx, args) => {
+      parseObjectRef(args.cid) // a malformed reference is a 400 before any source is asked
+      const { sources } = await resolveSources({ config: await ctx.config(), mode: args.source ?? 'auto', env: ctx.env })
+      const got = await getObject(args.cid, { sources, maxBytes: args.maxBytes ?? OBJECT_GET_DEFAULT_BYTES })
+      const bytes = Buffer.from(got.content.buffer, got.content.byteOffset, got.content.byteLength)
+      const node = got.kind === 'dag-cbor' || got.kind === 'dag-json'
+      return {
+        root: got.root,
+        path: got.path,
+        cid: got.cid,
+        kind: got.kind,
+        size: got.content.byteLength,
+        ...(node ? { json: JSON.parse(bytes.toString('utf8')) as unknown } : { base64: bytes.toString('base64') })
+      }
+    }
+  },
+  ipfs_put: {
+    ...COMMAND_SCHEMAS.ipfs_put,
+    run: async (ctx, args) => {
+      const bytes = putInput(args)
+      const codec = args.codec ?? 'unixfs'
+      // Checked (and hashed) before the daemon is asked for: bad or oversized input is a 400 / 413 whether or not it runs.
+      await putObject(bytes, { codec, maxBytes: OBJECT_PUT_MAX_BYTES })
+      const rpc = await (await manager(ctx)).rpc()
+      const r = await putObject(bytes, { codec, rpc, pin: args.pin !== false, maxBytes: OBJECT_PUT_MAX_BYTES })
+      return { cid: r.cid, url: `ipfs://${r.cid}`, codec: r.codec, size: r.size, pinned: r.pinned }
+    }
+  },
   ipfs_get_pins: {
     ...COMMAND_SCHEMAS.ipfs_get_pins,
     run: async (ctx) => {
@@ -205,4 +235,33 @@ export function isCommandName (name: string): name is CommandName {
 
 export function configLoader (opts: { home?: string, configFile?: string, env?: NodeJS.ProcessEnv }): () => Promise<LoadedConfig> {
   return async () => await loadConfig({ home: opts.home, configFile: opts.configFile, env: opts.env })
+}
+
+/** The bytes of an ipfs_put: exactly one of `json` (its JSON text), `text` (UTF-8) or `base64` (strict). */
+function putInput (args: CommandArgs<'ipfs_put'>): Buffer {
+  const given = (['json', 'text', 'base64'] as const).filter(k => args[k] !== undefined)
+  if (given.length !== 1) throw new InvalidArgumentError(`ipfs_put takes exactly one of json, text or base64 (got ${given.length === 0 ? 'none' : given.join(' and ')})`)
+  if (args.text !== undefined) return Buffer.from(args.text, 'utf8')
+  if (args.base64 !== undefined) {
+    // Buffer.from would skip junk characters silently: the bytes stored must be the bytes meant.
+    if (args.base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(args.base64)) throw new InvalidArgumentError('base64 is not valid base64 (A–Z, a–z, 0–9, +, /, padded with =)')
+    return Buffer.from(args.base64, 'base64')
+  }
+  if (nestedDeeperThan(args.json, MAX_JSON_DEPTH)) throw new InvalidArgumentError(`json is nested deeper than ${MAX_JSON_DEPTH} levels`)
+  return Buffer.from(JSON.stringify(args.json), 'utf8')
+}
+
+/** Contract data is shallow; a deeper value is refused before encoders recurse into it (and overflow the stack). */
+const MAX_JSON_DEPTH = 256
+
+function nestedDeeperThan (value: unknown, limit: number): boolean {
+  // Iterative, so the check itself cannot overflow the stack it protects.
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number]
+    if (v == null || typeof v !== 'object') continue
+    if (depth >= limit) return true
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
 }

@@ -59,6 +59,7 @@ export class Downloads {
     this.jobs.set(id, job)
     handle.result.then((r) => {
       view.model = r.entry
+      if (r.skippedSymlinks.length > 0) view.skippedSymlinks = r.skippedSymlinks
       view.progress = { ...handle.progress, status: 'Complete', progress_percent: 100 }
       this.emit({ event: 'download-progress', data: { ...view } })
     }, (err: unknown) => {

@@ -5,14 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { COMMAND_SCHEMAS, ServiceEvent as ServiceEventSchema } from '@citrate-ipfs/contract'
 import { createClient, CommandError, type CitrateClient, type DownloadView, type ServiceEvent } from '@citrate-ipfs/client'
 import { startService, type RunningService } from '../src/index.ts'
-import { addBytes, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { addBytes, ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { chachaBytes } from '../../core/test/helpers/content.ts'
 import { startThrottleProxy, type ThrottleProxy } from '../../core/test/helpers/throttle-proxy.ts'
 
@@ -187,6 +187,31 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_list_models.result, await client.invoke('ipfs_list_models')), ajv.errorsText())
     assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_get_pins.result, await client.invoke('ipfs_get_pins')), ajv.errorsText())
     assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_verify_model.result, await client.invoke('ipfs_verify_model', { id: 'tiny-model' })), ajv.errorsText())
+  })
+
+  test('download by content path: ipfs://<folder>/<file> fetches that file under its own name; <cid>/../x is a 400', async () => {
+    const dir = join(scratch, 'svc-folder')
+    await mkdir(join(dir, 'quants'), { recursive: true })
+    const file = chachaBytes('svc-path', 40_000)
+    await writeFile(join(dir, 'quants', 'svc-Q4_K_M.gguf'), file)
+    await writeFile(join(dir, 'other.bin'), chachaBytes('svc-other', 500_000))
+    const folder = (await ipfs(join(h.home, 'ipfs'), ['add', '-r', '-Q', '--pin=false', '--cid-version=1', dir])).toString().trim()
+    const started = await client.invoke('ipfs_download_model', { cid: `ipfs://${folder}/quants/svc-Q4_K_M.gguf` })
+    assert.equal(started.id, 'svc-Q4_K_M')
+    const done = await finished('svc-Q4_K_M')
+    assert.equal(done.error, undefined, JSON.stringify(done.error))
+    assert.equal(done.model?.id, 'svc-Q4_K_M')
+    assert.equal(done.model?.path.endsWith(join('svc-Q4_K_M', 'svc-Q4_K_M.gguf')), true, done.model?.path)
+    assert.deepEqual(await readFile(done.model?.path ?? ''), file)
+    // A folder with a symlink pointing outside it: the download completes and names the link it did not write.
+    await symlink('/etc/hostname', join(dir, 'quants', 'outside'))
+    const withLink = (await ipfs(join(h.home, 'ipfs'), ['add', '-r', '-Q', '--pin=false', '--cid-version=1', dir])).toString().trim()
+    await client.invoke('ipfs_download_model', { cid: `${withLink}/quants`, name: 'svc-links' })
+    const linked = await finished('svc-links')
+    assert.equal(linked.error, undefined, JSON.stringify(linked.error))
+    assert.deepEqual(linked.skippedSymlinks?.map(l => [l.path, l.target]), [['outside', '/etc/hostname']])
+    await assert.rejects(client.invoke('ipfs_download_model', { cid: `${folder}/../x` }),
+      (err: Error) => err instanceof CommandError && err.code === 'INVALID_CID' && err.status === 400 && /"\.\." segments are not allowed/.test(err.message))
   })
 })
 

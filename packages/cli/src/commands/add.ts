@@ -1,7 +1,7 @@
 /** `add`: publish a file or folder, with the CID kubo would compute for the same options. */
 import { resolve } from 'node:path'
 import {
-  addToKubo, bookkeepingPath, DAG_INDEX_FILE, DaemonManager, DaemonNotRunningError, DagIndexBuilder, hashPath, InvalidArgumentError, modelDir,
+  addToKubo, bookkeepingPath, DAG_INDEX_FILE, MODEL_KINDS, DaemonManager, DaemonNotRunningError, DagIndexBuilder, hashPath, InvalidArgumentError, modelDir,
   modelIdFromName, sanitizeModelId, writeCar, writeModelFiles, scanSource,
   type ModelEntry, type ModelKind, type PublishOptions, type PublishProgressEvent, type PublishResult, type UnixfsProfile
 } from '@citrate-ipfs/core'
@@ -21,7 +21,7 @@ export interface AddCommandOptions {
   car?: string
 }
 
-const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
+const KINDS: readonly ModelKind[] = MODEL_KINDS
 
 export async function addCommand (ctx: Context, opts: AddCommandOptions, path: string): Promise<void> {
   const kind = (opts.kind ?? 'model') as ModelKind

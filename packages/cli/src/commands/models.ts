@@ -12,7 +12,7 @@ import { modelTable } from './models-table.ts'
 
 export function registryFor (ctx: Context): ModelRegistry {
   const p = ctx.config.paths
-  return new ModelRegistry({ modelsDir: p.models, home: p.home, roots: { model: p.models, dataset: p.datasets, checkpoint: p.checkpoints } })
+  return new ModelRegistry({ modelsDir: p.models, home: p.home, roots: { model: p.models, dataset: p.datasets, checkpoint: p.checkpoints, asset: p.assets } })
 }
 
 /**

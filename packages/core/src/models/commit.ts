@@ -223,7 +223,8 @@ async function moveIntoPlace (stage: string, targetDir: string, cid: string, hoo
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
     const beside = incomingPath(targetDir, cid)
     await rm(beside, { recursive: true, force: true })
-    await cp(stage, beside, { recursive: true })
+    // verbatimSymlinks: a folder's relative links stay relative (by default cp rewrites them to absolute paths into stage/).
+    await cp(stage, beside, { recursive: true, verbatimSymlinks: true })
     await fsyncTree(beside)
     await hook('copied')
     await rename(beside, targetDir)

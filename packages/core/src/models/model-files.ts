@@ -21,9 +21,16 @@ export interface ModelFilesOptions {
   home?: string
 }
 
-/** Where entries of each kind live: models under models_path, datasets and checkpoints under training/. */
+/** Where entries of each kind live: models under models_path, datasets and checkpoints under training/, assets under assets/. */
+const KIND_ROOTS: Record<ModelKind, (paths: CitratePaths) => string> = {
+  model: p => p.models,
+  dataset: p => p.datasets,
+  checkpoint: p => p.checkpoints,
+  asset: p => p.assets
+}
+
 export function kindRoot (paths: CitratePaths, kind: ModelKind): string {
-  return kind === 'model' ? paths.models : kind === 'dataset' ? paths.datasets : paths.checkpoints
+  return KIND_ROOTS[kind](paths)
 }
 
 /** The folder of a registry entry of any kind: `<kind root>/<id>`. */

@@ -37,7 +37,7 @@ import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
 import { toStoredPath } from '../registry/home-paths.ts'
 import { BOOKKEEPING_DIR, bookkeepingPath, CONFIG_FILE, METADATA_FILE } from '../registry/layout.ts'
-import { verifyContent } from '../verify/verify.ts'
+import { verifyContent, type VerifyResult } from '../verify/verify.ts'
 import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
 import { pathExists } from '../util/fs.ts'
 import { nameFromContent } from './naming.ts'
@@ -69,6 +69,8 @@ export interface Reused {
   from: string
   /** How the files were cloned (the weakest method any file needed). */
   method: CloneMethod
+  /** The content's symlinks that are not written (pointing outside the folder), as the first pull reported them. */
+  skippedSymlinks: VerifyResult['skippedSymlinks']
 }
 
 /**
@@ -129,7 +131,7 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
       await fsyncDir(dirname(r.targetDir))
       await r.registry.upsert(entry)
       log('%s: reused the verified bytes of %s (%s) for %s', r.cid, source.id, method, r.id)
-      return { entry, type, from: source.id, method }
+      return { entry, type, from: source.id, method, skippedSymlinks: proof.skippedSymlinks }
     } catch (err) {
       await rm(stage, { recursive: true, force: true }).catch(() => {})
       if (r.signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')

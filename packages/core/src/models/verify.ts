@@ -45,7 +45,7 @@ export async function verifyModel (entry: ModelEntry, opts: VerifyModelOptions):
   const tried: string[] = []
   for (const shape of standardShapesFor(entry.cid)) {
     const r = await hashPath(entry.path, { ...shape, signal: opts.signal, onProgress: e => { if (e.type === 'citrate:publish:bytes') opts.onProgress?.({ type: 'citrate:verify:bytes', bytes: e.bytes }) } })
-    if (sameCid(r.cid, entry.cid)) return { cid: entry.cid, bytes: r.size, blocks: r.blocks, files: r.isDirectory ? 0 : 1, method: 'rehash' }
+    if (sameCid(r.cid, entry.cid)) return { cid: entry.cid, bytes: r.size, blocks: r.blocks, files: r.isDirectory ? 0 : 1, skippedSymlinks: [], method: 'rehash' }
     tried.push(r.cid)
   }
   throw new ContentMismatchError(entry.id, entry.cid, tried)

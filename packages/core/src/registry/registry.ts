@@ -29,7 +29,7 @@ import {
 
 /** The registry of a loaded configuration (`<models_path>/registry.json`). */
 export function registryOf (config: LoadedConfig): ModelRegistry {
-  return new ModelRegistry({ modelsDir: config.paths.models, home: config.paths.home, roots: { model: config.paths.models, dataset: config.paths.datasets, checkpoint: config.paths.checkpoints } })
+  return new ModelRegistry({ modelsDir: config.paths.models, home: config.paths.home, roots: { model: config.paths.models, dataset: config.paths.datasets, checkpoint: config.paths.checkpoints, asset: config.paths.assets } })
 }
 
 export interface ModelRegistryOptions {
@@ -62,7 +62,8 @@ export class ModelRegistry {
     this.roots = {
       model: opts.roots?.model ?? opts.modelsDir,
       dataset: opts.roots?.dataset ?? join(this.home, 'training', 'datasets'),
-      checkpoint: opts.roots?.checkpoint ?? join(this.home, 'training', 'checkpoints')
+      checkpoint: opts.roots?.checkpoint ?? join(this.home, 'training', 'checkpoints'),
+      asset: opts.roots?.asset ?? join(this.home, 'assets')
     }
     this.staleLockMs = Math.max(2000, opts.staleLockMs ?? 5000)
     this.lockWaitMs = opts.lockWaitMs ?? 30_000

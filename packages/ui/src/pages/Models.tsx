@@ -139,7 +139,7 @@ function DownloadForm ({ onStarted, onError }: { onStarted: (d: DownloadView) =>
         <div className='field narrow'>
           <label htmlFor='kind'>Kind</label>
           <select id='kind' value={kind} onChange={e => setKind(e.target.value as ModelKind)}>
-            <option value='model'>Model</option><option value='dataset'>Dataset</option><option value='checkpoint'>Checkpoint</option>
+            <option value='model'>Model</option><option value='dataset'>Dataset</option><option value='checkpoint'>Checkpoint</option><option value='asset'>Asset</option>
           </select>
         </div>
       </div>
