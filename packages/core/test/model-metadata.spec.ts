@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pull, registryOf, verifyRegisteredModel, type ModelEntry } from '../src/index.ts'
 import { addBytes, ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
-import { safetensorsBytes, tinyGguf, TINY_GGUF_PARAMETERS, writeHfFolder } from './fixtures/model-files.ts'
+import { ggufBytes, safetensorsBytes, tinyGguf, TINY_GGUF_PARAMETERS, writeHfFolder } from './fixtures/model-files.ts'
 import { bookkeepingFile } from './helpers/layout.ts'
 
 let h: TestHome
@@ -99,5 +99,23 @@ describe('pull: metadata from the bytes', () => {
     })
     await assert.rejects(stat(join(h.config.paths.models, 'own-citrate')), { code: 'ENOENT' })
     assert.equal(await registryOf(h.config).get('own-citrate'), undefined)
+  })
+
+  test('quantization comes from the header, not the file name; a hostile header is reported as header_error and the name is the fallback', async () => {
+    const named = await addBytes(h.config.paths.ipfsRepo, scratch, 'misnamed-Q8_0.gguf', tinyGguf('Misnamed'))
+    const r = await pull({ cid: named, config: h.config, sources: [gateway], publicGateways: [], filename: 'misnamed-Q8_0.gguf' })
+    assert.equal(r.entry.quantization, 'Q4_K_M', 'general.file_type = 15, whatever the name says')
+
+    // A 2^60-byte string in the header: refused after a bounded read, the content still pulled and verified.
+    const hostile = ggufBytes({ kv: [['general.architecture', { t: 'string', v: 'llama' }], ['general.name', { t: 'string', v: 'x' }]] })
+    hostile.writeBigUInt64LE(2n ** 60n, 24 + 8 + 'general.architecture'.length + 4 + 8 + 'llama'.length + 8 + 'general.name'.length + 4)
+    const cid = await addBytes(h.config.paths.ipfsRepo, scratch, 'hostile-Q5_K_M.gguf', hostile)
+    const bad = await pull({ cid, config: h.config, sources: [gateway], publicGateways: [], filename: 'hostile-Q5_K_M.gguf' })
+    assert.equal(bad.entry.info?.format, 'gguf')
+    assert.match(bad.entry.info?.header_error ?? '', /needs more than the 24 MB read limit/)
+    assert.equal(bad.entry.info?.architecture, undefined, 'nothing taken from a header that did not read')
+    assert.equal(bad.entry.quantization, 'Q5_K_M', 'from the file name, as the header gave none')
+    assert.ok((await readFile(bad.path)).equals(hostile))
+    assert.deepEqual((await metadataOf(bad.dir)).info, bad.entry.info)
   })
 })

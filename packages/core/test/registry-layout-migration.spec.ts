@@ -119,7 +119,7 @@ describe('registry 1.3: the old layout is migrated on first open', () => {
     await removeModel(h.config, 'old-gguf', { keepPin: true })
   })
 
-  test('a migration a crash interrupted (the folder half moved up) is finished by the next open', async () => {
+  test('a migration a crash interrupted (the folder half moved up, or all moved before the registry was rewritten) is finished by the next open', async () => {
     const src = join(scratch, 'half-hf')
     await writeHfFolder(src)
     const m = await writeOldModel('half-hf', src, 'directory')
@@ -135,6 +135,12 @@ describe('registry 1.3: the old layout is migrated on first open', () => {
     assert.equal(e?.path, dir)
     assert.deepEqual(await contentTreeOf(dir), await treeOf(src))
     assert.equal((await verifyRegisteredModel(h.config, e as ModelEntry)).method, 'dag-index')
+
+    // A crash after every file moved, before the registry was rewritten: the old registry names a folder that is gone.
+    await writeOldRegistry([{ ...m, entry: { ...m.entry, path: join(dir, m.cid) } }])
+    const [again] = await registryOf(h.config).list()
+    assert.equal(again?.path, dir)
+    assert.equal((await verifyRegisteredModel(h.config, again as ModelEntry)).method, 'dag-index')
     await removeModel(h.config, 'half-hf', { keepPin: true })
   })
 

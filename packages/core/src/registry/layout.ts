@@ -108,12 +108,24 @@ export async function migrateEntryLayout (entry: ModelEntry, roots: KindRoots, h
     for (const name of await readdir(flattening)) await moveOnce(join(flattening, name), join(dir, name))
     await rmdir(flattening)
     path = dir
+  } else if (contentIsChild && contentKind === undefined && await recordedType(bk) === 'directory') {
+    // A crash after the flattening, before the registry was rewritten: the folder is already up in models/<id>/.
+    path = dir
   }
   await fsyncDir(bk).catch(() => {})
   await fsyncDir(dir).catch(() => {})
   const migrated = { ...entry, path }
   if (path !== entry.path) await rewriteStoredPaths(bk, home, migrated)
   return migrated
+}
+
+/** The content type the (old) metadata.json recorded: 'file' or 'directory', or undefined. */
+async function recordedType (bk: string): Promise<unknown> {
+  try {
+    return (JSON.parse(await readFile(join(bk, METADATA_FILE), 'utf8')) as { type?: unknown }).type
+  } catch {
+    return undefined
+  }
 }
 
 /** metadata.json's `path` and config.json's `model_path` follow the entry's new path. */
