@@ -9,6 +9,7 @@ import { DownloadSourceMode, DownloadView } from './download.ts'
 import { InstallResult } from './install.ts'
 import { ModelEntry, ModelKind, RemoveModelResult, VerifyOutcome } from './model.ts'
 import { PinResult, PinView, UnpinResult } from './pins.ts'
+import { NodeStats } from './node.ts'
 import { ConfigView, GatewayConfig, IpfsStatus, StartDaemonResult, StopDaemonResult } from './status.ts'
 
 export interface CommandSchema {
@@ -143,6 +144,11 @@ export const COMMAND_SCHEMAS = {
     summary: 'Recursive pins of the local daemon, with their names and the registry models each backs',
     args: NoArgs,
     result: Type.Object({ pins: Type.Array(PinView) })
+  },
+  ipfs_node_stats: {
+    summary: 'The node at a glance: peers, repo size, free disk, kubo bandwidth (stats/bw, sampled per call into a short history) and the daemon log tail',
+    args: args({ log_lines: Type.Optional(Type.Integer({ minimum: 0, maximum: 500 })) }),
+    result: NodeStats
   }
 } satisfies Record<string, CommandSchema>
 

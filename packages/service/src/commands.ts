@@ -12,6 +12,7 @@ import {
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
 import type { Downloads } from './downloads.ts'
+import type { NodeSampler } from './node-stats.ts'
 import { configView, setIpfsConfig } from './settings.ts'
 
 export interface CommandContext {
@@ -20,6 +21,8 @@ export interface CommandContext {
   emit: (event: ServiceEvent) => void
   env: NodeJS.ProcessEnv
   downloads: Downloads
+  /** Samples kubo's bandwidth for ipfs_node_stats. */
+  node: NodeSampler
   /** Whether this service started the running daemon (rather than adopting one), so it can stop it on close. */
   daemon: { startedHere: boolean }
 }
@@ -190,8 +193,17 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
       for await (const p of pinList(rpc, { models: await registryOf(cfg).list() })) {
         pins.push({ cid: p.cid, type: p.type, models: p.models, ...(p.name != null ? { name: p.name } : {}) })
       }
+      // Sizes are best-effort: the root of a recursive pin is local, so files/stat answers at once; a pin it cannot size is listed without one.
+      await Promise.all(pins.map(async (p) => {
+        const stat = await rpc.json<{ CumulativeSize?: number }>('files/stat', { arg: `/ipfs/${p.cid}` }, { timeoutMs: 5000 }).catch(() => undefined)
+        if (typeof stat?.CumulativeSize === 'number') p.size_bytes = stat.CumulativeSize
+      }))
       return { pins }
     }
+  },
+  ipfs_node_stats: {
+    ...COMMAND_SCHEMAS.ipfs_node_stats,
+    run: async (ctx, args) => await ctx.node.stats(await ctx.config(), await manager(ctx), args.log_lines ?? 40)
   }
 }
 
