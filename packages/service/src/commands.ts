@@ -14,6 +14,7 @@ import { COMMAND_SCHEMAS, type CommandArgs, type CommandName, type CommandResult
 import type { Downloads } from './downloads.ts'
 import type { NodeSampler } from './node-stats.ts'
 import { configView, setIpfsConfig } from './settings.ts'
+import { publishPath } from './publish.ts'
 
 export interface CommandContext {
   /** Config as on disk now (re-read per call, so CLI changes are seen). */
@@ -200,6 +201,10 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
       }))
       return { pins }
     }
+  },
+  ipfs_add: {
+    ...COMMAND_SCHEMAS.ipfs_add,
+    run: async (ctx, args) => await publishPath(await manager(ctx), args, ctx.emit)
   },
   ipfs_node_stats: {
     ...COMMAND_SCHEMAS.ipfs_node_stats,

@@ -5,11 +5,13 @@ import { PinsPage } from './pages/Pins.tsx'
 import { ModelDetailsPage } from './pages/ModelDetails.tsx'
 import { SettingsPage } from './pages/Settings.tsx'
 import { StatusPage } from './pages/Status.tsx'
+import { PublishPage } from './pages/Publish.tsx'
 import { Toasts } from './toasts.tsx'
 
 const PAGES = [
   { id: 'setup', label: 'Setup', render: () => <SetupPage /> },
   { id: 'models', label: 'Models', render: () => <ModelsPage /> },
+  { id: 'publish', label: 'Publish', render: () => <PublishPage /> },
   { id: 'pins', label: 'Pins', render: () => <PinsPage /> },
   { id: 'status', label: 'Status', render: () => <StatusPage /> },
   { id: 'settings', label: 'Settings', render: () => <SettingsPage /> }
