@@ -9,6 +9,8 @@ import { DownloadSourceMode, DownloadView } from './download.ts'
 import { InstallResult } from './install.ts'
 import { ModelEntry, ModelKind, RemoveModelResult, VerifyOutcome } from './model.ts'
 import { PinResult, PinView, UnpinResult } from './pins.ts'
+import { NodeStats } from './node.ts'
+import { PublishView } from './publish.ts'
 import { ConfigView, GatewayConfig, IpfsStatus, StartDaemonResult, StopDaemonResult } from './status.ts'
 import { OBJECT_CODECS, OBJECT_KINDS } from './vocab.ts'
 
@@ -205,6 +207,16 @@ export const COMMAND_SCHEMAS = {
     summary: 'Recursive pins of the local daemon, with their names and the registry models each backs',
     args: NoArgs,
     result: Type.Object({ pins: Type.Array(PinView) })
+  },
+  ipfs_add: {
+    summary: 'Publish a file or folder of this machine (an absolute path) to the local daemon, pinned: the CID `ipfs add` gives; progress as publish-progress events',
+    args: args({ path: Type.String({ minLength: 1, maxLength: 4096 }), name: Type.Optional(Type.String({ maxLength: 200 })) }),
+    result: PublishView
+  },
+  ipfs_node_stats: {
+    summary: 'The node at a glance: peers, repo size, free disk, kubo bandwidth (stats/bw, sampled per call into a short history) and the daemon log tail',
+    args: args({ log_lines: Type.Optional(Type.Integer({ minimum: 0, maximum: 500 })) }),
+    result: NodeStats
   }
 } satisfies Record<string, CommandSchema>
 

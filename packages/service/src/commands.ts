@@ -12,7 +12,9 @@ import {
 } from '@citrate-ipfs/core'
 import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
 import type { Downloads } from './downloads.ts'
+import type { NodeSampler } from './node-stats.ts'
 import { configView, setIpfsConfig } from './settings.ts'
+import { publishPath } from './publish.ts'
 
 export interface CommandContext {
   /** Config as on disk now (re-read per call, so CLI changes are seen). */
@@ -20,6 +22,8 @@ export interface CommandContext {
   emit: (event: ServiceEvent) => void
   env: NodeJS.ProcessEnv
   downloads: Downloads
+  /** Samples kubo's bandwidth for ipfs_node_stats. */
+  node: NodeSampler
   /** Whether this service started the running daemon (rather than adopting one), so it can stop it on close. */
   daemon: { startedHere: boolean }
 }
@@ -224,8 +228,21 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
       for await (const p of pinList(rpc, { models: await registryOf(cfg).list() })) {
         pins.push({ cid: p.cid, type: p.type, models: p.models, ...(p.name != null ? { name: p.name } : {}) })
       }
+      // Sizes are best-effort: the root of a recursive pin is local, so files/stat answers at once; a pin it cannot size is listed without one.
+      await Promise.all(pins.map(async (p) => {
+        const stat = await rpc.json<{ CumulativeSize?: number }>('files/stat', { arg: `/ipfs/${p.cid}` }, { timeoutMs: 5000 }).catch(() => undefined)
+        if (typeof stat?.CumulativeSize === 'number') p.size_bytes = stat.CumulativeSize
+      }))
       return { pins }
     }
+  },
+  ipfs_add: {
+    ...COMMAND_SCHEMAS.ipfs_add,
+    run: async (ctx, args) => await publishPath(await manager(ctx), args, ctx.emit)
+  },
+  ipfs_node_stats: {
+    ...COMMAND_SCHEMAS.ipfs_node_stats,
+    run: async (ctx, args) => await ctx.node.stats(await ctx.config(), await manager(ctx), args.log_lines ?? 40)
   }
 }
 

@@ -20,6 +20,7 @@ import { httpStatusFor, toAnswerError, type ServiceAnswerCode } from './errors.t
 import { EventHub } from './events.ts'
 import { uiFromDir, type UiFiles } from './ui-files.ts'
 import { Downloads } from './downloads.ts'
+import { NodeSampler } from './node-stats.ts'
 import { openApiDocument } from './openapi.ts'
 import { BrowserSignIn, isAllowedHost, isTokenValid, loadOrCreateToken, LOGIN_CODES_PATH, LOGIN_PATH, ownOrigins, TAURI_ORIGINS } from './security.ts'
 
@@ -71,7 +72,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   const signIn = new BrowserSignIn(token, { loginCodeTtlMs: opts.loginCodeTtlMs })
   const hub = new EventHub()
   const downloads = new Downloads((e) => hub.emit(e))
-  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads, daemon: { startedHere: false } }
+  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads, node: new NodeSampler(), daemon: { startedHere: false } }
   const ajv = new Ajv({ allErrors: false, strict: false })
   const validators = new Map<string, ValidateFunction>()
   for (const [name, spec] of Object.entries(COMMANDS)) validators.set(name, ajv.compile(spec.args))

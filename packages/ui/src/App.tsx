@@ -4,11 +4,16 @@ import { ModelsPage } from './pages/Models.tsx'
 import { PinsPage } from './pages/Pins.tsx'
 import { ModelDetailsPage } from './pages/ModelDetails.tsx'
 import { SettingsPage } from './pages/Settings.tsx'
+import { StatusPage } from './pages/Status.tsx'
+import { PublishPage } from './pages/Publish.tsx'
+import { Toasts } from './toasts.tsx'
 
 const PAGES = [
   { id: 'setup', label: 'Setup', render: () => <SetupPage /> },
   { id: 'models', label: 'Models', render: () => <ModelsPage /> },
+  { id: 'publish', label: 'Publish', render: () => <PublishPage /> },
   { id: 'pins', label: 'Pins', render: () => <PinsPage /> },
+  { id: 'status', label: 'Status', render: () => <StatusPage /> },
   { id: 'settings', label: 'Settings', render: () => <SettingsPage /> }
 ] as const
 
@@ -34,6 +39,7 @@ export function App (): ReactNode {
           {PAGES.map(p => <a key={p.id} href={`#/${p.id}`} aria-current={p.id === active.id ? 'page' : undefined}>{p.label}</a>)}
         </nav>
       </header>
+      <Toasts />
       <main>{detail?.[1] != null ? <ModelDetailsPage key={detail[1]} id={decodeURIComponent(detail[1])} /> : active.render()}</main>
     </div>
   )

@@ -6,13 +6,19 @@ import { explain } from './api.ts'
  * message of the layer that failed behind a "Details" disclosure: people read
  * the first two lines, a bug report wants the third.
  */
+/** Codes whose message is about what the person typed (it names the value): shown as it is, not folded away. */
+const INPUT_CODES: ReadonlySet<string> = new Set(['INVALID_ARGUMENT', 'CONFIG_INVALID', 'INVALID_CID', 'INVALID_MODEL_ID', 'UNSAFE_NAME'])
+
 export function ErrorPanel ({ error, onDismiss, hint }: { error: unknown, onDismiss?: () => void, hint?: string }): ReactNode {
   const e = explain(error)
+  const code = (error as { code?: unknown } | null)?.code
+  const plain = typeof code === 'string' && INPUT_CODES.has(code)
   return (
     <div className='error' role='alert'>
       <strong>{e.title}</strong>
+      {plain && <p className='detail-text' data-testid='error-message'>{e.detail}</p>}
       <p><span className='next'>What to do:</span> {hint ?? e.hint}</p>
-      {e.detail !== '' && (
+      {!plain && e.detail !== '' && (
         <details className='detail'>
           <summary>Details</summary>
           <p className='detail-text'>{e.detail}</p>

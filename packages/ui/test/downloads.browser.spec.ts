@@ -4,7 +4,7 @@
  * message, a hint that fits (IPFS runs and a gateway is set, so it does not
  * say to do either), the sources' raw errors behind "Details"; Retry works
  * once the content exists; Dismiss is remembered by the service across a
- * reload; the user's own Cancel reads "Cancelled". Screenshots in test-results/screenshots/.
+ * reload; the user's own Cancel reads "Cancelled"; a completion raises a toast. Screenshots in test-results/screenshots/.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -84,6 +84,12 @@ describe('downloads UI (Chromium)', () => {
     await row.getByRole('button', { name: 'Retry' }).click()
     await page.getByTestId('model-wanted').waitFor({ timeout: 60_000 })
     await row.waitFor({ state: 'detached' })
+    // A download that finishes while the app is open says so, on any page.
+    const toast = page.getByTestId('toast').filter({ hasText: /^Downloaded wanted \([\d.]+ KB\), verified against its CID\./ })
+    await toast.waitFor({ timeout: 10_000 })
+    await screenshot(page, '34-download-complete-toast')
+    await toast.getByRole('button', { name: 'Close notification' }).click()
+    await toast.waitFor({ state: 'detached' })
   })
 
   test('Dismiss is remembered by the service: the row does not come back after a reload', async () => {

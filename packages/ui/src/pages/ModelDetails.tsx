@@ -14,7 +14,7 @@ import { formatParameters } from './Models.tsx'
 interface Loaded { model: ModelEntry | undefined, pins: PinView[] | undefined, gateway: string | undefined, localGateway: string | undefined }
 
 /** The gateway a share link names: the user's own, else the fallback, else the first public one, else ipfs.io. */
-function shareGateway (ipfs: Record<string, unknown>): string {
+export function shareGateway (ipfs: Record<string, unknown>): string {
   for (const k of ['external_gateway', 'fallback_gateway'] as const) {
     const v = ipfs[k]
     if (typeof v === 'string' && v !== '') return v

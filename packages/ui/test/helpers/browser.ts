@@ -74,3 +74,4 @@ export async function assertInViewport (page: Page, locator: Locator, what: stri
   const width = await page.evaluate<number>('window.innerWidth')
   assert.ok(box.x >= 0 && box.x + box.width <= width, `${what} spans ${box.x.toFixed(0)}–${(box.x + box.width).toFixed(0)} px in a ${width} px viewport`)
 }
+
