@@ -5,21 +5,24 @@
  * line when there is a next step (or a JSON `{"error":{code,message,hint?}}`
  * with --json), and a non-zero exit code.
  */
-import { Command, CommanderError, Option } from 'commander'
+import { Argument, Command, CommanderError, Option } from 'commander'
 import { DEFAULT_GET_MAX_BYTES, DEFAULT_PUT_MAX_BYTES, InvalidArgumentError, MODEL_KINDS, enableLogging } from '@citrate-ipfs/core'
 import { getCommand, putCommand } from './commands/getput.ts'
 import { makeContext, type Context, type GlobalOptions } from './context.ts'
 import { UsageError } from './errors.ts'
 import { Output } from './output.ts'
 import { statusCommand } from './commands/status.ts'
-import { daemonLogs, daemonStart, daemonStop } from './commands/daemon.ts'
+import { daemonLogs, daemonLogsFollow, daemonStart, daemonStop } from './commands/daemon.ts'
 import { installCommand } from './commands/install.ts'
-import { configSet, configShow, gatewaySet, gatewayUnset } from './commands/config.ts'
+import { configGet, configSet, configShow, gatewaySet, gatewayUnset } from './commands/config.ts'
 import { addCommand } from './commands/add.ts'
 import { modelsList, modelsRm, modelsShow, modelsVerify } from './commands/models.ts'
 import { gcCommand, pinCommand, pinsCommand, unpinCommand } from './commands/pins.ts'
 import { pullCommand } from './commands/pull.ts'
 import { tuneHeap } from './heap.ts'
+import { addExamples } from './help.ts'
+import { completionScript, completionTable, SHELLS, type Shell } from './completion.ts'
+import { checkCommandWords, foldSuggestion } from './unknown-command.ts'
 
 tuneHeap()
 
@@ -74,10 +77,11 @@ command(daemon, 'stop', 'stop kubo gracefully (signals after a timeout)').action
 command(daemon, 'status', 'same as `citrate-ipfs status`').action(action(statusCommand))
 command(daemon, 'logs', "show the end of kubo's log")
   .addOption(new Option('-n, --lines <n>', 'number of lines').default('50'))
-  .action(actionWithOptions(async (ctx: Context, opts: { lines: string }) => {
+  .option('-f, --follow', 'keep printing new lines as kubo writes them, until Ctrl-C (also after the log is rotated)')
+  .action(actionWithOptions(async (ctx: Context, opts: { lines: string, follow?: boolean }) => {
     const n = Number.parseInt(opts.lines, 10)
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--lines must be a positive integer (got "${opts.lines}")`)
-    await daemonLogs(ctx, n)
+    await (opts.follow === true ? daemonLogsFollow(ctx, n) : daemonLogs(ctx, n))
   }))
 
 const gateway = program.command('gateway').description('configure the external gateway')
@@ -86,6 +90,7 @@ command(gateway, 'unset', 'remove external_gateway').action(action(gatewayUnset)
 
 const config = program.command('config').description('show or change the configuration')
 command(config, 'show', 'print the effective [ipfs] configuration').action(action(configShow))
+command(config, 'get <key>', 'print one [ipfs] key\'s effective value (the file\'s, else the default)').action(action(configGet))
 command(config, 'set <key> <value>', 'set one [ipfs] key in citrate.toml ("" turns a gateway off; lists as a,b or JSON, "" for none)').action(action(configSet))
 
 command(program, 'serve', 'run the local API service and setup UI on 127.0.0.1')
@@ -178,6 +183,16 @@ Examples:
 The pin is recursive: the blocks a dag node links to are kept too when the daemon has them (none is fetched).`)
   .action(actionWithOptions(putCommand))
 
+// completion (issue 13): generated from this same tree; needs no config, so a broken citrate.toml cannot break tab completion.
+program.command('completion').description('print a shell completion script (bash, zsh or fish)')
+  .addArgument(new Argument('[shell]').choices(SHELLS))
+  .option('--json', 'print the command table the scripts are made from, as JSON')
+  .action((shell: Shell | undefined, opts: { json?: boolean }) => {
+    if (opts.json === true) process.stdout.write(JSON.stringify(completionTable(program)) + '\n')
+    else if (shell == null) throw new UsageError(`name a shell: ${SHELLS.join(', ')}`)
+    else process.stdout.write(completionScript(program, shell))
+  })
+
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')
   // Before parsing, so option handling itself can be traced; core's loggers write to stderr, never into --json output.
@@ -187,13 +202,15 @@ async function main (argv: string[]): Promise<number> {
   const quiet = { writeErr: (s: string) => { if (!json) process.stderr.write(s) }, outputError: () => {} }
   const configure = (c: Command): void => { c.configureOutput(quiet); for (const sub of c.commands) configure(sub) }
   configure(program)
+  addExamples(program)
   try {
+    checkCommandWords(program, argv.slice(2))
     await program.parseAsync(argv)
     return 0
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0
-      const message = err.message.replace(/^error: /, '')
+      const message = foldSuggestion(err.message.replace(/^error: /, ''))
       return new Output(json).error(new UsageError(message))
     }
     return new Output(json).error(err)

@@ -19,6 +19,8 @@
  */
 export * from './errors.ts'
 export { writeFileAtomic } from './util/atomic-write.ts'
+export { followFile, type FollowFileOptions } from './util/follow-file.ts'
+export { tailFile } from './util/log-tail.ts'
 export { loadConfig, updateIpfsConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
 export { citratePaths, ensureLayout, pullsRoot, type CitratePaths } from './config/paths.ts'
 export {
