@@ -65,6 +65,9 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   ALL_SOURCES_FAILED: FAILURE,
   BLOCK_MISMATCH: FAILURE,
   CID_MISMATCH: FAILURE,
+  CLUSTER_ERROR: FAILURE,
+  CLUSTER_NOT_CONFIGURED: USAGE,
+  CLUSTER_UNREACHABLE: FAILURE,
   CONTENT_CORRUPT: FAILURE,
   CONTENT_MISMATCH: FAILURE,
   DAEMON_DIED: FAILURE,
@@ -90,10 +93,14 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   NOT_PINNED: FAILURE,
   PERMISSION_DENIED: FAILURE,
   PIN_IN_USE: FAILURE,
+  PIN_SERVICE_ERROR: FAILURE,
+  PIN_SERVICE_UNKNOWN: USAGE,
   PIN_TIMEOUT: FAILURE,
   REGISTRY_CORRUPT: FAILURE,
   REGISTRY_LOCKED: FAILURE,
   REGISTRY_VERSION_UNSUPPORTED: FAILURE,
+  REMOTE_PIN_FAILED: FAILURE,
+  REPLICATION_INCOMPLETE: FAILURE,
   REPO_LOCKED: FAILURE,
   SIZE_LIMIT_EXCEEDED: FAILURE,
   SOURCE_FAILED: FAILURE,
@@ -141,7 +148,12 @@ export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
   DAG_INDEX_MISSING: 'pull or add the model again to record its DAG index',
   MODEL_NOT_FOUND: 'list the registered models with `citrate-ipfs models`',
   NOT_PINNED: 'list the pins with `citrate-ipfs pins`',
-  TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again'
+  TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again',
+  CLUSTER_NOT_CONFIGURED: 'point citrate-ipfs at your cluster with `citrate-ipfs cluster connect <rest-api-url>`',
+  CLUSTER_UNREACHABLE: 'check that the cluster peer runs and its REST API URL (`citrate-ipfs config show`)',
+  REPLICATION_INCOMPLETE: 'the cluster keeps trying; follow it with `citrate-ipfs cluster pins <cid>`, or allow longer with --timeout <seconds>',
+  PIN_SERVICE_UNKNOWN: 'list the services with `citrate-ipfs remote service ls`, or add one with `citrate-ipfs remote service add`',
+  REMOTE_PIN_FAILED: 'check that the service can reach content (our kubo runs and is reachable), then try again'
 }
 
 function modelId (cause: unknown): string {

@@ -19,7 +19,12 @@
  */
 export * from './errors.ts'
 export { writeFileAtomic } from './util/atomic-write.ts'
-export { loadConfig, updateIpfsConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
+export { loadConfig, updateIpfsConfig, updateFleetConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
+export {
+  CLUSTER_KEY_DOCS, REMOTE_NAME_RE, checkRemoteName, checkReplication, clusterSecretFile, clusterToToml, normalizeServiceUrl, parseClusterConfig, parseRemotes,
+  readSecretFile, remoteSecretFile, removeSecretFile, secretsDir, writeSecretFile,
+  type ClusterAuth, type ClusterConfig, type ClusterSecret, type FleetConfig, type RemoteSecret, type RemoteServiceConfig
+} from './config/fleet.ts'
 export { citratePaths, ensureLayout, pullsRoot, type CitratePaths } from './config/paths.ts'
 export {
   defaultIpfsConfig, IPFS_KEYS, isIpfsKey, KEY_DOCS, PINNED_KUBO_VERSION, DEFAULT_DIST_URL,
@@ -47,3 +52,6 @@ export * from './publish/index.ts'
 export * from './pins/index.ts'
 export * from './verify/index.ts'
 export * from './models/index.ts'
+// -- the fleet: IPFS Cluster and pinning services --
+export * from './cluster/index.ts'
+export * from './remote/index.ts'
