@@ -11,3 +11,4 @@
  */
 export { PinningServiceClient, pinningServiceFromConfig, REMOTE_PIN_STATUS_LIST, type ListPinsQuery, type PinningServiceClientOptions } from './client.ts'
 export { remotePinAdd, remotePinList, remotePinRemove, kuboOrigins, type RemotePinAddOptions } from './pin.ts'
+export type { RemotePinProgress, RemotePinStatus, RemotePinView, RemoteServiceView } from '@citrate-ipfs/contract'
