@@ -3,6 +3,7 @@ import { Type, type Static, type TSchema } from 'typebox'
 import { DownloadView } from './download.ts'
 import { InstallProgress } from './install.ts'
 import { PinProgress } from './pins.ts'
+import { ClusterPinProgress, RemotePinProgress } from './fleet.ts'
 import { DaemonProgressEvent, IpfsStatus } from './status.ts'
 
 const event = <N extends string, D extends TSchema>(name: N, data: D) =>
@@ -13,7 +14,9 @@ export const ServiceEvent = Type.Union([
   event('daemon-progress', DaemonProgressEvent),
   event('status', IpfsStatus),
   event('download-progress', DownloadView),
-  event('pin-progress', PinProgress)
+  event('pin-progress', PinProgress),
+  event('cluster-pin-progress', ClusterPinProgress),
+  event('remote-pin-progress', RemotePinProgress)
 ])
 export type ServiceEvent = Static<typeof ServiceEvent>
 export type ServiceEventName = ServiceEvent['event']
