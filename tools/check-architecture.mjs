@@ -19,7 +19,7 @@ export const CORE_LAYERS = [
   ['config'],
   ['ipld', 'net', 'formats'],
   ['daemon'],
-  ['install', 'fetch', 'publish', 'verify', 'registry', 'pins'],
+  ['install', 'fetch', 'publish', 'verify', 'registry', 'pins', 'cluster', 'remote'],
   ['models', 'objects'],
   ['index.ts']
 ]

@@ -65,6 +65,9 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   ALL_SOURCES_FAILED: FAILURE,
   BLOCK_MISMATCH: FAILURE,
   CID_MISMATCH: FAILURE,
+  CLUSTER_ERROR: FAILURE,
+  CLUSTER_NOT_CONFIGURED: FAILURE,
+  CLUSTER_UNREACHABLE: FAILURE,
   CONTENT_CORRUPT: FAILURE,
   CONTENT_MISMATCH: FAILURE,
   DAEMON_DIED: FAILURE,
@@ -93,10 +96,14 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   PATH_NOT_FOUND: FAILURE,
   PERMISSION_DENIED: FAILURE,
   PIN_IN_USE: FAILURE,
+  PIN_SERVICE_ERROR: FAILURE,
+  PIN_SERVICE_UNKNOWN: FAILURE,
   PIN_TIMEOUT: FAILURE,
   REGISTRY_CORRUPT: FAILURE,
   REGISTRY_LOCKED: FAILURE,
   REGISTRY_VERSION_UNSUPPORTED: FAILURE,
+  REMOTE_PIN_FAILED: FAILURE,
+  REPLICATION_INCOMPLETE: FAILURE,
   REPO_LOCKED: FAILURE,
   SIZE_LIMIT_EXCEEDED: FAILURE,
   SOURCE_FAILED: FAILURE,
@@ -147,7 +154,12 @@ export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
   OBJECT_TOO_LARGE: 'raise the cap with --max-bytes N if you trust the content, or move large content with `citrate-ipfs pull` / `citrate-ipfs add`',
   NOT_PINNED: 'list the pins with `citrate-ipfs pins`',
   PATH_NOT_FOUND: 'check the path: `ipfs ls <cid>` lists a folder\'s entries',
-  TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again'
+  TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again',
+  CLUSTER_NOT_CONFIGURED: 'point citrate-ipfs at your cluster with `citrate-ipfs cluster connect <rest-api-url>`',
+  CLUSTER_UNREACHABLE: 'check that the cluster peer runs and its REST API URL (`citrate-ipfs config show`)',
+  REPLICATION_INCOMPLETE: 'the cluster keeps trying; follow it with `citrate-ipfs cluster pins <cid>`, or allow longer with --timeout <seconds>',
+  PIN_SERVICE_UNKNOWN: 'list the services with `citrate-ipfs remote service ls`, or add one with `citrate-ipfs remote service add`',
+  REMOTE_PIN_FAILED: 'check that the service can reach content (our kubo runs and is reachable), then try again'
 }
 
 function modelId (cause: unknown): string {

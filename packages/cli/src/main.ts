@@ -19,6 +19,8 @@ import { addCommand } from './commands/add.ts'
 import { modelsList, modelsRm, modelsShow, modelsVerify } from './commands/models.ts'
 import { gcCommand, pinCommand, pinsCommand, unpinCommand } from './commands/pins.ts'
 import { pullCommand } from './commands/pull.ts'
+import { clusterConnect, clusterDisconnect, clusterPinCommand, clusterPinsCommand, clusterStatusCommand, clusterUnpinCommand } from './commands/cluster.ts'
+import { remotePinAddCommand, remotePinLsCommand, remotePinRmCommand, remoteServiceAdd, remoteServiceLs, remoteServiceRm } from './commands/remote.ts'
 import { tuneHeap } from './heap.ts'
 import { addExamples } from './help.ts'
 import { completionScript, completionTable, SHELLS, type Shell } from './completion.ts'
@@ -138,6 +140,9 @@ command(program, 'add <path>', 'publish a file or folder: the same CID as `ipfs 
   .option('--no-raw-leaves', 'wrap leaves in UnixFS nodes')
   .option('--only-hash', 'compute the CID only; store nothing')
   .option('--car <file>', 'write the blocks to a CAR file (no daemon needed)')
+  .option('--cluster', 'then pin it in the IPFS Cluster ([ipfs.cluster]) and record the replicas')
+  .option('--replication-min <n>', 'with --cluster: replicas required (default: [ipfs.cluster] replication_min)')
+  .option('--replication-max <n>', 'with --cluster: replicas wanted at most (default: [ipfs.cluster] replication_max)')
   .action(actionWithOptions(addCommand))
 
 command(program, 'pin [cid]', 'pin content in kubo, fetching what is missing (pin_timeout_seconds)')
@@ -192,6 +197,52 @@ program.command('completion').description('print a shell completion script (bash
     else if (shell == null) throw new UsageError(`name a shell: ${SHELLS.join(', ')}`)
     else process.stdout.write(completionScript(program, shell))
   })
+
+// the fleet: IPFS Cluster and pinning services (issue 15)
+const cluster = program.command('cluster').description('replicate content across an IPFS Cluster ([ipfs.cluster])')
+command(cluster, 'connect <url>', "use the cluster whose REST API is at <url> (https, or http on this machine); a secret is read from stdin, never the command line")
+  .option('--user <name>', 'basic-auth user (password: --password-stdin)')
+  .option('--password-stdin', 'read the basic-auth password from stdin')
+  .option('--token-stdin', 'read a bearer token from stdin')
+  .option('--replication-min <n>', 'default replicas required (0: the cluster default, -1: every peer)')
+  .option('--replication-max <n>', 'default replicas wanted at most (0: the cluster default, -1: every peer)')
+  .option('--timeout <seconds>', 'timeout of one REST call (default 30)')
+  .option('--pin-timeout <seconds>', 'how long `cluster pin` waits for its replicas (default 600)')
+  .action(actionWithOptions(clusterConnect))
+command(cluster, 'disconnect', 'forget the cluster and its credential').action(action(clusterDisconnect))
+command(cluster, 'status', "the cluster's peers, each with its kubo and free space").action(action(clusterStatusCommand))
+command(cluster, 'pin <cid-or-id>', 'pin in the cluster and follow each peer until the required replicas are pinned')
+  .option('--name <name>', 'pin name (default: the model id)')
+  .option('--replication-min <n>', 'replicas required (default: replication_min)')
+  .option('--replication-max <n>', 'replicas wanted at most (default: replication_max)')
+  .option('--timeout <seconds>', 'how long to wait for the replicas (default: pin_timeout_seconds of [ipfs.cluster])')
+  .action(actionWithOptions(clusterPinCommand))
+command(cluster, 'unpin <cid-or-id>', 'unpin from the whole cluster').action(action(clusterUnpinCommand))
+command(cluster, 'pins [cid]', "the cluster's pins with each peer's state").action(action(clusterPinsCommand))
+
+const remote = program.command('remote').description('pin at remote pinning services (IPFS Pinning Service API)')
+const remoteService = remote.command('service').description('the pinning services ([ipfs.remote.<name>])')
+command(remoteService, 'add <name> <endpoint> [key]', 'add or replace a service (its access token as [key], or better --token-stdin)')
+  .option('--token-stdin', 'read the access token from stdin')
+  .option('--timeout <seconds>', 'timeout of one request (default 30)')
+  .option('--pin-timeout <seconds>', 'how long `remote pin add` waits for pinned (default 600)')
+  .action(actionWithOptions(remoteServiceAdd))
+command(remoteService, 'ls', 'list the services (never their tokens)').action(action(remoteServiceLs))
+command(remoteService, 'rm <name>', 'remove a service and its token').action(action(remoteServiceRm))
+const remotePin = remote.command('pin').description('remote pins')
+command(remotePin, 'add <cid-or-id>', "ask a service to pin, with our kubo's addresses as origins; follow it until pinned or failed")
+  .option('--service <name>', 'the service (default: the only one)')
+  .option('--name <name>', 'pin name (default: the model id)')
+  .option('--timeout <seconds>', 'how long to wait for pinned (default: pin_timeout_seconds of the service)')
+  .action(actionWithOptions(remotePinAddCommand))
+command(remotePin, 'ls', 'list remote pins, every status')
+  .option('--service <name>', 'one service (default: all)')
+  .option('--cid <cid>', 'only this CID')
+  .option('--name <name>', 'only this name')
+  .action(actionWithOptions(remotePinLsCommand))
+command(remotePin, 'rm <cid-or-id>', 'remove the pin requests of a CID at a service')
+  .option('--service <name>', 'the service (default: the only one)')
+  .action(actionWithOptions(remotePinRmCommand))
 
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')

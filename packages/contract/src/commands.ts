@@ -11,6 +11,7 @@ import { ModelEntry, ModelKind, RemoveModelResult, VerifyOutcome } from './model
 import { PinResult, PinView, UnpinResult } from './pins.ts'
 import { NodeStats } from './node.ts'
 import { PublishView } from './publish.ts'
+import { ClusterPinResult, ClusterPinView, ClusterStatusView, RemotePinView, RemoteServiceView } from './fleet.ts'
 import { ConfigView, GatewayConfig, IpfsStatus, StartDaemonResult, StopDaemonResult } from './status.ts'
 import { OBJECT_CODECS, OBJECT_KINDS } from './vocab.ts'
 
@@ -32,6 +33,10 @@ const CidArg = Type.String({ minLength: 1, maxLength: 200 })
 /** What a download may name: a CID, or a path inside one in any pasted form (`<cid>/a/b.gguf`, `ipfs://…`, gateway links). */
 const ContentPathArg = Type.String({ minLength: 1, maxLength: 4096 })
 const IdArgs = args({ id: Type.String({ minLength: 1, maxLength: 200 }) })
+/** -1 (every peer), 0 (the cluster default) or a count. */
+const Replication = Type.Integer({ minimum: -1, maximum: 10_000 })
+const ServiceName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' })
+const Seconds = Type.Number({ exclusiveMinimum: 0, maximum: 86_400 })
 
 /** `ipfs_get` answers at most this much by default (and `maxBytes` may raise it to OBJECT_GET_MAX_BYTES). */
 export const OBJECT_GET_DEFAULT_BYTES = 16 * 1024 * 1024
@@ -217,6 +222,47 @@ export const COMMAND_SCHEMAS = {
     summary: 'The node at a glance: peers, repo size, free disk, kubo bandwidth (stats/bw, sampled per call into a short history) and the daemon log tail',
     args: args({ log_lines: Type.Optional(Type.Integer({ minimum: 0, maximum: 500 })) }),
     result: NodeStats
+  },
+  // -- the fleet: IPFS Cluster ([ipfs.cluster]) and pinning services ([ipfs.remote.<name>]); their secrets are never served --
+  ipfs_cluster_status: {
+    summary: "The IPFS Cluster's peers, each with its kubo and free space",
+    args: NoArgs,
+    result: ClusterStatusView
+  },
+  ipfs_cluster_pin: {
+    summary: 'Pin a CID in the cluster and follow each peer until replicationMin are pinned (progress as cluster-pin-progress events); records the replicas on registry entries of the CID',
+    args: args({ cid: CidArg, name: Type.Optional(Type.String({ maxLength: 200 })), replicationMin: Type.Optional(Replication), replicationMax: Type.Optional(Replication), timeoutSeconds: Type.Optional(Seconds) }),
+    result: ClusterPinResult
+  },
+  ipfs_cluster_unpin: {
+    summary: 'Unpin a CID from the whole cluster',
+    args: args({ cid: CidArg }),
+    result: Type.Object({ cid: Type.String(), unpinned: Type.Boolean(), models: Type.Array(Type.String()) })
+  },
+  ipfs_cluster_pins: {
+    summary: "The cluster's pins (or one CID's) with each peer's state",
+    args: args({ cid: Type.Optional(CidArg) }),
+    result: Type.Object({ pins: Type.Array(ClusterPinView) })
+  },
+  ipfs_remote_services: {
+    summary: 'The configured pinning services (never their tokens)',
+    args: NoArgs,
+    result: Type.Object({ services: Type.Array(RemoteServiceView) })
+  },
+  ipfs_remote_pin: {
+    summary: "Ask a pinning service to pin a CID with our kubo's addresses as origins, and follow it to pinned (progress as remote-pin-progress events); failed or timed out is an error and records nothing",
+    args: args({ cid: CidArg, service: Type.Optional(ServiceName), name: Type.Optional(Type.String({ maxLength: 255 })), timeoutSeconds: Type.Optional(Seconds) }),
+    result: Type.Intersect([RemotePinView, Type.Object({ models: Type.Array(Type.String()) })])
+  },
+  ipfs_remote_pins: {
+    summary: 'Remote pins of every status at one service (or all)',
+    args: args({ service: Type.Optional(ServiceName), cid: Type.Optional(CidArg) }),
+    result: Type.Object({ pins: Type.Array(RemotePinView) })
+  },
+  ipfs_remote_unpin: {
+    summary: 'Remove the pin requests of a CID at a pinning service',
+    args: args({ cid: CidArg, service: Type.Optional(ServiceName) }),
+    result: Type.Object({ cid: Type.String(), service: Type.String(), removed: Type.Array(Type.String()), models: Type.Array(Type.String()) })
   }
 } satisfies Record<string, CommandSchema>
 

@@ -46,6 +46,25 @@ export const ModelInfo = Type.Object({
 })
 export type ModelInfo = Static<typeof ModelInfo>
 
+/**
+ * Where an entry's CID is replicated beyond this machine (additive, optional):
+ * one record per cluster or pinning service, replaced when pinned again there.
+ */
+export const ModelReplica = Type.Object({
+  /** "cluster" (an IPFS Cluster, `target` its REST URL) or "remote" (a pinning service, `target` its name). */
+  kind: Type.Union([Type.Literal('cluster'), Type.Literal('remote')]),
+  target: Type.String({ minLength: 1 }),
+  /** Cluster peer ids holding it pinned (cluster). */
+  peers: Type.Optional(Type.Array(Type.String())),
+  /** The service's request id (remote). */
+  requestid: Type.Optional(Type.String()),
+  /** pinned, or the last status seen. */
+  status: Type.String({ minLength: 1 }),
+  /** ISO 8601 time it was recorded. */
+  at: Type.String()
+})
+export type ModelReplica = Static<typeof ModelReplica>
+
 /** A registry entry: the seed's schema, plus `kind` and what the bytes say (`info`). */
 export const ModelEntry = Type.Object({
   /** A safe folder name (letters, digits and . _ + -). */
@@ -65,7 +84,9 @@ export const ModelEntry = Type.Object({
   /** auto_pin wanted this pinned but the daemon could not pin it then; the next `daemon start` (or `pin --registered`) does. */
   pin_pending: Type.Optional(Type.Boolean()),
   /** What the model's bytes say (its format, architecture, parameters, …). */
-  info: Type.Optional(ModelInfo)
+  info: Type.Optional(ModelInfo),
+  /** Where it is replicated (`cluster pin`, `add --cluster`, `remote pin add`). */
+  replicas: Type.Optional(Type.Array(ModelReplica))
 })
 export type ModelEntry = Static<typeof ModelEntry>
 

@@ -445,3 +445,67 @@ export class ContentMismatchError extends CitrateError {
     this.id = id
   }
 }
+
+// -- the fleet: IPFS Cluster and pinning services --
+
+export class ClusterNotConfiguredError extends CitrateError {
+  constructor (configFile: string) { super('CLUSTER_NOT_CONFIGURED', `no IPFS Cluster is configured ([ipfs.cluster] url in ${configFile})`) }
+}
+
+/** The cluster (or a pinning service) could not be reached, or did not answer within the timeout. */
+export class ClusterUnreachableError extends CitrateError {
+  readonly url: string
+  constructor (url: string, detail: string, options?: ErrorOptions) {
+    super('CLUSTER_UNREACHABLE', `the IPFS Cluster at ${url} is unreachable: ${detail}`, options)
+    this.url = url
+  }
+}
+
+/** The cluster answered with an error status. */
+export class ClusterApiError extends CitrateError {
+  readonly status: number
+  constructor (what: string, status: number, message: string) {
+    super('CLUSTER_ERROR', `the IPFS Cluster refused ${what}: ${status}${message !== '' ? ` ${message}` : ''}`)
+    this.status = status
+  }
+}
+
+/** Fewer than replication_min peers pinned before the timeout: which peers are where is in `peers`. */
+export class ReplicationIncompleteError extends CitrateError {
+  readonly pinned: number
+  readonly required: number
+  readonly peers: ReadonlyArray<{ peer: string, peername: string, status: string, error?: string }>
+  constructor (cid: string, pinned: number, required: number, seconds: number, peers: ReadonlyArray<{ peer: string, peername: string, status: string, error?: string }>) {
+    const others = peers.filter(p => p.status !== 'pinned').map(p => `${p.peername !== '' ? p.peername : p.peer.slice(-8)} ${p.status}${p.error != null && p.error !== '' ? ` (${p.error})` : ''}`)
+    super('REPLICATION_INCOMPLETE', `${cid} is pinned on ${pinned} of the ${required} cluster peers required after ${seconds} s${others.length > 0 ? `; ${others.join(', ')}` : ''}; the cluster keeps the pin and goes on trying`)
+    this.pinned = pinned
+    this.required = required
+    this.peers = peers
+  }
+}
+
+export class PinServiceUnknownError extends CitrateError {
+  readonly service: string
+  constructor (service: string, known: readonly string[]) {
+    super('PIN_SERVICE_UNKNOWN', `no pinning service named ${JSON.stringify(service)} is configured${known.length > 0 ? ` (configured: ${known.join(', ')})` : ' (none is)'}`)
+    this.service = service
+  }
+}
+
+/** A pinning service answered with an error status, a body we cannot read, or not at all. */
+export class PinServiceError extends CitrateError {
+  readonly status: number | undefined
+  constructor (service: string, message: string, status?: number, options?: ErrorOptions) {
+    super('PIN_SERVICE_ERROR', `pinning service ${service}: ${message}`, options)
+    this.status = status
+  }
+}
+
+/** The service reported `failed` for a pin request. */
+export class RemotePinFailedError extends CitrateError {
+  readonly requestid: string
+  constructor (service: string, cid: string, requestid: string, reason: string) {
+    super('REMOTE_PIN_FAILED', `pinning service ${service} could not pin ${cid} (request ${requestid})${reason !== '' ? `: ${reason}` : ''}`)
+    this.requestid = requestid
+  }
+}

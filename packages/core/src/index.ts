@@ -21,7 +21,12 @@ export * from './errors.ts'
 export { writeFileAtomic } from './util/atomic-write.ts'
 export { followFile, type FollowFileOptions } from './util/follow-file.ts'
 export { tailFile } from './util/log-tail.ts'
-export { loadConfig, updateIpfsConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
+export { loadConfig, updateIpfsConfig, updateFleetConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
+export {
+  CLUSTER_KEY_DOCS, REMOTE_NAME_RE, checkRemoteName, checkReplication, clusterSecretFile, clusterToToml, normalizeServiceUrl, parseClusterConfig, parseRemotes,
+  readSecretFile, remoteSecretFile, removeSecretFile, secretsDir, writeSecretFile,
+  type ClusterAuth, type ClusterConfig, type ClusterSecret, type FleetConfig, type RemoteSecret, type RemoteServiceConfig
+} from './config/fleet.ts'
 export { citratePaths, ensureLayout, pullsRoot, type CitratePaths } from './config/paths.ts'
 export {
   defaultIpfsConfig, IPFS_KEYS, isIpfsKey, KEY_DOCS, PINNED_KUBO_VERSION, DEFAULT_DIST_URL,
@@ -51,3 +56,6 @@ export * from './verify/index.ts'
 export * from './models/index.ts'
 export * from './objects/index.ts'
 export { OBJECT_CODECS, OBJECT_KINDS, type ObjectCodec, type ObjectKind } from '@citrate-ipfs/contract/plain'
+// -- the fleet: IPFS Cluster and pinning services --
+export * from './cluster/index.ts'
+export * from './remote/index.ts'

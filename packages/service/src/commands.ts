@@ -10,28 +10,13 @@ import {
   checkPinName, ContentCorruptError, diskUsage, getObject, parseContentPath, putObject, resolveSources, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
   type LoadedConfig
 } from '@citrate-ipfs/core'
-import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type CommandResult, type PinView, type ServiceEvent } from '@citrate-ipfs/contract'
-import type { Downloads } from './downloads.ts'
-import type { NodeSampler } from './node-stats.ts'
+import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type PinView } from '@citrate-ipfs/contract'
 import { configView, setIpfsConfig } from './settings.ts'
 import { publishPath } from './publish.ts'
+import { fleetCommands } from './fleet.ts'
+import type { CommandContext, CommandSpec } from './command-spec.ts'
 
-export interface CommandContext {
-  /** Config as on disk now (re-read per call, so CLI changes are seen). */
-  config: () => Promise<LoadedConfig>
-  emit: (event: ServiceEvent) => void
-  env: NodeJS.ProcessEnv
-  downloads: Downloads
-  /** Samples kubo's bandwidth for ipfs_node_stats. */
-  node: NodeSampler
-  /** Whether this service started the running daemon (rather than adopting one), so it can stop it on close. */
-  daemon: { startedHere: boolean }
-}
-
-/** A command: its summary and schemas, taken from the contract, and the handler that runs it. */
-export type CommandSpec<C extends CommandName> = typeof COMMAND_SCHEMAS[C] & {
-  run: (ctx: CommandContext, args: CommandArgs<C>) => Promise<CommandResult<C>>
-}
+export type { CommandContext, CommandSpec } from './command-spec.ts'
 
 const manager = async (ctx: CommandContext): Promise<DaemonManager> => new DaemonManager({ config: await ctx.config(), env: ctx.env })
 
@@ -243,7 +228,8 @@ export const COMMANDS: { [C in CommandName]: CommandSpec<C> } = {
   ipfs_node_stats: {
     ...COMMAND_SCHEMAS.ipfs_node_stats,
     run: async (ctx, args) => await ctx.node.stats(await ctx.config(), await manager(ctx), args.log_lines ?? 40)
-  }
+  },
+  ...fleetCommands
 }
 
 /** A gateway URL argument, normalised as it will be stored; "" turns that source off. */

@@ -61,6 +61,8 @@ export const HTTP_STATUS: Record<ServiceAnswerCode, number> = {
   REPO_LOCKED: 409,
   REGISTRY_LOCKED: 409,
   PIN_IN_USE: 409,
+  CLUSTER_NOT_CONFIGURED: 409,
+  PIN_SERVICE_UNKNOWN: 404,
   TARGET_EXISTS: 409,
   TOO_MANY_PULLS: 409,
   SIZE_LIMIT_EXCEEDED: 409,
@@ -79,6 +81,12 @@ export const HTTP_STATUS: Record<ServiceAnswerCode, number> = {
   INSTALL_DOWNLOAD_FAILED: 502,
   INSTALL_CHECKSUM_MISMATCH: 502,
   INSTALL_ARCHIVE_INVALID: 502,
+  // The fleet: an IPFS Cluster or a pinning service answered badly, or not at all.
+  CLUSTER_ERROR: 502,
+  PIN_SERVICE_ERROR: 502,
+  REMOTE_PIN_FAILED: 502,
+  CLUSTER_UNREACHABLE: 503,
+  REPLICATION_INCOMPLETE: 504,
   // The kubo daemon is not there to answer.
   DAEMON_NOT_RUNNING: 503,
   DAEMON_DIED: 503,

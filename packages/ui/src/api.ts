@@ -82,6 +82,14 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   REGISTRY_CORRUPT: ['Your model library file is damaged.', 'A copy was kept. Fix or remove the file named above, then reload this page.'],
   REGISTRY_VERSION_UNSUPPORTED: ['Your model library was written by a newer Citrate.', 'Update Citrate to open it.'],
   REGISTRY_LOCKED: ['Your model library is busy in another window or program.', 'Wait a moment and try again.'],
+  // The fleet (IPFS Cluster and pinning services)
+  CLUSTER_NOT_CONFIGURED: ['No IPFS Cluster is set up.', 'Set [ipfs.cluster] in citrate.toml (or run `citrate-ipfs cluster connect`).'],
+  CLUSTER_UNREACHABLE: ['The IPFS Cluster does not answer.', 'Check that the cluster peer is running and its address in citrate.toml.'],
+  CLUSTER_ERROR: ['The IPFS Cluster refused or failed a request.', 'See the message above; try again when the cluster is healthy.'],
+  REPLICATION_INCOMPLETE: ['Not enough cluster peers have pinned this yet.', 'The cluster keeps trying; check again in a while.'],
+  PIN_SERVICE_UNKNOWN: ['That pinning service is not set up.', 'Add it in citrate.toml ([ipfs.remote.<name>]).'],
+  PIN_SERVICE_ERROR: ['The pinning service refused or failed a request.', 'Check its address and access token, then try again.'],
+  REMOTE_PIN_FAILED: ['The pinning service could not pin this content.', 'Make sure IPFS is running so the service can fetch it, then try again.'],
   // This computer
   CONFIG_INVALID: ['A setting in citrate.toml is not valid.', 'Fix the setting named above, then reload this page.'],
   INVALID_ARGUMENT: ['That input is not valid.', 'Check the value and try again.'],

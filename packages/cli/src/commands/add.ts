@@ -9,6 +9,8 @@ import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
 import { registryFor } from './models.ts'
+import { UsageError } from '../errors.ts'
+import { clusterConfigOf, clusterPinAndRecord } from './cluster.ts'
 
 export interface AddCommandOptions {
   name?: string
@@ -19,11 +21,18 @@ export interface AddCommandOptions {
   rawLeaves?: boolean
   onlyHash?: boolean
   car?: string
+  cluster?: boolean
+  replicationMin?: string
+  replicationMax?: string
 }
 
 const KINDS: readonly ModelKind[] = MODEL_KINDS
 
 export async function addCommand (ctx: Context, opts: AddCommandOptions, path: string): Promise<void> {
+  if (opts.cluster === true && (opts.car != null || opts.onlyHash === true)) throw new UsageError('--cluster pins what was added to kubo: it does not go with --car or --only-hash')
+  if (opts.cluster !== true && (opts.replicationMin != null || opts.replicationMax != null)) throw new UsageError('--replication-min/--replication-max go with --cluster')
+  // Before any work: a missing [ipfs.cluster] is said up front, not after a 20 GB add.
+  if (opts.cluster === true) clusterConfigOf(ctx)
   const kind = (opts.kind ?? 'model') as ModelKind
   if (!KINDS.includes(kind)) throw new InvalidArgumentError(`--kind must be one of ${KINDS.join(', ')} (got "${opts.kind ?? ''}")`)
   let cidVersion: 0 | 1 | undefined
@@ -90,6 +99,9 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
     await registryFor(ctx).upsert(entry)
   }
   const where = stored === 'kubo' ? 'added to kubo and pinned' : stored === 'car' ? `written to ${opts.car ?? ''}` : 'hashed only (nothing stored)'
-  ctx.out.result({ cid: result.cid, size: result.size, stored, id: entry?.id ?? null, shape: result.shape, car: opts.car ?? null },
-    `${result.cid}  ${result.rootName} (${formatBytes(result.size)}) ${where}${entry != null ? `\nregistered as ${entry.id}` : ''}`)
+  // The cluster's kubos fetch the blocks from ours (the IPFS network); the replicas are recorded on the entry.
+  const replicated = opts.cluster === true ? await clusterPinAndRecord(ctx, result.cid, { name: id, replicationMin: opts.replicationMin, replicationMax: opts.replicationMax }) : undefined
+  ctx.out.result({ cid: result.cid, size: result.size, stored, id: entry?.id ?? null, shape: result.shape, car: opts.car ?? null, ...(replicated != null ? { cluster: replicated } : {}) },
+    `${result.cid}  ${result.rootName} (${formatBytes(result.size)}) ${where}${entry != null ? `\nregistered as ${entry.id}` : ''}` +
+    (replicated != null ? `\npinned on ${replicated.pinned.length} cluster peer${replicated.pinned.length === 1 ? '' : 's'} (${replicated.required} required)` : ''))
 }

@@ -1,5 +1,5 @@
 import { stringify } from 'smol-toml'
-import { defaultIpfsConfig, InvalidArgumentError, IPFS_KEYS, isIpfsKey, KEY_DOCS, loadConfig, normalizeGatewayUrl, updateIpfsConfig, type IpfsConfig } from '@citrate-ipfs/core'
+import { CLUSTER_KEY_DOCS, clusterSecretFile, defaultIpfsConfig, InvalidArgumentError, IPFS_KEYS, remoteSecretFile, isIpfsKey, KEY_DOCS, loadConfig, normalizeGatewayUrl, updateIpfsConfig, type IpfsConfig } from '@citrate-ipfs/core'
 import type { Context } from '../context.ts'
 import { didYouMean } from '../suggest.ts'
 
@@ -14,7 +14,17 @@ export async function configShow (ctx: Context): Promise<void> {
     const value = stringify({ v: ipfs[key] }).replace(/^v = /, '').trim()
     lines.push(`${key} = ${value}${explicitKeys.includes(key) ? '' : '  # default'}  # ${KEY_DOCS[key]}`)
   }
-  ctx.out.result({ configFile: paths.configFile, home: paths.home, fileExists, ipfs, explicitKeys }, lines.join('\n'))
+  // The fleet's tables: what they say, and where the secrets are (never the secrets: they are not in the config at all).
+  const { cluster, remotes = {} } = ctx.config
+  if (cluster != null) {
+    lines.push('', '[ipfs.cluster]')
+    for (const [k, v] of Object.entries(cluster)) lines.push(`${k} = ${stringify({ v }).replace(/^v = /, '').trim()}  # ${CLUSTER_KEY_DOCS[k as keyof typeof CLUSTER_KEY_DOCS]}`)
+    if (cluster.auth !== 'none') lines.push(`# ${cluster.auth === 'basic' ? 'password' : 'token'} = ******** (in ${clusterSecretFile(paths.home)}, mode 0600)`)
+  }
+  for (const r of Object.values(remotes)) {
+    lines.push('', `[ipfs.remote.${r.name}]`, `endpoint = ${JSON.stringify(r.endpoint)}`, `timeout_seconds = ${r.timeout_seconds}`, `pin_timeout_seconds = ${r.pin_timeout_seconds}`, `# token = ******** (in ${remoteSecretFile(paths.home, r.name)}, if set)`)
+  }
+  ctx.out.result({ configFile: paths.configFile, home: paths.home, fileExists, ipfs, explicitKeys, cluster: cluster ?? null, remotes }, lines.join('\n'))
 }
 
 /** The seed's `ipfs_configure_gateway`: https only (http on loopback), stored as `external_gateway`; "" removes it. */

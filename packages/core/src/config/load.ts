@@ -12,6 +12,7 @@ import { defaultCitrateHome } from '../platform.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { editIpfsSection } from './edit.ts'
 import { citratePaths, type CitratePaths } from './paths.ts'
+import { parseClusterConfig, parseRemotes, type ClusterConfig, type RemoteServiceConfig } from './fleet.ts'
 import { defaultIpfsConfig, IPFS_KEYS, isIpfsKey, validateValue, validateWhole, type IpfsConfig } from './schema.ts'
 
 export interface LoadConfigOptions {
@@ -31,7 +32,14 @@ export interface LoadedConfig {
   explicitKeys: Array<keyof IpfsConfig>
   /** Non-fatal findings, e.g. unknown keys, for the caller to show. */
   warnings: string[]
+  /** `[ipfs.cluster]`, when set (its secret stays in its file until a request needs it). */
+  cluster?: ClusterConfig
+  /** `[ipfs.remote.<name>]`: the pinning services, by name. */
+  remotes?: Record<string, RemoteServiceConfig>
 }
+
+/** The sub-tables of `[ipfs]` that are not keys of IpfsConfig (config/fleet.ts reads them). */
+const FLEET_TABLES = new Set(['cluster', 'remote'])
 
 export async function loadConfig (opts: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const home = opts.home ?? defaultCitrateHome(opts.env)
@@ -40,6 +48,8 @@ export async function loadConfig (opts: LoadConfigOptions = {}): Promise<LoadedC
   const warnings: string[] = []
   const explicitKeys: Array<keyof IpfsConfig> = []
   let text: string | undefined
+  let cluster: ClusterConfig | undefined
+  let remotes: Record<string, RemoteServiceConfig> = {}
   try {
     text = await readFile(configFile, 'utf8')
   } catch (err) {
@@ -50,7 +60,15 @@ export async function loadConfig (opts: LoadConfigOptions = {}): Promise<LoadedC
   if (text !== undefined) {
     const section = parseIpfsSection(text, configFile)
     const baseDir = dirname(configFile)
+    try {
+      if (section.cluster !== undefined) cluster = parseClusterConfig(section.cluster)
+      if (section.remote !== undefined) remotes = parseRemotes(section.remote)
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`${configFile}: ${err.message}`, err.key)
+      throw err
+    }
     for (const [key, value] of Object.entries(section)) {
+      if (FLEET_TABLES.has(key)) continue
       if (!isIpfsKey(key)) {
         warnings.push(`${configFile}: unknown key ipfs.${key} (ignored)`)
         continue
@@ -75,7 +93,9 @@ export async function loadConfig (opts: LoadConfigOptions = {}): Promise<LoadedC
     paths: citratePaths(home, { configFile, modelsPath: ipfs.models_path }),
     fileExists: text !== undefined,
     explicitKeys,
-    warnings
+    warnings,
+    ...(cluster != null ? { cluster } : {}),
+    remotes
   }
 }
 
@@ -168,6 +188,37 @@ function plain (v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain)
   if (v !== null && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
   return v
+}
+
+/**
+ * Edits the sub-tables `[ipfs.cluster]` and `[ipfs.remote.<name>]` (`null`
+ * removes one), validating the result as loadConfig will, and writes the file
+ * atomically; the rest of `[ipfs]` and other sections are kept.
+ */
+export async function updateFleetConfig (configFile: string, edit: { cluster?: Record<string, unknown> | null, remote?: Record<string, Record<string, unknown> | null> }): Promise<void> {
+  let text = ''
+  try {
+    text = await readFile(configFile, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const next: Record<string, unknown> = { ...(text === '' ? {} : parseIpfsSection(text, configFile)) }
+  if (edit.cluster === null) delete next.cluster
+  else if (edit.cluster !== undefined) {
+    parseClusterConfig(edit.cluster)
+    next.cluster = edit.cluster
+  }
+  if (edit.remote !== undefined) {
+    const remotes: Record<string, unknown> = { ...((next.remote as Record<string, unknown> | undefined) ?? {}) }
+    for (const [name, t] of Object.entries(edit.remote)) {
+      if (t === null) delete remotes[name]
+      else remotes[name] = t
+    }
+    parseRemotes(remotes)
+    if (Object.keys(remotes).length > 0) next.remote = remotes
+    else delete next.remote
+  }
+  await writeFileAtomic(configFile, replaceIpfsSection(text, stringify({ ipfs: next })))
 }
 
 /** Replaces the `[ipfs]` table in a TOML text (or appends one), keeping all else. */

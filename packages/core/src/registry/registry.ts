@@ -18,6 +18,7 @@ import { basename, dirname, join } from 'node:path'
 import { lockSafely } from '../util/lock.ts'
 import { ModelNotFoundError, RegistryCorruptError, RegistryLockError, RegistryVersionError, InvalidArgumentError } from '../errors.ts'
 import type { LoadedConfig } from '../config/load.ts'
+import type { ModelReplica } from '@citrate-ipfs/contract'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { sanitizeModelId } from './model-id.ts'
 import { fromStoredPath, toStoredPath } from './home-paths.ts'
@@ -105,6 +106,40 @@ export class ModelRegistry {
       if (next instanceof SchemaViolation) throw new InvalidArgumentError(`model entry field ${next.field}: ${next.problem}`)
       models[i] = next
       return next
+    })
+  }
+
+  /**
+   * Records where `cid` is replicated on every entry of that CID (one record
+   * per kind and target: a newer one replaces it); returns the ids changed.
+   */
+  async recordReplica (cid: string, replica: ModelReplica): Promise<string[]> {
+    return await this.mutate(models => {
+      const ids: string[] = []
+      for (let i = 0; i < models.length; i++) {
+        const m = models[i]
+        if (m == null || m.cid !== cid) continue
+        const replicas = (m.replicas ?? []).filter(r => !(r.kind === replica.kind && r.target === replica.target))
+        models[i] = { ...m, replicas: [...replicas, replica] }
+        ids.push(m.id)
+      }
+      return ids
+    })
+  }
+
+  /** Drops the record of `kind`/`target` from every entry of `cid` (after an unpin there); returns the ids changed. */
+  async forgetReplica (cid: string, kind: ModelReplica['kind'], target: string): Promise<string[]> {
+    return await this.mutate(models => {
+      const ids: string[] = []
+      for (let i = 0; i < models.length; i++) {
+        const m = models[i]
+        if (m == null || m.cid !== cid || !(m.replicas ?? []).some(r => r.kind === kind && r.target === target)) continue
+        const replicas = (m.replicas ?? []).filter(r => !(r.kind === kind && r.target === target))
+        const { replicas: _old, ...rest } = m
+        models[i] = replicas.length > 0 ? { ...rest, replicas } : rest
+        ids.push(m.id)
+      }
+      return ids
     })
   }
 

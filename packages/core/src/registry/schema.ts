@@ -114,7 +114,8 @@ export function validateEntry (raw: unknown, at = 'entry'): ModelEntry | SchemaV
     (typeof e.verified === 'boolean' ? undefined : new SchemaViolation(`${at}.verified`, 'expected true or false')) ??
     (MODEL_KINDS.includes(e.kind as ModelKind) ? undefined : new SchemaViolation(`${at}.kind`, `expected one of ${MODEL_KINDS.join(', ')}`)) ??
     (e.pin_pending === undefined || typeof e.pin_pending === 'boolean' ? undefined : new SchemaViolation(`${at}.pin_pending`, 'expected true or false')) ??
-    (e.info === undefined ? undefined : validateInfo(e.info, `${at}.info`))
+    (e.info === undefined ? undefined : validateInfo(e.info, `${at}.info`)) ??
+    (e.replicas === undefined ? undefined : validateReplicas(e.replicas, `${at}.replicas`))
   if (problem != null) return problem
   // Unknown fields are kept, so a newer writer's additions survive our rewrite.
   return e as unknown as ModelEntry
@@ -137,6 +138,21 @@ function validateInfo (raw: unknown, at: string): SchemaViolation | undefined {
   for (const k of INFO_STRING_LISTS) {
     const v = info[k]
     if (v !== undefined && !(Array.isArray(v) && v.every(x => typeof x === 'string'))) return new SchemaViolation(`${at}.${k}`, 'expected an array of strings')
+  }
+  return undefined
+}
+
+/** `replicas`: an array of { kind: cluster|remote, target, status, at, peers?, requestid? }. */
+function validateReplicas (raw: unknown, at: string): SchemaViolation | undefined {
+  if (!Array.isArray(raw)) return new SchemaViolation(at, 'expected an array')
+  for (let i = 0; i < raw.length; i++) {
+    const r = raw[i] as Record<string, unknown> | null
+    const here = `${at}[${i}]`
+    if (r == null || typeof r !== 'object' || Array.isArray(r)) return new SchemaViolation(here, 'expected an object')
+    if (r.kind !== 'cluster' && r.kind !== 'remote') return new SchemaViolation(`${here}.kind`, 'expected "cluster" or "remote"')
+    for (const k of ['target', 'status', 'at']) if (typeof r[k] !== 'string' || r[k] === '') return new SchemaViolation(`${here}.${k}`, 'expected a non-empty string')
+    if (r.peers !== undefined && !(Array.isArray(r.peers) && r.peers.every(p => typeof p === 'string'))) return new SchemaViolation(`${here}.peers`, 'expected an array of strings')
+    if (r.requestid !== undefined && typeof r.requestid !== 'string') return new SchemaViolation(`${here}.requestid`, 'expected a string')
   }
   return undefined
 }

@@ -98,7 +98,7 @@ export async function startKubo (repo: string, children: ChildProcess[]): Promis
 }
 
 /** Starts a cluster of `n` peers (each with its own kubo); resolves when every peer lists all n. */
-export async function startTestCluster (n: number): Promise<TestCluster> {
+export async function startTestCluster (n: number, opts: { /** The gateway peer i announces (default: its kubo's). */ gatewayOf?: (i: number, own: string) => string } = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'citrate-cluster-'))
   const children: ChildProcess[] = []
   const bin = join(testClusterDir(), process.platform === 'win32' ? 'ipfs-cluster-service.exe' : 'ipfs-cluster-service')
@@ -144,6 +144,11 @@ export async function startTestCluster (n: number): Promise<TestCluster> {
         doc.api.pinsvcapi.http_listen_multiaddress = `/ip4/127.0.0.1/tcp/${pinsvcPort}`
         doc.ipfs_connector.ipfshttp.node_multiaddress = `/ip4/127.0.0.1/tcp/${kuboApi.port}`
         doc.ipfs_connector.ipfshttp.connect_swarms_delay = '1s'
+        // Metrics every second, not every 15 s, so allocation knows every peer's free space soon after start.
+        for (const informer of ['disk', 'pinqueue', 'tags']) doc.informer[informer].metric_ttl = '2s'
+        // Each peer tells the others where its kubo's gateway is (the tags informer), so pulls can use the fleet as sources.
+        doc.informer.tags.tags = { ...(doc.informer.tags.tags ?? {}), gateway: opts.gatewayOf?.(i, kubo.gatewayUrl) ?? kubo.gatewayUrl }
+        doc.monitor.pubsubmon.check_interval = '1s'
         // Replicated everywhere unless a pin says otherwise.
         doc.cluster.replication_factor_min = -1
         doc.cluster.replication_factor_max = -1
@@ -163,6 +168,11 @@ export async function startTestCluster (n: number): Promise<TestCluster> {
         const text = await (await fetch(`${p.restUrl}/peers`)).text()
         const ids = new Set(text.split('\n').filter(l => l.trim() !== '').map(l => (JSON.parse(l) as { id?: string }).id))
         return peers.every(q => ids.has(q.id)) ? true : undefined
+      }, 60_000)
+      // Allocation (replication-min/max below n) needs every peer's free-space metric.
+      await waitFor(`peer ${p.index} has every peer's freespace metric`, async () => {
+        const metrics = await (await fetch(`${p.restUrl}/monitor/metrics/freespace`)).json() as Array<{ peer?: string }>
+        return peers.every(q => metrics.some(m => m.peer === q.id)) ? true : undefined
       }, 60_000)
     }
     return { dir, peers, stop }
