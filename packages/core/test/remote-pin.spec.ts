@@ -101,8 +101,20 @@ describe('remote pinning against the cluster\'s Pinning Service API', () => {
       res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ requestid: 'req-1', status, created: new Date().toISOString(), pin: { cid: 'bafkqaaa' }, delegates: [], info: status === 'failed' ? { reason: 'content not found' } : {} }))
     })
+    // A service that takes the request and never gets past "queued".
+    const stuck = await fakeService((req, res) => {
+      res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ requestid: 'req-stuck', status: 'queued', created: new Date().toISOString(), pin: { cid: 'bafkqaaa' }, delegates: [] }))
+    })
     try {
       const cid = 'bafkqaaa'
+      await assert.rejects(remotePinAdd(new PinningServiceClient({ name: 'slow', endpoint: stuck.url }), cid, { timeoutMs: 1_000, pollMs: 100 }), (err: unknown) => {
+        assert.ok(err instanceof CitrateError)
+        assert.equal(err.code, 'TIMEOUT')
+        assert.equal(err.message, 'pinning bafkqaaa at slow (request req-stuck, still queued; the service keeps the request) timed out after 1 s')
+        return true
+      })
+      assert.ok(stuck.requests.filter(r => r === 'GET /pins/req-stuck').length >= 2, stuck.requests.join(' '))
       const svc500 = new PinningServiceClient({ name: 'broken', endpoint: broken.url, timeoutMs: 10_000 })
       await assert.rejects(remotePinAdd(svc500, cid, { timeoutMs: 10_000 }), (err: unknown) => {
         assert.ok(err instanceof CitrateError)
@@ -134,7 +146,7 @@ describe('remote pinning against the cluster\'s Pinning Service API', () => {
       })
       assert.deepEqual(events, ['queued', 'pinning', 'failed'])
     } finally {
-      await Promise.all([broken.close(), silent.close(), failing.close()])
+      await Promise.all([broken.close(), silent.close(), failing.close(), stuck.close()])
     }
   })
 })
