@@ -149,4 +149,33 @@ describe('remote pinning against the cluster\'s Pinning Service API', () => {
       await Promise.all([broken.close(), silent.close(), failing.close(), stuck.close()])
     }
   })
+
+  test('a list longer than a page is followed with before= to its count; delegates in the answer are dialed', async () => {
+    // 25 requests, one second apart, served newest first in pages of at most `limit` (this fake caps pages at 10).
+    const pins = Array.from({ length: 25 }, (_, i) => ({ requestid: `r${i}`, status: 'pinned', created: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), pin: { cid: 'bafkqaaa' }, delegates: [] }))
+    const paged = await fakeService((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x')
+      if (req.method === 'POST') {
+        res.writeHead(202, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ ...pins[0], status: 'pinned', delegates: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDelegate'] }))
+        return
+      }
+      const before = u.searchParams.get('before')
+      const limit = Math.min(10, Number(u.searchParams.get('limit') ?? '10'))
+      const page = pins.filter(p => before == null || p.created < before).sort((a, b) => b.created.localeCompare(a.created)).slice(0, limit)
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: pins.length, results: page }))
+    })
+    try {
+      const svc = new PinningServiceClient({ name: 'paged', endpoint: paged.url })
+      const all = await remotePinList(svc)
+      assert.deepEqual(all.map(p => p.requestid).sort(), pins.map(p => p.requestid).sort())
+      assert.equal(paged.requests.filter(r => r.startsWith('GET /pins?')).length, 3)
+      assert.ok(paged.requests.every(r => !r.startsWith('GET /pins?') || r.includes('status=queued%2Cpinning%2Cpinned%2Cfailed')), 'every status asked for')
+      const dialed: string[][] = []
+      await remotePinAdd(svc, 'bafkqaaa', { timeoutMs: 5_000, connectDelegates: async (d) => { dialed.push(d) } })
+      assert.deepEqual(dialed, [['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDelegate']])
+    } finally {
+      await paged.close()
+    }
+  })
 })
