@@ -121,6 +121,23 @@ describe('cluster library against a real 3-peer cluster', () => {
     assert.ok(!(await clusterPins(client)).some(p => p.cid === cid))
   })
 
+  test('content no peer can find: REPLICATION_INCOMPLETE after the timeout, naming each peer\'s state; the pin stays until unpinned', async () => {
+    const [a] = cluster.peers
+    assert.ok(a != null)
+    // A CID of bytes that exist nowhere (hashed here, never added): every peer's kubo looks for it in vain.
+    const cid = (await ipfs(a.kuboRepo, ['add', '-Q', '--only-hash'], content('nowhere', 5000))).toString().trim()
+    const client = new ClusterClient({ url: a.restUrl, timeoutMs: 10_000 })
+    await assert.rejects(clusterPin(client, cid, { replicationMin: 2, replicationMax: 2, timeoutMs: 3_000, pollMs: 200 }), (err: unknown) => {
+      assert.ok(err instanceof CitrateError)
+      assert.equal(err.code, 'REPLICATION_INCOMPLETE')
+      assert.match(err.message, new RegExp(`^${cid} is pinned on 0 of the 2 cluster peers required after 3 s; peer-\\d (pinning|queued), peer-\\d (pinning|queued); the cluster keeps`))
+      assert.match(err.message, /the cluster keeps the pin and goes on trying$/)
+      return true
+    })
+    assert.ok((await clusterPins(client)).some(p => p.cid === cid), 'still in the pinset')
+    assert.equal(await clusterUnpin(client, cid), true)
+  })
+
   test('a cluster that refuses connections, or never answers, is a clear CLUSTER_UNREACHABLE within its timeout', async () => {
     const closed = new ClusterClient({ url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 5_000 })
     await assert.rejects(closed.peers(), (err: unknown) => {
