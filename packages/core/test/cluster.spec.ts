@@ -14,7 +14,7 @@ import {
   type ClusterPinProgress
 } from '../src/index.ts'
 import { startTestCluster, type TestCluster } from './helpers/cluster.ts'
-import { ipfs } from './helpers/kubo.ts'
+import { ipfs, tcpPeersOf } from './helpers/kubo.ts'
 import { freePort } from '../src/util/ports.ts'
 
 let cluster: TestCluster
@@ -119,6 +119,19 @@ describe('cluster library against a real 3-peer cluster', () => {
     assert.ok(gone?.peers.every(p => p.state === 'unpinned'), JSON.stringify(gone?.peers))
     assert.equal(await clusterUnpin(client, cid), false)
     assert.ok(!(await clusterPins(client)).some(p => p.cid === cid))
+
+    // Nothing listens (or is bound) beyond 127.0.0.1: every TCP socket of every peer and kubo has a loopback
+    // local address. UDP is left out on purpose: ipfs-cluster-service 1.1.0 always enables go-libp2p's
+    // NATPortMap, whose NAT discovery (UPnP/NAT-PMP, its first 10 s) holds a UDP socket on 0.0.0.0 and no
+    // service.json key turns it off (see README, "Fleet").
+    for (const p of cluster.peers) {
+      for (const [what, pid] of [['cluster', p.clusterPid], ['kubo', p.kuboPid]] as const) {
+        const sockets = (await tcpPeersOf(pid)).filter(x => x.startsWith('tcp'))
+        assert.ok(sockets.length > 0, `pid ${pid} has sockets`)
+        const wide = sockets.filter(x => !/^\S+ 127\.\d+\.\d+\.\d+:\d+ -> /.test(x))
+        assert.deepEqual(wide, [], `peer ${p.index}'s ${what} (pid ${pid}) binds loopback only`)
+      }
+    }
   })
 
   test('content no peer can find: REPLICATION_INCOMPLETE after the timeout, naming each peer\'s state; the pin stays until unpinned', async () => {
