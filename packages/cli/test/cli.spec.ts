@@ -124,7 +124,7 @@ describe('citrate-ipfs CLI', () => {
     let r = await cli(h, ['no-such-command'])
     assert.equal(r.code, 2)
     assert.equal(r.stderr.trim().split('\n').length, 1)
-    assert.match(r.stderr, /^citrate-ipfs: error: unknown command 'no-such-command'/)
+    assert.match(r.stderr, /^citrate-ipfs: error: unknown command "no-such-command"/)
     r = await cli(h, ['no-such-command', '--json'])
     assert.equal(r.code, 2)
     assert.equal((json(r).error as { code: string }).code, 'USAGE')
@@ -191,7 +191,7 @@ describe('citrate-ipfs CLI', () => {
     assert.match((json(r).error as { message: string }).message, /ipfs\.auto_pin takes true or false \(got "maybe"\)/)
     r = await cli(h, ['--json', 'config', 'set', 'no_such_key', '1'])
     assert.equal(r.code, 2)
-    assert.match((json(r).error as { message: string }).message, /unknown key ipfs\.no_such_key/)
+    assert.match((json(r).error as { message: string }).message, /unknown config key "no_such_key"/)
     assert.equal(await readFile(join(h.home, 'citrate.toml'), 'utf8'), text, 'refused values leave the file as it was')
   })
 

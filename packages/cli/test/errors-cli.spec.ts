@@ -84,7 +84,7 @@ describe('usage errors from the real CLI', () => {
   }
   const cases: Array<{ args: string[], says: RegExp }> = [
     { args: ['pull'], says: /missing required argument 'cid'/ },
-    { args: ['frobnicate'], says: /unknown command 'frobnicate'/ },
+    { args: ['frobnicate'], says: /unknown command "frobnicate"/ },
     { args: ['pull', '--bogus', 'x'], says: /unknown option '--bogus'/ },
     { args: ['pins', 'extra'], says: /too many arguments/ }
   ]

@@ -4,6 +4,7 @@ import { DownloadView } from './download.ts'
 import { InstallProgress } from './install.ts'
 import { PinProgress } from './pins.ts'
 import { ClusterPinProgress, RemotePinProgress } from './fleet.ts'
+import { PublishProgress } from './publish.ts'
 import { DaemonProgressEvent, IpfsStatus } from './status.ts'
 
 const event = <N extends string, D extends TSchema>(name: N, data: D) =>
@@ -15,6 +16,7 @@ export const ServiceEvent = Type.Union([
   event('status', IpfsStatus),
   event('download-progress', DownloadView),
   event('pin-progress', PinProgress),
+  event('publish-progress', PublishProgress),
   event('cluster-pin-progress', ClusterPinProgress),
   event('remote-pin-progress', RemotePinProgress)
 ])

@@ -19,6 +19,8 @@
  */
 export * from './errors.ts'
 export { writeFileAtomic } from './util/atomic-write.ts'
+export { followFile, type FollowFileOptions } from './util/follow-file.ts'
+export { tailFile } from './util/log-tail.ts'
 export { loadConfig, updateIpfsConfig, updateFleetConfig, type LoadConfigOptions, type LoadedConfig } from './config/load.ts'
 export {
   CLUSTER_KEY_DOCS, REMOTE_NAME_RE, checkRemoteName, checkReplication, clusterSecretFile, clusterToToml, normalizeServiceUrl, parseClusterConfig, parseRemotes,
@@ -52,6 +54,8 @@ export * from './publish/index.ts'
 export * from './pins/index.ts'
 export * from './verify/index.ts'
 export * from './models/index.ts'
+export * from './objects/index.ts'
+export { OBJECT_CODECS, OBJECT_KINDS, type ObjectCodec, type ObjectKind } from '@citrate-ipfs/contract/plain'
 // -- the fleet: IPFS Cluster and pinning services --
 export * from './cluster/index.ts'
 export * from './remote/index.ts'

@@ -2,6 +2,7 @@
 import type { LoadedConfig } from '@citrate-ipfs/core'
 import type { COMMAND_SCHEMAS, CommandArgs, CommandName, CommandResult, ServiceEvent } from '@citrate-ipfs/contract'
 import type { Downloads } from './downloads.ts'
+import type { NodeSampler } from './node-stats.ts'
 
 export interface CommandContext {
   /** Config as on disk now (re-read per call, so CLI changes are seen). */
@@ -9,6 +10,8 @@ export interface CommandContext {
   emit: (event: ServiceEvent) => void
   env: NodeJS.ProcessEnv
   downloads: Downloads
+  /** Samples kubo's bandwidth for ipfs_node_stats. */
+  node: NodeSampler
   /** Whether this service started the running daemon (rather than adopting one), so it can stop it on close. */
   daemon: { startedHere: boolean }
 }

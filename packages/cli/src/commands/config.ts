@@ -1,6 +1,7 @@
 import { stringify } from 'smol-toml'
 import { CLUSTER_KEY_DOCS, clusterSecretFile, defaultIpfsConfig, InvalidArgumentError, IPFS_KEYS, remoteSecretFile, isIpfsKey, KEY_DOCS, loadConfig, normalizeGatewayUrl, updateIpfsConfig, type IpfsConfig } from '@citrate-ipfs/core'
 import type { Context } from '../context.ts'
+import { didYouMean } from '../suggest.ts'
 
 export async function configShow (ctx: Context): Promise<void> {
   const { ipfs, paths, explicitKeys, fileExists } = ctx.config
@@ -50,13 +51,32 @@ export async function gatewayUnset (ctx: Context): Promise<void> {
  * type: true/false, a number, a list as `a,b` or JSON (`""` or `[]`: empty),
  * else a string (`""` turns a gateway off).
  */
-export async function configSet (ctx: Context, key: string, text: string): Promise<void> {
-  if (!isIpfsKey(key)) throw new InvalidArgumentError(`unknown key ipfs.${key}; known keys: ${IPFS_KEYS.join(', ')}`)
+export async function configSet (ctx: Context, name: string, text: string): Promise<void> {
+  const key = knownKey(name)
   const value = parseValue(key, text)
   await updateIpfsConfig(ctx.config.paths.configFile, { [key]: value })
   const after = await loadConfig({ home: ctx.config.paths.home, configFile: ctx.config.paths.configFile })
   const shown = after.ipfs[key]
   ctx.out.result({ key, value: shown, configFile: ctx.config.paths.configFile }, `ipfs.${key} = ${stringify({ v: shown }).replace(/^v = /, '').trim()} (in ${ctx.config.paths.configFile})`)
+}
+
+/**
+ * `config get <key>`: the effective value (the file's, else the default), bare
+ * so a script can use it: a string as it is, a list one item a line, else TOML.
+ */
+export async function configGet (ctx: Context, key: string): Promise<void> {
+  const k = knownKey(key)
+  const value = ctx.config.ipfs[k]
+  const human = typeof value === 'string' ? value : Array.isArray(value) ? value.join('\n') : stringify({ v: value }).replace(/^v = /, '').trim()
+  ctx.out.result({ key: k, value, default: !ctx.config.explicitKeys.includes(k), configFile: ctx.config.paths.configFile }, human)
+}
+
+/** The [ipfs] key named (`ipfs.` prefix allowed), or an error naming it with the closest known keys. */
+function knownKey (key: string): keyof IpfsConfig {
+  const bare = key.replace(/^ipfs\./, '')
+  if (isIpfsKey(bare)) return bare
+  const hint = didYouMean(bare, IPFS_KEYS)
+  throw new InvalidArgumentError(`unknown config key "${key}"${hint !== '' ? hint : `; known keys: ${IPFS_KEYS.join(', ')}`}`)
 }
 
 function parseValue (key: keyof IpfsConfig, text: string): unknown {

@@ -5,10 +5,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import { parse, stringify, TomlError } from 'smol-toml'
 import { ConfigError } from '../errors.ts'
 import { defaultCitrateHome } from '../platform.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
+import { editIpfsSection } from './edit.ts'
 import { citratePaths, type CitratePaths } from './paths.ts'
 import { parseClusterConfig, parseRemotes, type ClusterConfig, type RemoteServiceConfig } from './fleet.ts'
 import { defaultIpfsConfig, IPFS_KEYS, isIpfsKey, validateValue, validateWhole, type IpfsConfig } from './schema.ts'
@@ -128,7 +130,8 @@ function parseIpfsSection (text: string, file: string): Record<string, unknown> 
 
 /**
  * Sets keys of the `[ipfs]` section, validating each, and writes the file
- * atomically. Other sections of the file are preserved as they are.
+ * atomically. Other sections, and the comments and layout inside `[ipfs]`, are
+ * kept byte for byte: only the changed keys' lines are rewritten.
  */
 export async function updateIpfsConfig (configFile: string, updates: Partial<Record<keyof IpfsConfig, unknown>>): Promise<void> {
   let text = ''
@@ -151,7 +154,40 @@ export async function updateIpfsConfig (configFile: string, updates: Partial<Rec
     if (isIpfsKey(k)) (merged as unknown as Record<string, unknown>)[k] = validateValue(k, v, baseDir)
   }
   validateWhole(merged)
-  await writeFileAtomic(configFile, replaceIpfsSection(text, stringify({ ipfs: next })))
+  const changed = Object.fromEntries(Object.keys(updates).map(k => [k, next[k]]))
+  await writeFileAtomic(configFile, editedOrRewritten(configFile, text, changed, next))
+}
+
+/**
+ * The file with the changed keys edited in place (every other line kept), when
+ * that edit reads back as exactly the intended document; else the `[ipfs]`
+ * table rewritten whole (comments inside it are lost then, other tables kept).
+ */
+function editedOrRewritten (configFile: string, text: string, changed: Record<string, unknown>, next: Record<string, unknown>): string {
+  const intended = plain({ ...(text === '' ? {} : parse(text) as Record<string, unknown>), ipfs: next })
+  const readsBack = (candidate: string): boolean => {
+    try {
+      return isDeepStrictEqual(plain(parse(candidate)), intended)
+    } catch {
+      return false
+    }
+  }
+  const edited = editIpfsSection(text, changed)
+  if (edited !== undefined && readsBack(edited)) return edited
+  // Root-level `ipfs.x = …` or `ipfs = { … }` next to an appended [ipfs] table is a TOML error elsewhere (the Rust app's reader), even where smol-toml lets it pass.
+  const lines = text.split(/\r?\n/)
+  const firstHeader = lines.findIndex(l => /^\s*\[/.test(l))
+  const rootSpellsIpfs = lines.slice(0, firstHeader === -1 ? lines.length : firstHeader).some(l => /^\s*["']?ipfs["']?\s*[.=]/.test(l))
+  const rewritten = replaceIpfsSection(text, stringify({ ipfs: next }))
+  if (!rootSpellsIpfs && readsBack(rewritten)) return rewritten
+  throw new ConfigError(`${configFile}: cannot change [ipfs] as it is written (e.g. an inline table ipfs = { … }); write it as an [ipfs] table`, undefined)
+}
+
+/** A parsed TOML value with ordinary prototypes (smol-toml's tables have none), for comparing. */
+function plain (v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(plain)
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+  return v
 }
 
 /**

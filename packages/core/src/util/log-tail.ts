@@ -1,7 +1,10 @@
 import { open } from 'node:fs/promises'
 
-/** The last `lines` lines of a file (reading at most its last 256 KiB), or '' if it is missing. */
-export async function tailFile (path: string, lines = 20, fromOffset = 0): Promise<string> {
+/**
+ * The last `lines` lines of a file (reading at most its last 256 KiB), or '' if it is missing;
+ * `toOffset` stops at that byte, so a follower starting there neither misses nor repeats a line.
+ */
+export async function tailFile (path: string, lines = 20, fromOffset = 0, toOffset = Infinity): Promise<string> {
   let fh
   try {
     fh = await open(path, 'r')
@@ -9,7 +12,7 @@ export async function tailFile (path: string, lines = 20, fromOffset = 0): Promi
     return ''
   }
   try {
-    const { size } = await fh.stat()
+    const size = Math.min((await fh.stat()).size, toOffset)
     const start = Math.max(fromOffset, size - 256 * 1024, 0)
     const buf = Buffer.alloc(size - start)
     await fh.read(buf, 0, buf.length, start)
