@@ -129,6 +129,65 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     ['citrate-ipfs gc --dry-run', 'what would be freed'],
     ['citrate-ipfs gc', 'free it']
   ],
+  // the fleet (issue 15)
+  cluster: [
+    ['citrate-ipfs cluster connect http://127.0.0.1:9094', 'use the cluster peer on this machine'],
+    ['citrate-ipfs cluster pin llama3 --replication-min 2', 'replicate a registered model to two peers or more']
+  ],
+  'cluster connect': [
+    ['citrate-ipfs cluster connect http://127.0.0.1:9094 --replication-min 2 --replication-max 3', 'no auth, default replication 2..3'],
+    ['pass show cluster | citrate-ipfs cluster connect https://cluster.example:9094 --user ops --password-stdin', 'basic auth; the password goes to a 0600 file'],
+    ['citrate-ipfs cluster connect https://cluster.example:9094 --token-stdin < token.txt', 'a bearer token']
+  ],
+  'cluster disconnect': [
+    ['citrate-ipfs cluster disconnect', 'forget [ipfs.cluster] and its credential']
+  ],
+  'cluster status': [
+    ['citrate-ipfs cluster status', 'each peer with its kubo and free space'],
+    ['citrate-ipfs cluster status --json', 'the same for a script']
+  ],
+  'cluster pin': [
+    [`citrate-ipfs cluster pin ${CID}`, "pin with [ipfs.cluster]'s replication"],
+    ['citrate-ipfs cluster pin llama3 --replication-min 2 --replication-max 3 --timeout 1800', 'a registered model, 2..3 replicas, 30 min to get them']
+  ],
+  'cluster unpin': [
+    ['citrate-ipfs cluster unpin llama3', 'unpin from every peer']
+  ],
+  'cluster pins': [
+    ['citrate-ipfs cluster pins', "every cluster pin with each peer's state"],
+    [`citrate-ipfs cluster pins ${CID} --json`, 'one pin, for a script']
+  ],
+  remote: [
+    ['citrate-ipfs remote service add fleet https://pins.example/psa --token-stdin < token.txt', 'add a pinning service'],
+    ['citrate-ipfs remote pin add llama3', 'pin a registered model there']
+  ],
+  'remote service': [
+    ['citrate-ipfs remote service ls', 'the services (never their tokens)']
+  ],
+  'remote service add': [
+    ['citrate-ipfs remote service add fleet https://pins.example/psa --token-stdin < token.txt', 'the token goes to a 0600 file'],
+    ['citrate-ipfs remote service add local http://127.0.0.1:9097', "a cluster's pinsvc endpoint on this machine"]
+  ],
+  'remote service ls': [
+    ['citrate-ipfs remote service ls --json', 'names, endpoints, hasToken']
+  ],
+  'remote service rm': [
+    ['citrate-ipfs remote service rm fleet', 'the service and its token']
+  ],
+  'remote pin': [
+    ['citrate-ipfs remote pin ls', 'remote pins of every status']
+  ],
+  'remote pin add': [
+    ['citrate-ipfs remote pin add llama3 --service fleet', 'follow it to pinned (or failed)'],
+    [`citrate-ipfs remote pin add ${CID} --name weights --timeout 3600`, 'any CID, an hour to pin']
+  ],
+  'remote pin ls': [
+    ['citrate-ipfs remote pin ls --service fleet --json', 'one service, for a script'],
+    [`citrate-ipfs remote pin ls --cid ${CID}`, 'one CID everywhere']
+  ],
+  'remote pin rm': [
+    ['citrate-ipfs remote pin rm llama3 --service fleet', "remove the model's pin requests there"]
+  ],
   completion: [
     ['source <(citrate-ipfs completion bash)', 'bash, this shell only'],
     ['citrate-ipfs completion bash >> ~/.bashrc', 'bash, from now on'],

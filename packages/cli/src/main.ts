@@ -158,46 +158,6 @@ command(program, 'gc', 'free unpinned blocks in kubo and stale partial downloads
   .option('--dry-run', 'report what gc would free (kubo blocks and bytes, stale partial downloads); remove nothing')
   .action(actionWithOptions(gcCommand))
 
-// get, put: assets and contract off-chain data (issue 12)
-command(program, 'get <cid>', 'print a verified file, raw block or dag-cbor/dag-json node (as JSON) by <cid>[/path]')
-  .option('-o, --output <file>', 'write it to a file (atomically) instead of stdout')
-  .option('--max-bytes <n>', `refuse anything larger, in bytes (default ${DEFAULT_GET_MAX_BYTES}, 16 MiB)`)
-  .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
-  .addHelpText('after', `
-<cid> may be followed by a path: through folders (<cid>/img/logo.svg) or through the fields and
-links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/…,
-ipfs://<cid>/… and gateway links (https://<gateway>/ipfs/<cid>/…, https://<cid>.ipfs.<gateway>/…) work too. Every block is verified against its CID; dag-cbor is printed as dag-json
-(links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).
-
-Examples:
-  citrate-ipfs get bafyreih…                      a contract's off-chain JSON
-  citrate-ipfs get bafyreih…/metadata/name        one field of it
-  citrate-ipfs get QmFolder…/img/logo.svg -o logo.svg
-  citrate-ipfs get bafkrei… --max-bytes 1048576 --json`)
-  .action(actionWithOptions(getCommand))
-command(program, 'put [file]', 'store a file or stdin (-) under the CID kubo gives it; prints the CID and ipfs:// link')
-  .addOption(new Option('--codec <codec>', 'how to store it: unixfs = `ipfs add`, raw = `ipfs block put`, dag-json / dag-cbor = `ipfs dag put` of dag-json input').choices(['unixfs', 'raw', 'dag-json', 'dag-cbor']).default('unixfs'))
-  .option('--car <file>', 'write a CAR file instead of adding to the daemon (no daemon needed)')
-  .option('--no-pin', 'add to the daemon without pinning')
-  .option('--max-bytes <n>', `refuse larger input, in bytes (default ${DEFAULT_PUT_MAX_BYTES}, 16 MiB; raw and dag nodes are one block of at most 2 MiB)`)
-  .addHelpText('after', `
-Examples:
-  echo '{"owner":"0xabc","image":{"/":"bafkrei…"}}' | citrate-ipfs put --codec dag-cbor
-  citrate-ipfs put metadata.json                   the same CID as \`ipfs add metadata.json\`
-  citrate-ipfs put blob.bin --codec raw --car blob.car
-The pin is recursive: the blocks a dag node links to are kept too when the daemon has them (none is fetched).`)
-  .action(actionWithOptions(putCommand))
-
-// completion (issue 13): generated from this same tree; needs no config, so a broken citrate.toml cannot break tab completion.
-program.command('completion').description('print a shell completion script (bash, zsh or fish)')
-  .addArgument(new Argument('[shell]').choices(SHELLS))
-  .option('--json', 'print the command table the scripts are made from, as JSON')
-  .action((shell: Shell | undefined, opts: { json?: boolean }) => {
-    if (opts.json === true) process.stdout.write(JSON.stringify(completionTable(program)) + '\n')
-    else if (shell == null) throw new UsageError(`name a shell: ${SHELLS.join(', ')}`)
-    else process.stdout.write(completionScript(program, shell))
-  })
-
 // the fleet: IPFS Cluster and pinning services (issue 15)
 const cluster = program.command('cluster').description('replicate content across an IPFS Cluster ([ipfs.cluster])')
 command(cluster, 'connect <url>', "use the cluster whose REST API is at <url> (https, or http on this machine); a secret is read from stdin, never the command line")
@@ -243,6 +203,46 @@ command(remotePin, 'ls', 'list remote pins, every status')
 command(remotePin, 'rm <cid-or-id>', 'remove the pin requests of a CID at a service')
   .option('--service <name>', 'the service (default: the only one)')
   .action(actionWithOptions(remotePinRmCommand))
+
+// get, put: assets and contract off-chain data (issue 12)
+command(program, 'get <cid>', 'print a verified file, raw block or dag-cbor/dag-json node (as JSON) by <cid>[/path]')
+  .option('-o, --output <file>', 'write it to a file (atomically) instead of stdout')
+  .option('--max-bytes <n>', `refuse anything larger, in bytes (default ${DEFAULT_GET_MAX_BYTES}, 16 MiB)`)
+  .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
+  .addHelpText('after', `
+<cid> may be followed by a path: through folders (<cid>/img/logo.svg) or through the fields and
+links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/…,
+ipfs://<cid>/… and gateway links (https://<gateway>/ipfs/<cid>/…, https://<cid>.ipfs.<gateway>/…) work too. Every block is verified against its CID; dag-cbor is printed as dag-json
+(links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).
+
+Examples:
+  citrate-ipfs get bafyreih…                      a contract's off-chain JSON
+  citrate-ipfs get bafyreih…/metadata/name        one field of it
+  citrate-ipfs get QmFolder…/img/logo.svg -o logo.svg
+  citrate-ipfs get bafkrei… --max-bytes 1048576 --json`)
+  .action(actionWithOptions(getCommand))
+command(program, 'put [file]', 'store a file or stdin (-) under the CID kubo gives it; prints the CID and ipfs:// link')
+  .addOption(new Option('--codec <codec>', 'how to store it: unixfs = `ipfs add`, raw = `ipfs block put`, dag-json / dag-cbor = `ipfs dag put` of dag-json input').choices(['unixfs', 'raw', 'dag-json', 'dag-cbor']).default('unixfs'))
+  .option('--car <file>', 'write a CAR file instead of adding to the daemon (no daemon needed)')
+  .option('--no-pin', 'add to the daemon without pinning')
+  .option('--max-bytes <n>', `refuse larger input, in bytes (default ${DEFAULT_PUT_MAX_BYTES}, 16 MiB; raw and dag nodes are one block of at most 2 MiB)`)
+  .addHelpText('after', `
+Examples:
+  echo '{"owner":"0xabc","image":{"/":"bafkrei…"}}' | citrate-ipfs put --codec dag-cbor
+  citrate-ipfs put metadata.json                   the same CID as \`ipfs add metadata.json\`
+  citrate-ipfs put blob.bin --codec raw --car blob.car
+The pin is recursive: the blocks a dag node links to are kept too when the daemon has them (none is fetched).`)
+  .action(actionWithOptions(putCommand))
+
+// completion (issue 13): generated from this same tree; needs no config, so a broken citrate.toml cannot break tab completion.
+program.command('completion').description('print a shell completion script (bash, zsh or fish)')
+  .addArgument(new Argument('[shell]').choices(SHELLS))
+  .option('--json', 'print the command table the scripts are made from, as JSON')
+  .action((shell: Shell | undefined, opts: { json?: boolean }) => {
+    if (opts.json === true) process.stdout.write(JSON.stringify(completionTable(program)) + '\n')
+    else if (shell == null) throw new UsageError(`name a shell: ${SHELLS.join(', ')}`)
+    else process.stdout.write(completionScript(program, shell))
+  })
 
 async function main (argv: string[]): Promise<number> {
   const json = argv.includes('--json')

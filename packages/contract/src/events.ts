@@ -3,8 +3,8 @@ import { Type, type Static, type TSchema } from 'typebox'
 import { DownloadView } from './download.ts'
 import { InstallProgress } from './install.ts'
 import { PinProgress } from './pins.ts'
-import { PublishProgress } from './publish.ts'
 import { ClusterPinProgress, RemotePinProgress } from './fleet.ts'
+import { PublishProgress } from './publish.ts'
 import { DaemonProgressEvent, IpfsStatus } from './status.ts'
 
 const event = <N extends string, D extends TSchema>(name: N, data: D) =>

@@ -476,7 +476,8 @@ export class ReplicationIncompleteError extends CitrateError {
   readonly required: number
   readonly peers: ReadonlyArray<{ peer: string, peername: string, status: string, error?: string }>
   constructor (cid: string, pinned: number, required: number, seconds: number, peers: ReadonlyArray<{ peer: string, peername: string, status: string, error?: string }>) {
-    const others = peers.filter(p => p.status !== 'pinned').map(p => `${p.peername !== '' ? p.peername : p.peer.slice(-8)} ${p.status}${p.error != null && p.error !== '' ? ` (${p.error})` : ''}`)
+    // Peers the pin is not allocated to ("remote") are not missing replicas: left out.
+    const others = peers.filter(p => p.status !== 'pinned' && p.status !== 'remote').map(p => `${p.peername !== '' ? p.peername : p.peer.slice(-8)} ${p.status}${p.error != null && p.error !== '' ? ` (${p.error})` : ''}`)
     super('REPLICATION_INCOMPLETE', `${cid} is pinned on ${pinned} of the ${required} cluster peers required after ${seconds} s${others.length > 0 ? `; ${others.join(', ')}` : ''}; the cluster keeps the pin and goes on trying`)
     this.pinned = pinned
     this.required = required

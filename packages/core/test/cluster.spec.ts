@@ -14,7 +14,7 @@ import {
   type ClusterPinProgress
 } from '../src/index.ts'
 import { startTestCluster, type TestCluster } from './helpers/cluster.ts'
-import { ipfs } from './helpers/kubo.ts'
+import { ipfs, tcpPeersOf } from './helpers/kubo.ts'
 import { freePort } from '../src/util/ports.ts'
 
 let cluster: TestCluster
@@ -119,6 +119,36 @@ describe('cluster library against a real 3-peer cluster', () => {
     assert.ok(gone?.peers.every(p => p.state === 'unpinned'), JSON.stringify(gone?.peers))
     assert.equal(await clusterUnpin(client, cid), false)
     assert.ok(!(await clusterPins(client)).some(p => p.cid === cid))
+
+    // Nothing listens (or is bound) beyond 127.0.0.1: every TCP socket of every peer and kubo has a loopback
+    // local address. UDP is left out on purpose: ipfs-cluster-service 1.1.0 always enables go-libp2p's
+    // NATPortMap, whose NAT discovery (UPnP/NAT-PMP, its first 10 s) holds a UDP socket on 0.0.0.0 and no
+    // service.json key turns it off (see README, "Fleet").
+    for (const p of cluster.peers) {
+      for (const [what, pid] of [['cluster', p.clusterPid], ['kubo', p.kuboPid]] as const) {
+        const sockets = (await tcpPeersOf(pid)).filter(x => x.startsWith('tcp'))
+        assert.ok(sockets.length > 0, `pid ${pid} has sockets`)
+        const wide = sockets.filter(x => !/^\S+ 127\.\d+\.\d+\.\d+:\d+ -> /.test(x))
+        assert.deepEqual(wide, [], `peer ${p.index}'s ${what} (pid ${pid}) binds loopback only`)
+      }
+    }
+  })
+
+  test('content no peer can find: REPLICATION_INCOMPLETE after the timeout, naming each peer\'s state; the pin stays until unpinned', async () => {
+    const [a] = cluster.peers
+    assert.ok(a != null)
+    // A CID of bytes that exist nowhere (hashed here, never added): every peer's kubo looks for it in vain.
+    const cid = (await ipfs(a.kuboRepo, ['add', '-Q', '--only-hash'], content('nowhere', 5000))).toString().trim()
+    const client = new ClusterClient({ url: a.restUrl, timeoutMs: 10_000 })
+    await assert.rejects(clusterPin(client, cid, { replicationMin: 2, replicationMax: 2, timeoutMs: 3_000, pollMs: 200 }), (err: unknown) => {
+      assert.ok(err instanceof CitrateError)
+      assert.equal(err.code, 'REPLICATION_INCOMPLETE')
+      assert.match(err.message, new RegExp(`^${cid} is pinned on 0 of the 2 cluster peers required after 3 s; peer-\\d (pinning|queued), peer-\\d (pinning|queued); the cluster keeps`))
+      assert.match(err.message, /the cluster keeps the pin and goes on trying$/)
+      return true
+    })
+    assert.ok((await clusterPins(client)).some(p => p.cid === cid), 'still in the pinset')
+    assert.equal(await clusterUnpin(client, cid), true)
   })
 
   test('a cluster that refuses connections, or never answers, is a clear CLUSTER_UNREACHABLE within its timeout', async () => {

@@ -101,8 +101,20 @@ describe('remote pinning against the cluster\'s Pinning Service API', () => {
       res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ requestid: 'req-1', status, created: new Date().toISOString(), pin: { cid: 'bafkqaaa' }, delegates: [], info: status === 'failed' ? { reason: 'content not found' } : {} }))
     })
+    // A service that takes the request and never gets past "queued".
+    const stuck = await fakeService((req, res) => {
+      res.writeHead(req.method === 'POST' ? 202 : 200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ requestid: 'req-stuck', status: 'queued', created: new Date().toISOString(), pin: { cid: 'bafkqaaa' }, delegates: [] }))
+    })
     try {
       const cid = 'bafkqaaa'
+      await assert.rejects(remotePinAdd(new PinningServiceClient({ name: 'slow', endpoint: stuck.url }), cid, { timeoutMs: 1_000, pollMs: 100 }), (err: unknown) => {
+        assert.ok(err instanceof CitrateError)
+        assert.equal(err.code, 'TIMEOUT')
+        assert.equal(err.message, 'pinning bafkqaaa at slow (request req-stuck, still queued; the service keeps the request) timed out after 1 s')
+        return true
+      })
+      assert.ok(stuck.requests.filter(r => r === 'GET /pins/req-stuck').length >= 2, stuck.requests.join(' '))
       const svc500 = new PinningServiceClient({ name: 'broken', endpoint: broken.url, timeoutMs: 10_000 })
       await assert.rejects(remotePinAdd(svc500, cid, { timeoutMs: 10_000 }), (err: unknown) => {
         assert.ok(err instanceof CitrateError)
@@ -134,7 +146,36 @@ describe('remote pinning against the cluster\'s Pinning Service API', () => {
       })
       assert.deepEqual(events, ['queued', 'pinning', 'failed'])
     } finally {
-      await Promise.all([broken.close(), silent.close(), failing.close()])
+      await Promise.all([broken.close(), silent.close(), failing.close(), stuck.close()])
+    }
+  })
+
+  test('a list longer than a page is followed with before= to its count; delegates in the answer are dialed', async () => {
+    // 25 requests, one second apart, served newest first in pages of at most `limit` (this fake caps pages at 10).
+    const pins = Array.from({ length: 25 }, (_, i) => ({ requestid: `r${i}`, status: 'pinned', created: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), pin: { cid: 'bafkqaaa' }, delegates: [] }))
+    const paged = await fakeService((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x')
+      if (req.method === 'POST') {
+        res.writeHead(202, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ ...pins[0], status: 'pinned', delegates: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDelegate'] }))
+        return
+      }
+      const before = u.searchParams.get('before')
+      const limit = Math.min(10, Number(u.searchParams.get('limit') ?? '10'))
+      const page = pins.filter(p => before == null || p.created < before).sort((a, b) => b.created.localeCompare(a.created)).slice(0, limit)
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: pins.length, results: page }))
+    })
+    try {
+      const svc = new PinningServiceClient({ name: 'paged', endpoint: paged.url })
+      const all = await remotePinList(svc)
+      assert.deepEqual(all.map(p => p.requestid).sort(), pins.map(p => p.requestid).sort())
+      assert.equal(paged.requests.filter(r => r.startsWith('GET /pins?')).length, 3)
+      assert.ok(paged.requests.every(r => !r.startsWith('GET /pins?') || r.includes('status=queued%2Cpinning%2Cpinned%2Cfailed')), 'every status asked for')
+      const dialed: string[][] = []
+      await remotePinAdd(svc, 'bafkqaaa', { timeoutMs: 5_000, connectDelegates: async (d) => { dialed.push(d) } })
+      assert.deepEqual(dialed, [['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDelegate']])
+    } finally {
+      await paged.close()
     }
   })
 })

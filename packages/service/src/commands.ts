@@ -10,11 +10,11 @@ import {
   checkPinName, ContentCorruptError, diskUsage, getObject, parseContentPath, putObject, resolveSources, ModelNotFoundError, parseCid, pinAdd, pinList, pinPending, pinRm, registryOf, removeModel, toCitrateError, verifyRegisteredModel,
   type LoadedConfig
 } from '@citrate-ipfs/core'
+import { fleetCommands } from './fleet.ts'
 import { COMMAND_SCHEMAS, OBJECT_GET_DEFAULT_BYTES, OBJECT_PUT_MAX_BYTES, type CommandArgs, type CommandName, type PinView } from '@citrate-ipfs/contract'
+import type { CommandContext, CommandSpec } from './command-spec.ts'
 import { configView, setIpfsConfig } from './settings.ts'
 import { publishPath } from './publish.ts'
-import { fleetCommands } from './fleet.ts'
-import type { CommandContext, CommandSpec } from './command-spec.ts'
 
 export type { CommandContext, CommandSpec } from './command-spec.ts'
 

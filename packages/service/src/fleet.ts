@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises'
 import {
   ClusterNotConfiguredError, DaemonManager, InvalidArgumentError, checkReplication, clusterClientFromConfig, clusterPin, clusterPins, clusterStatus, clusterUnpin,
-  kuboOrigins, kuboVersionFromAgent, parseCid, pinningServiceFromConfig, registryOf, remotePinAdd, remotePinList, remotePinRemove, remoteSecretFile,
+  connectToDelegates, kuboOrigins, kuboVersionFromAgent, parseCid, pinningServiceFromConfig, registryOf, remotePinAdd, remotePinList, remotePinRemove, remoteSecretFile,
   type LoadedConfig, type PinningServiceClient
 } from '@citrate-ipfs/core'
 import type { RemotePinView } from '@citrate-ipfs/contract'
@@ -116,6 +116,7 @@ export const fleetCommands: { [C in FleetCommand]: CommandSpec<C> } = {
       const view = await remotePinAdd(svc, args.cid, {
         name: args.name,
         origins,
+        ...(rpc != null ? { connectDelegates: async (d: string[]) => { await connectToDelegates(rpc, d) } } : {}),
         timeoutMs: (args.timeoutSeconds ?? cfg.remotes?.[svc.name]?.pin_timeout_seconds ?? 600) * 1000,
         onProgress: (e) => ctx.emit({ event: 'remote-pin-progress', data: e })
       })

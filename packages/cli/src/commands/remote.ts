@@ -1,9 +1,9 @@
 /** `remote service add|ls|rm` and `remote pin add|ls|rm`: pinning services (the IPFS Pinning Service API). */
 import { access } from 'node:fs/promises'
 import {
-  checkRemoteName, DaemonManager, InvalidArgumentError, kuboOrigins, parseCid, pinningServiceFromConfig, PinServiceUnknownError, remotePinAdd, remotePinList,
+  checkRemoteName, connectToDelegates, DaemonManager, InvalidArgumentError, kuboOrigins, parseCid, pinningServiceFromConfig, PinServiceUnknownError, remotePinAdd, remotePinList,
   remotePinRemove, remoteSecretFile, removeSecretFile, updateFleetConfig, writeSecretFile, normalizeServiceUrl,
-  type PinningServiceClient, type RemotePinView
+  type KuboRpc, type PinningServiceClient, type RemotePinView
 } from '@citrate-ipfs/core'
 import type { Context } from '../context.ts'
 import { UsageError } from '../errors.ts'
@@ -71,8 +71,9 @@ export async function remotePinAddCommand (ctx: Context, opts: { service?: strin
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InvalidArgumentError(`--timeout must be a positive number of seconds (got "${opts.timeout ?? ''}")`)
   // Our kubo's addresses, so the service can fetch from us; without a daemon the service must find the content itself.
   let origins: string[] = []
+  let rpc: KuboRpc | undefined
   try {
-    const rpc = await new DaemonManager({ config: ctx.config }).rpc()
+    rpc = await new DaemonManager({ config: ctx.config }).rpc()
     origins = await kuboOrigins(rpc, { keepLoopback: /^https?:\/\/(127\.|localhost|\[::1\])/.test(svc.endpoint) })
   } catch {
     ctx.out.warn('the kubo daemon is not running: the service gets no origins to fetch from and must find the content itself')
@@ -80,6 +81,7 @@ export async function remotePinAddCommand (ctx: Context, opts: { service?: strin
   const view = await remotePinAdd(svc, cid, {
     name: opts.name ?? entry?.id,
     origins,
+    ...(rpc != null ? { connectDelegates: async (d: string[]) => { if (rpc != null) await connectToDelegates(rpc, d) } } : {}),
     timeoutMs: timeoutSeconds * 1000,
     onProgress: (e) => {
       ctx.out.event({ type: 'citrate:remote:status', ...e })

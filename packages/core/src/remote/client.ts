@@ -98,23 +98,41 @@ export class PinningServiceClient {
     return this.#pinStatus(await this.#call('GET', `/pins/${encodeURIComponent(requestid)}`, `the status of request ${requestid}`, { signal, ok: [200] }), `GET /pins/${requestid}`)
   }
 
-  /** GET /pins, every status unless told otherwise. */
+  /**
+   * GET /pins, every status unless told otherwise. The spec pages results
+   * (default 10, at most 1000 a page, newest first): pages are followed with
+   * `before` = the oldest `created` seen, until `count` are read or `limit`.
+   */
   async list (q: ListPinsQuery = {}, signal?: AbortSignal): Promise<{ count: number, results: RemotePinView[] }> {
-    const params = new URLSearchParams()
-    if (q.cid != null && q.cid.length > 0) params.set('cid', q.cid.join(','))
-    if (q.name != null) params.set('name', q.name)
-    params.set('status', (q.status ?? REMOTE_PIN_STATUS_LIST).join(','))
-    if (q.limit != null) params.set('limit', String(q.limit))
-    const answer = await this.#call('GET', `/pins?${params.toString()}`, 'the list of pins', { signal, ok: [200] })
-    let raw: { count?: unknown, results?: unknown }
-    try {
-      raw = JSON.parse(answer.text) as typeof raw
-    } catch {
-      throw new PinServiceError(this.name, 'GET /pins: the answer is not JSON', answer.status)
+    const results: RemotePinView[] = []
+    const seen = new Set<string>()
+    let count = 0
+    let before: string | undefined
+    for (;;) {
+      const params = new URLSearchParams()
+      if (q.cid != null && q.cid.length > 0) params.set('cid', q.cid.join(','))
+      if (q.name != null) params.set('name', q.name)
+      params.set('status', (q.status ?? REMOTE_PIN_STATUS_LIST).join(','))
+      params.set('limit', String(Math.min(1000, q.limit ?? 1000)))
+      if (before != null) params.set('before', before)
+      const answer = await this.#call('GET', `/pins?${params.toString()}`, 'the list of pins', { signal, ok: [200] })
+      let raw: { count?: unknown, results?: unknown }
+      try {
+        raw = JSON.parse(answer.text) as typeof raw
+      } catch {
+        throw new PinServiceError(this.name, 'GET /pins: the answer is not JSON', answer.status)
+      }
+      if (!Array.isArray(raw.results)) throw new PinServiceError(this.name, 'GET /pins: the answer has no results list', answer.status)
+      const page = raw.results.map(r => toPinView(this.name, r, 'GET /pins'))
+      if (before == null) count = typeof raw.count === 'number' ? raw.count : page.length
+      let added = 0
+      for (const p of page) if (!seen.has(p.requestid)) { seen.add(p.requestid); results.push(p); added++ }
+      const oldest = page.map(p => p.created).filter(c => c !== '').sort()[0]
+      // Done: everything counted is here, the caller's limit is reached, or a page brought nothing new (or no dates to page by).
+      if (results.length >= count || (q.limit != null && results.length >= q.limit) || added === 0 || oldest == null || oldest === before) break
+      before = oldest
     }
-    if (!Array.isArray(raw.results)) throw new PinServiceError(this.name, 'GET /pins: the answer has no results list', answer.status)
-    const results = raw.results.map(r => toPinView(this.name, r, 'GET /pins'))
-    return { count: typeof raw.count === 'number' ? raw.count : results.length, results }
+    return { count, results: q.limit != null ? results.slice(0, q.limit) : results }
   }
 
   /** DELETE /pins/{requestid}; false when the service had no such request (404). */

@@ -10,5 +10,5 @@
  * ```
  */
 export { PinningServiceClient, pinningServiceFromConfig, REMOTE_PIN_STATUS_LIST, type ListPinsQuery, type PinningServiceClientOptions } from './client.ts'
-export { remotePinAdd, remotePinList, remotePinRemove, kuboOrigins, type RemotePinAddOptions } from './pin.ts'
+export { remotePinAdd, remotePinList, remotePinRemove, kuboOrigins, connectToDelegates, type RemotePinAddOptions } from './pin.ts'
 export type { RemotePinProgress, RemotePinStatus, RemotePinView, RemoteServiceView } from '@citrate-ipfs/contract'

@@ -19,6 +19,11 @@ export interface RemotePinAddOptions {
   /** Time between status reads, ms (default 1000). */
   pollMs?: number
   signal?: AbortSignal
+  /**
+   * Dials the service's `delegates` (multiaddrs it sent back), as the spec
+   * asks of a client so the service can fetch at once; best effort.
+   */
+  connectDelegates?: (delegates: string[]) => Promise<void>
   /** One event per status change (the first one included). */
   onProgress?: (e: RemotePinProgress) => void
 }
@@ -26,6 +31,7 @@ export interface RemotePinAddOptions {
 export async function remotePinAdd (service: PinningServiceClient, cid: string, opts: RemotePinAddOptions): Promise<RemotePinView> {
   const started = Date.now()
   let view = await service.add(cid, { name: opts.name, origins: opts.origins, signal: opts.signal })
+  if (view.delegates.length > 0 && opts.connectDelegates != null) await opts.connectDelegates(view.delegates).catch(() => undefined)
   let last = ''
   for (;;) {
     if (view.status !== last) {
@@ -54,6 +60,11 @@ export async function remotePinRemove (service: PinningServiceClient, cid: strin
     if (await service.remove(p.requestid, signal)) removed.push(p.requestid)
   }
   return removed
+}
+
+/** Connects our kubo to each delegate (`swarm/connect`, 10 s each); failures are left to the service to work around. */
+export async function connectToDelegates (rpc: KuboRpc, delegates: string[]): Promise<void> {
+  await Promise.all(delegates.map(async d => await rpc.json('swarm/connect', { arg: d }, { timeoutMs: 10_000 }).catch(() => undefined)))
 }
 
 /**

@@ -13,7 +13,7 @@
  * which the cluster connects to each other (connect_swarms).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../src/util/ports.ts'
@@ -58,7 +58,11 @@ async function waitFor<T> (what: string, probe: () => Promise<T | undefined>, ms
     try {
       const v = await probe()
       if (v !== undefined) return v
-    } catch (err) { last = err }
+    } catch (err) {
+      // A process that exited will not come up: no point waiting out the rest.
+      if ((err as { fatal?: boolean }).fatal === true) throw err
+      last = err
+    }
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   throw new Error(`${what}: not ready in ${ms} ms${last != null ? ` (${String(last)})` : ''}`)
@@ -155,10 +159,25 @@ export async function startTestCluster (n: number, opts: { /** The gateway peer 
       })
       const identity = JSON.parse(await readFile(join(config, 'identity.json'), 'utf8')) as { id: string }
       const args = ['--config', config, 'daemon', ...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : [])]
-      const child = spawn(bin, args, { env, stdio: 'ignore' })
+      // Its log goes to a file beside its config, quoted when it does not come up.
+      const logFile = join(dir, `cluster-${i}.log`)
+      const log = await open(logFile, 'w')
+      const child = spawn(bin, args, { env, stdio: ['ignore', log.fd, log.fd] })
+      await log.close()
       children.push(child)
       const restUrl = `http://127.0.0.1:${restPort}`
-      await waitFor(`cluster peer ${i}`, async () => (await fetch(`${restUrl}/id`)).ok ? true : undefined, 60_000)
+      try {
+        await waitFor(`cluster peer ${i}`, async () => {
+          if (child.exitCode != null || child.signalCode != null) throw Object.assign(new Error(`ipfs-cluster-service exited (${String(child.exitCode ?? child.signalCode)})`), { fatal: true })
+          // Not a request before the peer says it is ready: v1.1.0's REST API listens before its RPC client
+          // exists, and a call in that window crashes the daemon (nil pointer in go-libp2p-gorpc's makeCall).
+          if (!(await readFile(logFile, 'utf8')).includes('** IPFS Cluster is READY **')) return undefined
+          return (await fetch(`${restUrl}/id`)).ok ? true : undefined
+        }, 90_000)
+      } catch (err) {
+        const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n')
+        throw new Error(`${(err as Error).message}\n--- ${logFile} (last lines) ---\n${tail}`)
+      }
       bootstrap.push(`/ip4/127.0.0.1/tcp/${clusterPort}/p2p/${identity.id}`)
       peers.push({ index: i, id: identity.id, restUrl, pinsvcUrl: `http://127.0.0.1:${pinsvcPort}`, kuboRepo, kuboApiUrl: kubo.apiUrl, kuboGatewayUrl: kubo.gatewayUrl, kuboPid: kubo.pid, clusterPid: child.pid ?? 0 })
     }
