@@ -11,12 +11,18 @@ import { execFile } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cliMain } from './helpers/cli.ts'
+import { cliMain, runCli } from './helpers/cli.ts'
+import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { parseCid } from '../../core/src/index.ts'
 
 interface Run { code: number, stdout: string, stderr: string }
 
 const dirs: string[] = []
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
+const homes: TestHome[] = []
+after(async () => {
+  for (const h of homes) await h.cleanup()
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
 async function tempDir (): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'citrate-messages-'))
   dirs.push(d)
@@ -221,5 +227,75 @@ describe('shell completion', () => {
       assert.equal(r.code, 0, r.stderr)
       assert.equal(r.stdout, '_citrate_ipfs: function\n')
     }
+  })
+})
+
+describe('CIDs in users\' words', () => {
+  // Each of these gets parser jargon from multiformats; the CLI says what a CID looks like instead.
+  const pasted: Array<{ input: string, jargon: RegExp }> = [
+    { input: 'QmShort', jargon: /Invalid CID version/ },
+    { input: 'PQmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o', jargon: /multibase decoder must be provided/ },
+    { input: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbz', jargon: /Incorrect length/ },
+    { input: 'Qm!!', jargon: /Non-base58btc character/ }
+  ]
+  for (const { input, jargon } of pasted) {
+    test(`pin / unpin / pull ${input}: "is not a CID", code INVALID_CID, exit 2, before any daemon is needed`, async () => {
+      assert.throws(() => parseCid(input), jargon, 'the parser\'s own words, which must not reach the user')
+      const home = await tempDir()
+      for (const args of [['pin', input], ['unpin', input], ['pull', input]]) {
+        const r = await cliIn(home, args)
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+        assert.equal(r.stderr, `citrate-ipfs: error: ${JSON.stringify(input)} is not a CID: a CID looks like bafy… or Qm…\n`)
+        const j = await cliIn(home, [...args, '--json'])
+        assert.deepEqual(JSON.parse(j.stdout), { error: { code: 'INVALID_CID', message: `${JSON.stringify(input)} is not a CID: a CID looks like bafy… or Qm…` } })
+      }
+    })
+  }
+
+  test('a pasted ipfs:// link or gateway URL is told to give the CID alone', async () => {
+    const home = await tempDir()
+    const r = await cliIn(home, ['pin', 'https://ipfs.io/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o'])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /is not a CID: a CID looks like bafy… or Qm… \(give the CID alone, without ipfs:\/\/ or a gateway address\)\n$/)
+  })
+})
+
+describe('add: ipfs:// and a gateway link', () => {
+  test('added to the running kubo: ipfs://<cid> and the daemon\'s own gateway link, which serves the bytes; --json gains url and gatewayUrl', async () => {
+    const h = await makeTestHome()
+    homes.push(h)
+    const file = join(h.home, 'tiny.gguf')
+    await writeFile(file, 'GGUF test bytes for the gateway link\n')
+    await h.manager.start()
+    const r = await runCli(h, ['add', file])
+    assert.equal(r.code, 0, r.stderr)
+    const cid = r.stdout.split(' ')[0] ?? ''
+    assert.match(r.stdout, new RegExp(`^  ipfs://${cid}$`, 'm'))
+    const gw = `http://127.0.0.1:${h.gatewayPort}/ipfs/${cid}`
+    assert.match(r.stdout, new RegExp(`^  ${gw.replace(/[.]/g, '\\.')}  \\(this machine's gateway\\)$`, 'm'))
+    const served = await fetch(gw)
+    assert.equal(served.status, 200)
+    assert.equal(await served.text(), 'GGUF test bytes for the gateway link\n')
+
+    const j = await runCli(h, ['add', file, '--name', 'tiny2', '--json'])
+    const body = JSON.parse(j.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>
+    assert.equal(body.cid, cid, 'the fields scripts had are still there')
+    assert.equal(body.stored, 'kubo')
+    assert.equal(body.url, `ipfs://${cid}`)
+    assert.equal(body.gatewayUrl, gw)
+  })
+
+  test('not added to kubo (--only-hash): the configured external gateway, else the fallback', async () => {
+    const h = await makeTestHome()
+    homes.push(h)
+    const file = join(h.home, 'x.bin')
+    await writeFile(file, 'x')
+    let body = JSON.parse((await runCli(h, ['add', file, '--only-hash', '--json'])).stdout.trim().split('\n').at(-1) ?? '') as Record<string, string>
+    assert.equal(body.gatewayUrl, `http://127.0.0.1:9/ipfs/${body.cid}`, "the test home's fallback_gateway")
+    assert.equal((await runCli(h, ['gateway', 'set', 'https://gw.example.com/'])).code, 0)
+    body = JSON.parse((await runCli(h, ['add', file, '--only-hash', '--json'])).stdout.trim().split('\n').at(-1) ?? '') as Record<string, string>
+    assert.equal(body.gatewayUrl, `https://gw.example.com/ipfs/${body.cid}`)
+    const human = await runCli(h, ['add', file, '--only-hash'])
+    assert.match(human.stdout, new RegExp(`\n  ipfs://${body.cid}\n  https://gw\\.example\\.com/ipfs/${body.cid}\n$`))
   })
 })

@@ -158,7 +158,15 @@ export class ModelHeaderError extends CitrateError {
 }
 
 export class InvalidCidError extends CitrateError {
-  constructor (input: string, reason: string) { super('INVALID_CID', `"${input}" is not a valid CID: ${reason}`) }
+  /** What was given, as typed. */
+  readonly input: string
+  /** Why the CID parser refused it (multiformats' words). */
+  readonly reason: string
+  constructor (input: string, reason: string) {
+    super('INVALID_CID', `"${input}" is not a valid CID: ${reason}`)
+    this.input = input
+    this.reason = reason
+  }
 }
 
 /** A block whose bytes do not hash to its CID (or an oversized / malformed block) from a source. */

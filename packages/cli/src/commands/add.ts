@@ -48,6 +48,7 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
 
   let result: PublishResult
   let stored: 'none' | 'car' | 'kubo'
+  let localGateway: string | undefined
   if (opts.onlyHash === true) {
     result = await hashPath(path, shared)
     stored = 'none'
@@ -55,16 +56,12 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
     result = await writeCar(path, opts.car, shared)
     stored = 'car'
   } else {
-    let rpc
-    try {
-      rpc = await new DaemonManager({ config: ctx.config }).rpc()
-    } catch (err) {
-      if (err instanceof DaemonNotRunningError) {
-        throw new DaemonNotRunningError('the kubo daemon is not running: start it (`citrate-ipfs daemon start`), or pass --car FILE to write a CAR, or --only-hash')
-      }
-      throw err
+    const running = await new DaemonManager({ config: ctx.config }).runningDaemon()
+    if (running == null) {
+      throw new DaemonNotRunningError('the kubo daemon is not running: start it (`citrate-ipfs daemon start`), or pass --car FILE to write a CAR, or --only-hash')
     }
-    result = await addToKubo(rpc, path, { ...shared, pin: true, pinName: id })
+    localGateway = running.status.gatewayUrl
+    result = await addToKubo(running.rpc, path, { ...shared, pin: true, pinName: id })
     stored = 'kubo'
   }
   bar?.done()
@@ -90,6 +87,18 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
     await registryFor(ctx).upsert(entry)
   }
   const where = stored === 'kubo' ? 'added to kubo and pinned' : stored === 'car' ? `written to ${opts.car ?? ''}` : 'hashed only (nothing stored)'
-  ctx.out.result({ cid: result.cid, size: result.size, stored, id: entry?.id ?? null, shape: result.shape, car: opts.car ?? null },
-    `${result.cid}  ${result.rootName} (${formatBytes(result.size)}) ${where}${entry != null ? `\nregistered as ${entry.id}` : ''}`)
+  const link = `ipfs://${result.cid}`
+  const gatewayUrl = gatewayLink(result.cid, localGateway ?? (ctx.config.ipfs.external_gateway !== '' ? ctx.config.ipfs.external_gateway : ctx.config.ipfs.fallback_gateway))
+  ctx.out.result({ cid: result.cid, size: result.size, stored, id: entry?.id ?? null, shape: result.shape, car: opts.car ?? null, url: link, gatewayUrl },
+    `${result.cid}  ${result.rootName} (${formatBytes(result.size)}) ${where}${entry != null ? `\nregistered as ${entry.id}` : ''}` +
+    `\n  ${link}${gatewayUrl != null ? `\n  ${gatewayUrl}${localGateway != null ? '  (this machine\'s gateway)' : ''}` : ''}`)
+}
+
+/**
+ * A path-style gateway link: the local daemon's gateway when the content was
+ * added to it, else the configured external or fallback gateway (where it can
+ * be fetched once a node provides it); null when none is configured (offline).
+ */
+function gatewayLink (cid: string, base: string): string | null {
+  return base === '' ? null : `${base.replace(/\/+$/, '')}/ipfs/${cid}`
 }
