@@ -132,7 +132,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   completion: [
     ['source <(citrate-ipfs completion bash)', 'bash, this shell only'],
     ['citrate-ipfs completion bash >> ~/.bashrc', 'bash, from now on'],
-    ['citrate-ipfs completion zsh > "${fpath[1]}/_citrate-ipfs"', 'zsh'],
+    ["echo 'source <(citrate-ipfs completion zsh)' >> ~/.zshrc", 'zsh (runs the bash completion through bashcompinit)'],
     ['citrate-ipfs completion fish > ~/.config/fish/completions/citrate-ipfs.fish', 'fish']
   ]
 }
