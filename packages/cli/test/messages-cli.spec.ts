@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { cliMain, runCli } from './helpers/cli.ts'
 import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { parseCid } from '../../core/src/index.ts'
+import { didYouMean, editDistance, suggest } from '../src/suggest.ts'
 
 interface Run { code: number, stdout: string, stderr: string }
 
@@ -43,6 +44,23 @@ async function cliIn (home: string, args: string[]): Promise<Run> {
 }
 
 interface Entry { path: string, subcommands: string[], flags: Array<{ long?: string }> }
+
+describe('did you mean: the distance and the choice', () => {
+  test('Damerau–Levenshtein: a swap of neighbours is one edit; close names suggested, far ones not', () => {
+    assert.equal(editDistance('pull', 'pull'), 0)
+    assert.equal(editDistance('pul', 'pull'), 1)
+    assert.equal(editDistance('plul', 'pull'), 1, 'swap')
+    assert.equal(editDistance('kitten', 'sitting'), 3)
+    assert.equal(editDistance('', 'abc'), 3)
+    const commands = ['status', 'install', 'daemon', 'pull', 'pin', 'pins', 'config']
+    assert.deepEqual(suggest('stauts', commands), ['status'])
+    assert.deepEqual(suggest('pi', commands), ['pin', 'pins'], 'a prefix, on a tie both')
+    assert.deepEqual(suggest('conf', commands), ['config'])
+    assert.deepEqual(suggest('zzzz', commands), [])
+    assert.equal(didYouMean('pinz', commands), ' — did you mean "pin" or "pins"?')
+    assert.equal(didYouMean('zzzz', commands), '')
+  })
+})
 
 describe('did you mean', () => {
   const cases: Array<{ args: string[], says: string }> = [
