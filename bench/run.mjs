@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark on a >= 1 GiB file against the pinned test
 // kubo, printed side by side and appended (with machine and date) to BENCHMARKS.md.
-//   node bench/run.mjs [--size-mib N] [--wan-size-mib N] [--wan-large-mib N] [--only add|pull|sidecar|wan] [--no-record]
+//   node bench/run.mjs [--size-mib N] [--wan-size-mib N] [--wan-large-mib N] [--only add|pull|sidecar|wan|fleet] [--fleet-size-mib N] [--no-record]
 import { appendFile, readFile } from 'node:fs/promises'
 import { cpus, freemem, totalmem, release, platform, arch } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -35,6 +35,11 @@ if (only == null || only === 'wan') {
   const { benchWan, wanMarkdown } = await import('./wan.mjs')
   const r = await benchWan({ sizeMiB: Number(opt('--wan-size-mib') ?? 256), largeMiB: Number(opt('--wan-large-mib') ?? 1024), cpuSizeMiB: sizeMiB, log })
   sections.push(wanMarkdown(r))
+}
+if (only == null || only === 'fleet') {
+  const { benchFleet, fleetMarkdown } = await import('./fleet.mjs')
+  const r = await benchFleet({ sizeMiB: Number(opt('--fleet-size-mib') ?? 128), log })
+  sections.push(fleetMarkdown(r))
 }
 
 const cpu = cpus()

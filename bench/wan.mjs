@@ -77,12 +77,12 @@ async function gatewayHome (dir, [external, fallback, ...others]) {
  * `citrate-ipfs pull --json` in a process of its own: wall time (start-up
  * included), peak RSS (VmHWM, polled) and its CPU seconds (the waited-for child's).
  */
-function childPull (home, cid, id, extraArgs = []) {
+function childPull (home, cid, id, extraArgs = [], command = [process.execPath, cliMain]) {
   const env = { ...process.env, CITRATE_HOME: home, IPFS_TELEMETRY: 'off' }
   delete env.CITRATE_IPFS_PUBLIC_GATEWAYS
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint()
-    const child = spawn(process.execPath, [cliMain, 'pull', cid, '--name', id, '--json', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    const child = spawn(command[0], [...command.slice(1), 'pull', cid, '--name', id, '--json', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env })
     let out = ''
     let err = ''
     const rss = peakRss(child.pid)
@@ -107,7 +107,11 @@ async function withChildCpu (fn) {
 }
 
 export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1024, cpuRounds = 3, log = (m) => process.stderr.write(m + '\n'), workDir = join(here, '.work') } = {}) {
-  const { loadConfig, DaemonManager, pull: libraryPull } = await import(coreDist)
+  const { loadConfig, DaemonManager, pull: libraryPull, sidecarFileName } = await import(coreDist)
+  // The app's own CLI: the packaged single executable (`npm run package`), when it has been built.
+  const sidecar = join(here, '..', 'dist', 'sidecar', sidecarFileName('citrate-ipfs'))
+  const haveSidecar = await stat(sidecar).then(() => true, () => false)
+  if (!haveSidecar) log(`bench wan: no ${sidecar} (npm run package): its rows are left out`)
   const kubo = ensureKubo({ log })
   const wanproxy = ensureWanproxy({ log })
   const haveAria2 = ensureAria2c(log)
@@ -148,11 +152,11 @@ export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1
       }]).filter(([, v]) => v.connections > 0))
       return { ...value, share }
     }
-    const wanPull = async (id, gatewayUrls, what = { cid, bytes }) => {
+    const wanPull = async (id, gatewayUrls, what = { cid, bytes }, command = undefined) => {
       await settle()
       const dir = await gatewayHome(join(workDir, `wan-pull-${id}`), gatewayUrls)
       try {
-        const p = await perGateway(() => childPull(dir, what.cid, id))
+        const p = await perGateway(() => childPull(dir, what.cid, id, [], command))
         if ((await stat(p.result.path)).size !== what.bytes) throw new Error('pull produced a file of the wrong size')
         return { ok: true, MBps: mbps(p.seconds, what.bytes), seconds: p.seconds, peakRssMB: p.maxRssKb * 1024 / MB, sources: p.result.sources.map(label), failures: p.result.failures.map(f => ({ source: label(f.source), reason: f.reason })), share: p.share }
       } catch (err) {
@@ -190,6 +194,11 @@ export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1
     if (ariaFlaky != null) log(`  flaky: aria2c ${ariaFlaky.MBps.toFixed(1)} MB/s`)
     const pullFlaky = await wanPull('wan-flaky', flakyUrls)
     log(`  flaky: citrate pull ${pullFlaky.ok ? `${pullFlaky.MBps.toFixed(1)} MB/s, peak RSS ${pullFlaky.peakRssMB.toFixed(0)} MB` : pullFlaky.error}`)
+    // The same two pulls by the packaged single executable: the CLI the Citrate app ships (a smaller start-up).
+    const seaPull = haveSidecar ? await wanPull('wan-sea', urls, { cid, bytes }, [sidecar]) : undefined
+    if (seaPull != null) log(`  single executable: ${seaPull.ok ? `${seaPull.MBps.toFixed(1)} MB/s, peak RSS ${seaPull.peakRssMB.toFixed(0)} MB` : seaPull.error}`)
+    const seaPullFlaky = haveSidecar ? await wanPull('wan-sea-flaky', flakyUrls, { cid, bytes }, [sidecar]) : undefined
+    if (seaPullFlaky != null) log(`  flaky: single executable ${seaPullFlaky.ok ? `${seaPullFlaky.MBps.toFixed(1)} MB/s` : seaPullFlaky.error}`)
     // The same over a larger file: what the fixed costs of a pull (start-up, the DAG's first round trips,
     // first bytes on each connection, the final fsync) weigh once they are spread over more bytes.
     let large
@@ -290,6 +299,8 @@ export async function benchWan ({ sizeMiB = 256, largeMiB = 1024, cpuSizeMiB = 1
       pull,
       ariaFlaky,
       pullFlaky,
+      seaPull,
+      seaPullFlaky,
       proxyCpu,
       large,
       lib,
@@ -345,6 +356,8 @@ export function wanMarkdown (r) {
     `| the three gateways' caps together (the limit) | ${r.sumCapsMBps.toFixed(0)} | 1.00x | ${x(r.sumCapsMBps, ariaMBps)} | |`,
     pullRow('flaky: citrate pull', r.pullFlaky, r.ariaFlaky?.MBps),
     ...(r.ariaFlaky != null ? [`| flaky: aria2c -x8 -s8 | ${r.ariaFlaky.MBps.toFixed(1)} | ${x(r.ariaFlaky.MBps, r.sumCapsMBps)} | 1.00x | from ${shareText(r.ariaFlaky.share)} |`] : []),
+    ...(r.seaPull != null ? [pullRow('packaged single executable (the app\'s sidecar), the three gateways', r.seaPull, ariaMBps)] : []),
+    ...(r.seaPullFlaky != null ? [pullRow('flaky: packaged single executable', r.seaPullFlaky, r.ariaFlaky?.MBps)] : []),
     ...(r.large != null
       ? [
           `| ${r.large.sizeMiB} MiB: citrate pull | ${r.large.pull.ok ? r.large.pull.MBps.toFixed(1) : 'failed'} | ${r.large.pull.ok ? x(r.large.pull.MBps, r.sumCapsMBps) : ''} | ${r.large.pull.ok ? x(r.large.pull.MBps, r.large.aria2?.MBps) : ''} | ${r.large.pull.ok ? `peak RSS ${r.large.pull.peakRssMB.toFixed(0)} MB; from ${shareText(r.large.pull.share)}` : r.large.pull.error} |`,

@@ -20,7 +20,7 @@ export const CORE_LAYERS = [
   ['ipld', 'net', 'formats'],
   ['daemon'],
   ['install', 'fetch', 'publish', 'verify', 'registry', 'pins'],
-  ['models'],
+  ['models', 'objects'],
   ['index.ts']
 ]
 

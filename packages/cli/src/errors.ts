@@ -100,7 +100,10 @@ export const EXIT_CODES: Record<CliAnswerCode, number> = {
   KUBO_REPO_CONFIG_INVALID: FAILURE,
   KUBO_RPC_ERROR: FAILURE,
   MODEL_NOT_FOUND: FAILURE,
+  CONTENT_NOT_FOUND: FAILURE,
+  OBJECT_TOO_LARGE: FAILURE,
   NOT_PINNED: FAILURE,
+  PATH_NOT_FOUND: FAILURE,
   PERMISSION_DENIED: FAILURE,
   PIN_IN_USE: FAILURE,
   PIN_TIMEOUT: FAILURE,
@@ -153,7 +156,10 @@ export const HINTS: Partial<Record<CliAnswerCode, Hint>> = {
   DAG_INDEX_CORRUPT: 'pull or add the model again to rebuild its DAG index',
   DAG_INDEX_MISSING: 'pull or add the model again to record its DAG index',
   MODEL_NOT_FOUND: 'list the registered models with `citrate-ipfs models`',
+  CONTENT_NOT_FOUND: 'check the CID and path; start the daemon (`citrate-ipfs daemon start`) or set a gateway (`citrate-ipfs gateway set <url>`) that has it',
+  OBJECT_TOO_LARGE: 'raise the cap with --max-bytes N if you trust the content, or move large content with `citrate-ipfs pull` / `citrate-ipfs add`',
   NOT_PINNED: 'list the pins with `citrate-ipfs pins`',
+  PATH_NOT_FOUND: 'check the path: `ipfs ls <cid>` lists a folder\'s entries',
   TOO_MANY_PULLS: 'wait for a pull to finish, then run this one again'
 }
 

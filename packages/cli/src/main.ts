@@ -6,7 +6,8 @@
  * with --json), and a non-zero exit code.
  */
 import { Argument, Command, CommanderError, Option } from 'commander'
-import { InvalidArgumentError, enableLogging } from '@citrate-ipfs/core'
+import { DEFAULT_GET_MAX_BYTES, DEFAULT_PUT_MAX_BYTES, InvalidArgumentError, MODEL_KINDS, enableLogging } from '@citrate-ipfs/core'
+import { getCommand, putCommand } from './commands/getput.ts'
 import { makeContext, type Context, type GlobalOptions } from './context.ts'
 import { UsageError } from './errors.ts'
 import { Output } from './output.ts'
@@ -107,17 +108,17 @@ command(program, 'login', 'print a new one-time login URL for the running servic
 // -- commands from other areas register below (pull, add, models, pins, …) --
 
 // pull (issue 3)
-command(program, 'pull <cid>', 'download a CID (file or folder) verifying every block; resumes if interrupted')
+command(program, 'pull <cid>', 'download a CID (file or folder), or a path in one (<cid>/dir/file, /ipfs/…, ipfs://…, a gateway link), verifying every block; resumes if interrupted')
   .option('--name <id>', 'registry id and folder name (default: from --filename, else the CID)')
   .option('--filename <name>', 'name of the file or folder inside the model folder (default: the CID)')
-  .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
+  .addOption(new Option('--kind <kind>', 'what it is').choices([...MODEL_KINDS]).default('model'))
   .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
   .option('--no-fsync', 'do not flush to disk before registering (faster on slow disks; not power-cut safe)')
   .option('--limit-rate <MB/s>', 'download bandwidth cap over all sources, in MB/s (0: none; default: max_download_mbps)')
   .action(actionWithOptions(pullCommand))
 
 // models, add, pins (issue 4)
-const models = command(program, 'models', 'list the registered models, datasets and checkpoints').action(action(modelsList))
+const models = command(program, 'models', 'list the registered models, datasets, checkpoints and assets').action(action(modelsList))
 command(models, 'list', 'list the registered models').action(action(modelsList))
 command(models, 'show <id>', 'show one registry entry with its metadata').action(action(modelsShow))
 command(models, 'rm <id>', 'remove a model from the registry (and unpin it)')
@@ -129,7 +130,7 @@ command(models, 'verify [id]', 'prove stored content still matches its CID (no d
 
 command(program, 'add <path>', 'publish a file or folder: the same CID as `ipfs add`, added to kubo and pinned, or written as a CAR')
   .option('--name <id>', 'registry id (default: derived from the file name)')
-  .addOption(new Option('--kind <kind>', 'what it is').choices(['model', 'dataset', 'checkpoint']).default('model'))
+  .addOption(new Option('--kind <kind>', 'what it is').choices([...MODEL_KINDS]).default('model'))
   .addOption(new Option('--cid-version <n>', 'CID version').choices(['0', '1']))
   .addOption(new Option('--profile <profile>', 'UnixFS import profile').choices(['unixfs-v0-2015', 'unixfs-v1-2025']))
   .option('--chunker <size-N>', 'fixed chunk size in bytes, as kubo: size-262144')
@@ -151,6 +152,36 @@ command(program, 'pins', 'list pins with their names and the registry models the
 command(program, 'gc', 'free unpinned blocks in kubo and stale partial downloads')
   .option('--dry-run', 'report what gc would free (kubo blocks and bytes, stale partial downloads); remove nothing')
   .action(actionWithOptions(gcCommand))
+
+// get, put: assets and contract off-chain data (issue 12)
+command(program, 'get <cid>', 'print a verified file, raw block or dag-cbor/dag-json node (as JSON) by <cid>[/path]')
+  .option('-o, --output <file>', 'write it to a file (atomically) instead of stdout')
+  .option('--max-bytes <n>', `refuse anything larger, in bytes (default ${DEFAULT_GET_MAX_BYTES}, 16 MiB)`)
+  .addOption(new Option('--source <source>', 'where blocks come from').choices(['auto', 'daemon', 'gateway']).default('auto'))
+  .addHelpText('after', `
+<cid> may be followed by a path: through folders (<cid>/img/logo.svg) or through the fields and
+links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/…,
+ipfs://<cid>/… and gateway links (https://<gateway>/ipfs/<cid>/…, https://<cid>.ipfs.<gateway>/…) work too. Every block is verified against its CID; dag-cbor is printed as dag-json
+(links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).
+
+Examples:
+  citrate-ipfs get bafyreih…                      a contract's off-chain JSON
+  citrate-ipfs get bafyreih…/metadata/name        one field of it
+  citrate-ipfs get QmFolder…/img/logo.svg -o logo.svg
+  citrate-ipfs get bafkrei… --max-bytes 1048576 --json`)
+  .action(actionWithOptions(getCommand))
+command(program, 'put [file]', 'store a file or stdin (-) under the CID kubo gives it; prints the CID and ipfs:// link')
+  .addOption(new Option('--codec <codec>', 'how to store it: unixfs = `ipfs add`, raw = `ipfs block put`, dag-json / dag-cbor = `ipfs dag put` of dag-json input').choices(['unixfs', 'raw', 'dag-json', 'dag-cbor']).default('unixfs'))
+  .option('--car <file>', 'write a CAR file instead of adding to the daemon (no daemon needed)')
+  .option('--no-pin', 'add to the daemon without pinning')
+  .option('--max-bytes <n>', `refuse larger input, in bytes (default ${DEFAULT_PUT_MAX_BYTES}, 16 MiB; raw and dag nodes are one block of at most 2 MiB)`)
+  .addHelpText('after', `
+Examples:
+  echo '{"owner":"0xabc","image":{"/":"bafkrei…"}}' | citrate-ipfs put --codec dag-cbor
+  citrate-ipfs put metadata.json                   the same CID as \`ipfs add metadata.json\`
+  citrate-ipfs put blob.bin --codec raw --car blob.car
+The pin is recursive: the blocks a dag node links to are kept too when the daemon has them (none is fetched).`)
+  .action(actionWithOptions(putCommand))
 
 // completion (issue 13): generated from this same tree; needs no config, so a broken citrate.toml cannot break tab completion.
 program.command('completion').description('print a shell completion script (bash, zsh or fish)')

@@ -5,7 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { runCli, type Run } from './helpers/cli.ts'
 
@@ -52,6 +54,57 @@ describe('citrate-ipfs pull', () => {
     assert.equal((JSON.parse(badJson.stdout.trim()) as { error: { code: string } }).error.code, 'INVALID_CID')
     const badKind = await cli(h, ['pull', cid, '--kind', 'weights'])
     assert.equal(badKind.code, 2)
+  })
+
+  test('a content path pulls one file of a folder under its own name; <cid>/../x and ipfs://junk exit 2 in plain words', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'citrate-cli-paths-'))
+    try {
+      await mkdir(join(dir, 'quants'))
+      const file = Buffer.alloc(50_000, 9)
+      await writeFile(join(dir, 'quants', 'cli-Q4_K_M.gguf'), file)
+      await writeFile(join(dir, 'other.bin'), Buffer.alloc(400_000, 1))
+      const folder = (await ipfs(h.config.paths.ipfsRepo, ['add', '-r', '-Q', '--pin=false', dir])).toString().trim()
+      const ok = await cli(h, ['pull', `/ipfs/${folder}/quants/cli-Q4_K_M.gguf`])
+      assert.equal(ok.code, 0, ok.stderr)
+      assert.match(ok.stdout, /as cli-Q4_K_M\b/)
+      assert.match(ok.stdout, new RegExp(`from the path ${folder}/quants/cli-Q4_K_M\\.gguf`))
+      assert.ok((await readFile(join(h.config.paths.models, 'cli-Q4_K_M', 'cli-Q4_K_M.gguf'))).equals(file))
+      const dots = await cli(h, ['pull', `${folder}/../x`])
+      assert.equal(dots.code, 2)
+      assert.match(dots.stderr, /^citrate-ipfs: error: .*"\.\." segments are not allowed/)
+      const junk = await cli(h, ['pull', 'ipfs://nonsense'])
+      assert.equal(junk.code, 2)
+      assert.match(junk.stderr, /What works: a CID/)
+      assert.doesNotMatch(junk.stderr, /multibase|decoder must be provided/)
+      const missing = await cli(h, ['pull', `${folder}/quants/nope.gguf`])
+      assert.equal(missing.code, 1)
+      assert.match(missing.stderr, /has no "nope\.gguf"/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a folder with symlinks: the inside link is written, the outside one is a warning naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'citrate-cli-links-'))
+    try {
+      await mkdir(join(dir, 'blobs'))
+      await writeFile(join(dir, 'blobs', 'abc'), '{"model_type":"llama"}')
+      await symlink('blobs/abc', join(dir, 'config.json'))
+      await symlink('/etc/passwd', join(dir, 'evil'))
+      const folder = (await ipfs(h.config.paths.ipfsRepo, ['add', '-r', '-Q', '--pin=false', dir])).toString().trim()
+      const r = await cli(h, ['pull', folder, '--name', 'cli-links'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stderr, /citrate-ipfs: warning: symlink evil -> \/etc\/passwd not written: it points to an absolute path, outside the folder/)
+      assert.match(r.stdout, /not written: symlink evil -> \/etc\/passwd/)
+      const path = (/path: (.*)/.exec(r.stdout)?.[1] ?? '').trim()
+      assert.equal(await readlink(join(path, 'config.json')), 'blobs/abc')
+      const json = await cli(h, ['pull', folder, '--name', 'cli-links-json', '--json'])
+      const lines = json.stdout.trim().split('\n').map(l => JSON.parse(l) as { type?: string, path?: string, skippedSymlinks?: Array<{ path: string }> })
+      assert.deepEqual(lines.filter(l => l.type === 'citrate:pull:symlink-skipped').map(l => l.path), ['evil'])
+      assert.deepEqual(lines.at(-1)?.skippedSymlinks?.map(l => l.path), ['evil'])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   test('--verbose explains the pull on stderr (sources, speed) and keeps --json stdout pure', async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { sidecarFileName } from '../../core/src/index.ts'
-import { addBytes, ipfs, makeTestHome, testKuboBinary, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { addBytes, makeTestHome, testKuboBinary, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { chachaBytes } from '../../core/test/helpers/content.ts'
 import { launchChromium, screenshot, signIn } from '../../ui/test/helpers/browser.ts'
 import { packageSidecar } from '../../../tools/package/package.mjs'
@@ -99,7 +99,6 @@ describe('packaged single executable (no node, no node_modules)', () => {
     assert.deepEqual(await readFile(result.path), Buffer.from(bytes))
     // Sanity: the bytes came from the other node, not from a daemon of this home.
     assert.equal(JSON.parse((await run(['status', '--json'])).stdout).running, false)
-    await ipfs(other.config.paths.ipfsRepo, ['version'])
   })
 
   test('serve: the embedded UI loads in Chromium and its commands work', async () => {

@@ -9,6 +9,7 @@
 export type {
   CommandArgs, CommandMap, CommandName, CommandResult, ConfigView, DaemonProgressEvent, DaemonState, DownloadProgress,
   DownloadSourceMode, DownloadStatus, DownloadView, ErrorBody, GatewayConfig, InstallProgress, InstallResult, IpfsStatus,
-  ModelEntry, ModelKind, ModelSource, PinProgress, PinResult, PinView, RemoveModelResult, ServiceEvent, ServiceEventName,
+  ModelEntry, ModelKind, ModelSource, ObjectCodec, ObjectGetResult, ObjectKind, ObjectPutResult, PinProgress, PinResult, PinView,
+  RemoveModelResult, ServiceEvent, ServiceEventName,
   StartDaemonResult, StopDaemonResult, UnpinResult, VerifyOutcome
 } from '@citrate-ipfs/contract'

@@ -54,7 +54,11 @@ export const DownloadView = Type.Object({
   progress: DownloadProgress,
   /** The registry entry once Complete. */
   model: Type.Optional(ModelEntry),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }))
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  /** Once Complete: the folder's symlinks that were not written (they point outside it), by path inside the content. */
+  skippedSymlinks: Type.Optional(Type.Array(Type.Object({ path: Type.String(), target: Type.String(), reason: Type.String() }))),
+  /** True when the download ended because someone cancelled it (ipfs_cancel_download), not because it failed. */
+  cancelled: Type.Optional(Type.Boolean())
 })
 export type DownloadView = Static<typeof DownloadView>
 

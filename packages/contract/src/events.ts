@@ -3,6 +3,7 @@ import { Type, type Static, type TSchema } from 'typebox'
 import { DownloadView } from './download.ts'
 import { InstallProgress } from './install.ts'
 import { PinProgress } from './pins.ts'
+import { PublishProgress } from './publish.ts'
 import { DaemonProgressEvent, IpfsStatus } from './status.ts'
 
 const event = <N extends string, D extends TSchema>(name: N, data: D) =>
@@ -13,7 +14,8 @@ export const ServiceEvent = Type.Union([
   event('daemon-progress', DaemonProgressEvent),
   event('status', IpfsStatus),
   event('download-progress', DownloadView),
-  event('pin-progress', PinProgress)
+  event('pin-progress', PinProgress),
+  event('publish-progress', PublishProgress)
 ])
 export type ServiceEvent = Static<typeof ServiceEvent>
 export type ServiceEventName = ServiceEvent['event']

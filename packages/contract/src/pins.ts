@@ -7,7 +7,9 @@ export const PinView = Type.Object({
   type: Type.String(),
   name: Type.Optional(Type.String()),
   /** Registry ids this pin backs. */
-  models: Type.Array(Type.String())
+  models: Type.Array(Type.String()),
+  /** The DAG's cumulative size in bytes (kubo's files/stat), when it could be read. */
+  size_bytes: Type.Optional(Type.Number())
 })
 export type PinView = Static<typeof PinView>
 
@@ -34,3 +36,6 @@ export const PinProgress = Type.Object({
   done: Type.Boolean()
 })
 export type PinProgress = Static<typeof PinProgress>
+
+/** The empty UnixFS folder every kubo repo pins at init: not the user's content. */
+export const KUBO_EMPTY_FOLDER_CID = 'QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn'

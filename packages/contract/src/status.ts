@@ -67,10 +67,22 @@ export const GatewayConfig = Type.Object({
 })
 export type GatewayConfig = Static<typeof GatewayConfig>
 
+/** One [ipfs] key as a settings screen explains it. */
+export const ConfigKeyDoc = Type.Object({
+  key: Type.String(),
+  /** What it does, in a line (core's KEY_DOCS). */
+  description: Type.String(),
+  /** Takes effect only when the daemon is (re)started, or for init_profiles when its repo is created. */
+  restart: Type.Boolean()
+})
+export type ConfigKeyDoc = Static<typeof ConfigKeyDoc>
+
 export const ConfigView = Type.Object({
   configFile: Type.String(),
   home: Type.String(),
   /** The effective [ipfs] table, key by key as in citrate.toml. */
-  ipfs: Type.Record(Type.String(), Type.Unknown())
+  ipfs: Type.Record(Type.String(), Type.Unknown()),
+  /** Every [ipfs] key, in citrate.toml's order, with its explanation. */
+  keys: Type.Optional(Type.Array(ConfigKeyDoc))
 })
 export type ConfigView = Static<typeof ConfigView>

@@ -169,6 +169,26 @@ export class InvalidCidError extends CitrateError {
   }
 }
 
+/** What a user pasted to name content is neither a CID nor an IPFS path or link (ipld/content-path.ts). */
+export class InvalidContentPathError extends CitrateError {
+  readonly input: string
+  constructor (input: string, reason: string) {
+    super('INVALID_CID', `${JSON.stringify(input.trim())} is not a valid CID or IPFS path: ${reason}. What works: a CID (bafy… or Qm…), <cid>/folder/model.gguf, /ipfs/<cid>/…, ipfs://<cid>/…, or a gateway link https://<gateway>/ipfs/<cid>/… or https://<cid>.ipfs.<gateway>/…`)
+    this.input = input
+  }
+}
+
+/** A content path (`<cid>/a/b`) names an entry its folder does not have. */
+export class PathNotFoundError extends CitrateError {
+  readonly path: string
+  readonly segment: string
+  constructor (path: string, segment: string, why: string) {
+    super('PATH_NOT_FOUND', `${path} has no ${JSON.stringify(segment)}: ${why}`)
+    this.path = path
+    this.segment = segment
+  }
+}
+
 /** A block whose bytes do not hash to its CID (or an oversized / malformed block) from a source. */
 export class BlockVerificationError extends CitrateError {
   readonly cid: string
@@ -190,9 +210,12 @@ export class InvalidDagError extends CitrateError {
 /** A directory entry name that could escape its folder or is not portable. */
 export class UnsafeNameError extends CitrateError {
   readonly entryName: string
+  /** Why the name was refused, in words (the message without the name). */
+  readonly reason: string
   constructor (entryName: string, why: string) {
     super('UNSAFE_NAME', `refusing entry name ${JSON.stringify(entryName)}: ${why}`)
     this.entryName = entryName
+    this.reason = why
   }
 }
 
@@ -251,6 +274,22 @@ export class SizeLimitError extends CitrateError {
   readonly limit: number
   constructor (size: number, limit: number, declared: boolean) {
     super('SIZE_LIMIT_EXCEEDED', `${declared ? 'declared size' : 'downloaded size'} ${size} bytes exceeds max_model_size_gb (${limit} bytes)`)
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/** No source has the content a CID names, or a path inside it names nothing (every source said "not found"). */
+export class ContentNotFoundError extends CitrateError {
+  constructor (message: string) { super('CONTENT_NOT_FOUND', message) }
+}
+
+/** An object asked for (get) or given (put) is over the cap set for it. */
+export class ObjectTooLargeError extends CitrateError {
+  readonly size: number | undefined
+  readonly limit: number
+  constructor (what: string, limit: number, size?: number) {
+    super('OBJECT_TOO_LARGE', `${what} is ${size != null ? `${size} bytes, ` : ''}over the limit of ${limit} bytes`)
     this.size = size
     this.limit = limit
   }

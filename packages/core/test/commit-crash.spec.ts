@@ -6,17 +6,24 @@
  * nothing fetched again. Run with models_path on the same filesystem as the
  * work folder (renames) and on another one (/dev/shm: copy beside, rename).
  * A step that fails in-process (ENOSPC while copying) is undone the same way.
+ * Both a file (models/<id>/model.bin) and a folder model (its files directly
+ * in models/<id>/) are killed at every step; our bookkeeping ends up in
+ * models/<id>/.citrate/ and nowhere beside the content.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { COMMIT_STEPS, type CommitStep } from '../src/models/commit.ts'
 import { ModelRegistry, pull } from '../src/index.ts'
 import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
+import { treeOf } from './helpers/content.ts'
+import { contentTreeOf } from './helpers/layout.ts'
+import { writeHfFolder } from './fixtures/model-files.ts'
 
 const indexTs = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 const SIZE = 3 * 1024 * 1024 + 12_345
@@ -45,11 +52,16 @@ async function exists (path: string): Promise<boolean> {
 
 let gateway: string
 let source: TestHome
+let scratchDir: string
 before(async () => {
   source = await makeTestHome('auto_pin = false')
   gateway = (await source.manager.start()).status.gatewayUrl
+  scratchDir = await mkdtemp(join(tmpdir(), 'citrate-commit-src-'))
 })
-after(async () => { await source?.cleanup() })
+after(async () => {
+  await source?.cleanup()
+  if (scratchDir != null) await rm(scratchDir, { recursive: true, force: true })
+})
 
 const layouts = [
   { label: 'same filesystem', otherFs: false },
@@ -80,8 +92,31 @@ for (const { label, otherFs } of layouts) {
       assert.deepEqual(leftovers, [], 'no half-made copy beside the target')
     }
 
+    /** Our bookkeeping is in .citrate/ and nowhere else in the model folder. */
+    async function assertBookkeeping (dir: string, content: string[]): Promise<void> {
+      assert.deepEqual((await readdir(dir)).sort(), ['.citrate', ...content].sort(), 'the content and .citrate/, nothing beside')
+      assert.deepEqual((await readdir(join(dir, '.citrate'))).sort(), ['config.json', 'dag-index.car', 'metadata.json'])
+    }
+
     for (const step of COMMIT_STEPS) {
       if (step === 'copied' && !otherFs) continue // a rename needs no copy
+      test(`a folder model killed right after "${step}": the next pull lands it intact in models/<id>/ and fetches nothing`, async () => {
+        const src = join(scratchDir, `${otherFs ? 'shm' : 'fs'}-${step}`)
+        const made = await writeHfFolder(src)
+        await writeFile(join(src, 'weights.bin'), bytesOf(1024 * 1024 + 7, `${label}:${step}:folder`))
+        const cid = (await ipfs(source.config.paths.ipfsRepo, ['add', '-r', '-Q', '--pin=false', src])).toString().trim()
+        const id = `crash-folder-${step}`
+        assert.equal(await pullKilledAt(h.home, cid, id, gateway, step), 'SIGKILL', `the child died at "${step}"`)
+        const res = await pull({ cid, config: h.config, name: id, sources: [gateway], rangeBytes: 1048576 })
+        assert.equal(res.fetchedBytes, 0, 'nothing fetched again')
+        const dir = join(h.config.paths.models, id)
+        assert.equal(res.path, dir)
+        assert.deepEqual(await contentTreeOf(dir), await treeOf(src), 'the folder\'s files exactly, directly in models/<id>/')
+        await assertBookkeeping(dir, [...made.files, 'weights.bin'])
+        assert.equal(await exists(join(h.config.paths.pulls, cid)), false, 'the work folder is gone')
+        assert.deepEqual((await readdir(h.config.paths.models)).filter(n => n.includes('.incoming-')), [], 'no half-made copy beside the target')
+      })
+
       test(`killed right after "${step}": the next pull finishes the commit and fetches nothing`, async (t) => {
         const data = bytesOf(SIZE, `${label}:${step}`)
         const cid = (await ipfs(source.config.paths.ipfsRepo, ['add', '-Q', '--pin=false', '--chunker=size-262144'], data)).toString().trim()
@@ -91,6 +126,7 @@ for (const { label, otherFs } of layouts) {
         t.diagnostic(`restart: alreadyPresent=${String(res.alreadyPresent)}, fetched ${res.fetchedBytes} B, resumed ${res.resumedBytes} B`)
         assert.equal(res.fetchedBytes, 0, 'nothing fetched again')
         await assertCommitted(cid, id, data)
+        await assertBookkeeping(join(h.config.paths.models, id), ['model.bin'])
       })
     }
 

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { lstat, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
@@ -282,11 +282,15 @@ describe('hostile DAGs (valid blocks, malicious structure)', () => {
     await assertNothingInPlace('liar')
   })
 
-  test('a symlink entry is refused as unsupported, not followed', async () => {
+  test('a symlink entry pointing outside the folder is not followed, not written, and reported by name', async () => {
     const link = await putBlock(dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'symlink', data: Buffer.from('/etc/passwd') }).marshal(), Links: [] })), 'dag-pb')
     const root = await putBlock(dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'directory' }).marshal(), Links: [{ Name: 'passwd', Hash: CID.parse(link), Tsize: 20 }] })), 'dag-pb')
-    await assert.rejects(pull({ cid: root, config: h.config, name: 'symlink', sources: [good] }), (err: Error & { code?: string }) => err.code === 'UNSUPPORTED' && /symlink/.test(err.message))
-    await assertNothingInPlace('symlink')
+    const r = await pull({ cid: root, config: h.config, name: 'symlink', sources: [good] })
+    assert.deepEqual(r.skippedSymlinks.map(l => [l.path, l.target]), [['passwd', '/etc/passwd']])
+    assert.equal(await lstat(join(r.path, 'passwd')).catch(() => undefined), undefined)
+    // A symlink as the root has no content of its own to pull.
+    await assert.rejects(pull({ cid: link, config: h.config, name: 'symlink-root', sources: [good] }), (err: Error & { code?: string }) => err.code === 'UNSUPPORTED' && /is a symlink/.test(err.message))
+    await assertNothingInPlace('symlink-root')
   })
 })
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MAX_CONCURRENT_PULLS, ModelRegistry, pull, startPull, verifyModel, type PullEvent } from '../src/index.ts'
 import { treeOf } from './helpers/content.ts'
+import { bookkeepingFile, contentTreeOf } from './helpers/layout.ts'
 import { ipfs, makeTestHome, type TestHome } from './helpers/kubo.ts'
 
 /** Deterministic pseudo-random bytes (sha256 counter mode), so failures reproduce. */
@@ -136,11 +137,13 @@ describe('pull: directories, byte-equal to `ipfs get`', () => {
       assert.equal(res.type, 'directory')
       const expected = join(scratch, `get-${i}`)
       await ipfs(h.config.paths.ipfsRepo, ['get', '-o', expected, cid])
-      assert.deepEqual(await treeOf(res.path), await treeOf(expected))
+      // The folder's own files land directly in the model folder, with our bookkeeping in .citrate/ beside them.
+      assert.equal(res.path, res.dir)
+      assert.deepEqual(await contentTreeOf(res.path), await treeOf(expected))
       if (i % 2 === 1) assert.ok(res.dir.startsWith(h.config.paths.datasets), `a dataset lands under training/datasets (got ${res.dir})`)
-      assert.ok((await stat(join(res.dir, 'metadata.json'))).isFile())
-      assert.ok((await stat(join(res.dir, 'config.json'))).isFile())
-      if (i % 2 === 0) assert.equal((await verifyModel(res.entry, { modelsDir: h.config.paths.models })).method, 'dag-index')
+      assert.ok((await stat(bookkeepingFile(res.dir, 'metadata.json'))).isFile())
+      assert.ok((await stat(bookkeepingFile(res.dir, 'config.json'))).isFile())
+      assert.equal((await verifyModel(res.entry, { modelsDir: i % 2 === 0 ? h.config.paths.models : h.config.paths.datasets })).method, 'dag-index')
     })
   })
 })

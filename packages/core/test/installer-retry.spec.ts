@@ -3,33 +3,21 @@
  * failures before any byte was written are tried again after a backoff;
  * permanent ones (404) and failures after bytes were written are not.
  */
-import { after, before, describe, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { InstallError, installKubo } from '../src/index.ts'
-import { startDistMirror, type DistMirror } from './helpers/dist-mirror.ts'
-import { makeTestHome, type TestHome } from './helpers/kubo.ts'
+import { installerFixture } from './helpers/dist-mirror.ts'
 import { startThrottleProxy, type Fault, type ThrottleProxy } from './helpers/throttle-proxy.ts'
 
-let mirror: DistMirror
-const homes: TestHome[] = []
+const fx = installerFixture()
+const { home } = fx
 const proxies: ThrottleProxy[] = []
-before(async () => { mirror = await startDistMirror() })
-after(async () => {
-  for (const p of proxies) await p.close()
-  for (const h of homes) await h.cleanup()
-  await mirror.close()
-})
-
-async function home (): Promise<TestHome> {
-  const h = await makeTestHome('', { daemonPath: 'ipfs-citrate-test-absent' })
-  homes.push(h)
-  return h
-}
+after(async () => { for (const p of proxies) await p.close() })
 
 /** The mirror behind a proxy that answers the archive's GETs per `faults` (in order), then forwards. */
 async function flakyMirror (faults: Fault[]): Promise<ThrottleProxy> {
   let archiveGets = 0
-  const p = await startThrottleProxy(mirror.url, Infinity, {
+  const p = await startThrottleProxy(fx.mirror.url, Infinity, {
     fault: (_n, req) => (req.url ?? '').endsWith('.tar.gz') ? (faults[archiveGets++] ?? 'pass') : 'pass'
   })
   proxies.push(p)
@@ -37,43 +25,43 @@ async function flakyMirror (faults: Fault[]): Promise<ThrottleProxy> {
 }
 
 const fast = { backoff: { baseMs: 10, maxMs: 20 } }
-const archiveRequests = (): number => mirror.requests.filter(p => p.endsWith('.tar.gz')).length
+const archiveRequests = (): number => fx.mirror.requests.filter(p => p.endsWith('.tar.gz')).length
 
 describe('installer retries (local dist mirror)', () => {
   test('503, 502 and a reset before the first byte: tried again, and the install succeeds', async () => {
     const h = await home()
     const proxy = await flakyMirror([503, 'reset', 502])
-    const r = await installKubo({ paths: h.config.paths, version: mirror.version, distUrl: proxy.url, retry: fast })
-    assert.equal(r.version, mirror.version)
+    const r = await installKubo({ paths: h.config.paths, version: fx.mirror.version, distUrl: proxy.url, retry: fast })
+    assert.equal(r.version, fx.mirror.version)
     assert.equal(proxy.faults, 3)
   })
 
   test('transient failures every time: gives up after `attempts`, naming the last failure', async () => {
     const h = await home()
     const proxy = await flakyMirror([503, 503, 503, 503])
-    await assert.rejects(installKubo({ paths: h.config.paths, version: mirror.version, distUrl: proxy.url, retry: { ...fast, attempts: 3 } }),
+    await assert.rejects(installKubo({ paths: h.config.paths, version: fx.mirror.version, distUrl: proxy.url, retry: { ...fast, attempts: 3 } }),
       (err: Error) => err instanceof InstallError && err.code === 'INSTALL_DOWNLOAD_FAILED' && /HTTP 503/.test(err.message))
     assert.equal(proxy.faults, 3, 'three tries in all')
   })
 
   test('a 404 is permanent: asked once', async () => {
     const h = await home()
-    const before = mirror.requests.length
-    await assert.rejects(installKubo({ paths: h.config.paths, version: 'v0.1.2', distUrl: mirror.url, retry: fast }), /HTTP 404/)
-    assert.deepEqual(mirror.requests.slice(before), [`/kubo/v0.1.2/${mirror.archiveName.replace(mirror.version, 'v0.1.2')}.sha512`])
+    const before = fx.mirror.requests.length
+    await assert.rejects(installKubo({ paths: h.config.paths, version: 'v0.1.2', distUrl: fx.mirror.url, retry: fast }), /HTTP 404/)
+    assert.deepEqual(fx.mirror.requests.slice(before), [`/kubo/v0.1.2/${fx.mirror.archiveName.replace(fx.mirror.version, 'v0.1.2')}.sha512`])
   })
 
   test('a stall after bytes were written ends the install: reported, not silently started over', async () => {
     const h = await home()
-    const path = `/kubo/${mirror.version}/${mirror.archiveName}`
+    const path = `/kubo/${fx.mirror.version}/${fx.mirror.archiveName}`
     const before = archiveRequests()
-    mirror.stall.add(path)
+    fx.mirror.stall.add(path)
     try {
-      await assert.rejects(installKubo({ paths: h.config.paths, version: mirror.version, distUrl: mirror.url, stallTimeoutMs: 300, retry: fast }),
+      await assert.rejects(installKubo({ paths: h.config.paths, version: fx.mirror.version, distUrl: fx.mirror.url, stallTimeoutMs: 300, retry: fast }),
         (err: Error) => err instanceof InstallError && /no data for 0\.3 s/.test(err.message))
       assert.equal(archiveRequests() - before, 1)
     } finally {
-      mirror.stall.delete(path)
+      fx.mirror.stall.delete(path)
     }
   })
 })

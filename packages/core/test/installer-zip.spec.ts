@@ -15,17 +15,16 @@ import { InstallError, installKubo, kuboArchiveName, kuboVersion } from '../src/
 import { extractorFor, safeExtractTarGz } from '../src/install/installer.ts'
 import { safeExtractZip } from '../src/install/zip.ts'
 import { ARCHIVE_LIMITS, type ArchiveLimits } from '../src/install/entry-rules.ts'
-import { makeTestHome, testKuboBinary, type TestHome } from './helpers/kubo.ts'
-import { startDistMirror, type DistMirror } from './helpers/dist-mirror.ts'
+import { testKuboBinary } from './helpers/kubo.ts'
+import { installerFixture } from './helpers/dist-mirror.ts'
 import { buildZip, type ZipEntrySpec } from './helpers/zip.ts'
 
 const WINDOWS = { platform: 'win32', arch: 'x64' } as const
 
-let mirror: DistMirror
+const fx = installerFixture()
+const { home, binContents } = fx
 let goodZip: Buffer
-const homes: TestHome[] = []
 before(async () => {
-  mirror = await startDistMirror()
   // The layout of kubo's own release zip: a kubo/ folder with the binary and its papers.
   goodZip = buildZip([
     { name: 'kubo/' },
@@ -34,31 +33,17 @@ before(async () => {
     { name: 'kubo/ipfs.exe', data: await readFile(testKuboBinary()), mode: 0o100755 }
   ])
 })
-after(async () => {
-  for (const h of homes) await h.cleanup()
-  await mirror.close()
-})
-
-async function home (): Promise<TestHome> {
-  const h = await makeTestHome('', { daemonPath: 'ipfs-citrate-test-absent' })
-  homes.push(h)
-  return h
-}
-
-async function binContents (h: TestHome): Promise<string[]> {
-  return (await readdir(join(h.home, 'bin')).catch(() => [])).sort()
-}
 
 let releases = 0
 /** Publishes a Windows release of these bytes under a fresh version, with their sha512 (or the one given). */
 async function publish (data: Buffer, sha512 = createHash('sha512').update(data).digest('hex')): Promise<{ version: string, path: string }> {
   const version = `v0.90.${releases++}`
   const name = kuboArchiveName(version, WINDOWS)
-  const file = join(mirror.dir, name)
+  const file = join(fx.mirror.dir, name)
   await writeFile(file, data)
   const path = `/kubo/${version}/${name}`
-  mirror.files.set(path, file)
-  mirror.files.set(`${path}.sha512`, `${sha512}  ${name}\n`)
+  fx.mirror.files.set(path, file)
+  fx.mirror.files.set(`${path}.sha512`, `${sha512}  ${name}\n`)
   return { version, path }
 }
 
@@ -82,15 +67,15 @@ describe('kubo installer: Windows .zip releases (loopback dist mirror)', () => {
 
   test('a good release zip installs kubo/ipfs.exe: fetched as .zip, verified, extracted, run once, moved into place', async () => {
     const h = await home()
-    const wanted = mirror.version.replace(/^v/, '')
+    const wanted = fx.mirror.version.replace(/^v/, '')
     // The real version, so the installer's run-once check passes: serve the zip under it.
-    const name = kuboArchiveName(mirror.version, WINDOWS)
-    const file = join(mirror.dir, name)
+    const name = kuboArchiveName(fx.mirror.version, WINDOWS)
+    const file = join(fx.mirror.dir, name)
     await writeFile(file, goodZip)
-    mirror.files.set(`/kubo/${mirror.version}/${name}`, file)
-    mirror.files.set(`/kubo/${mirror.version}/${name}.sha512`, createHash('sha512').update(goodZip).digest('hex'))
-    const r = await installKubo({ paths: h.config.paths, version: mirror.version, distUrl: mirror.url, platform: WINDOWS })
-    assert.ok(mirror.requests.includes(`/kubo/${mirror.version}/${name}`), 'the .zip was the archive fetched')
+    fx.mirror.files.set(`/kubo/${fx.mirror.version}/${name}`, file)
+    fx.mirror.files.set(`/kubo/${fx.mirror.version}/${name}.sha512`, createHash('sha512').update(goodZip).digest('hex'))
+    const r = await installKubo({ paths: h.config.paths, version: fx.mirror.version, distUrl: fx.mirror.url, platform: WINDOWS })
+    assert.ok(fx.mirror.requests.includes(`/kubo/${fx.mirror.version}/${name}`), 'the .zip was the archive fetched')
     assert.equal(r.path, h.config.paths.installedKubo)
     assert.equal(await kuboVersion(r.path), wanted)
     assert.equal(r.bytes, goodZip.length)
@@ -113,7 +98,7 @@ describe('kubo installer: Windows .zip releases (loopback dist mirror)', () => {
       const h = await home()
       const zip = buildZip([{ name: 'kubo/' }, { name: 'kubo/ipfs.exe', data: '#!/bin/sh\necho 0.90.0\n' }, entry])
       const { version } = await publish(zip)
-      await assert.rejects(installKubo({ paths: h.config.paths, version, distUrl: mirror.url, platform: WINDOWS }), refusedAsInvalid(pattern))
+      await assert.rejects(installKubo({ paths: h.config.paths, version, distUrl: fx.mirror.url, platform: WINDOWS }), refusedAsInvalid(pattern))
       assert.deepEqual(await binContents(h), [], 'no binary and no staging folder left')
       assert.deepEqual((await readdir(h.home)).filter(f => f.includes('escaped')), [])
       assert.deepEqual((await readdir(join(h.home, '..'))).filter(f => f === 'escaped'), [])
@@ -123,7 +108,7 @@ describe('kubo installer: Windows .zip releases (loopback dist mirror)', () => {
   test('a truncated zip is refused as unreadable and nothing is installed', async () => {
     const h = await home()
     const { version } = await publish(goodZip.subarray(0, Math.floor(goodZip.length / 2)))
-    await assert.rejects(installKubo({ paths: h.config.paths, version, distUrl: mirror.url, platform: WINDOWS }), refusedAsInvalid(/is not a readable \.zip: end of central directory record signature not found/i))
+    await assert.rejects(installKubo({ paths: h.config.paths, version, distUrl: fx.mirror.url, platform: WINDOWS }), refusedAsInvalid(/is not a readable \.zip: end of central directory record signature not found/i))
     assert.deepEqual(await binContents(h), [])
   })
 
@@ -134,22 +119,22 @@ describe('kubo installer: Windows .zip releases (loopback dist mirror)', () => {
     const at = Math.floor(bytes.length * 0.6)
     for (let i = 0; i < 64; i++) bytes[at + i] = (bytes[at + i] ?? 0) ^ 0x5a
     const { version } = await publish(bytes)
-    await assert.rejects(installKubo({ paths: h.config.paths, version, distUrl: mirror.url, platform: WINDOWS }),
+    await assert.rejects(installKubo({ paths: h.config.paths, version, distUrl: fx.mirror.url, platform: WINDOWS }),
       refusedAsInvalid(/could not extract kubo\/ipfs\.exe from .*: (invalid|incorrect|CRC-32|too many|.* bytes, not)/i))
     assert.deepEqual(await binContents(h), [], 'the half-written binary went with the staging folder')
   })
 
   test('a zip whose bytes do not match the published sha512 is refused before it is opened; an earlier install survives', async () => {
     const h = await home()
-    const name = kuboArchiveName(mirror.version, WINDOWS)
-    const file = join(mirror.dir, name)
+    const name = kuboArchiveName(fx.mirror.version, WINDOWS)
+    const file = join(fx.mirror.dir, name)
     await writeFile(file, goodZip)
-    mirror.files.set(`/kubo/${mirror.version}/${name}`, file)
-    mirror.files.set(`/kubo/${mirror.version}/${name}.sha512`, createHash('sha512').update(goodZip).digest('hex'))
-    await installKubo({ paths: h.config.paths, version: mirror.version, distUrl: mirror.url, platform: WINDOWS })
+    fx.mirror.files.set(`/kubo/${fx.mirror.version}/${name}`, file)
+    fx.mirror.files.set(`/kubo/${fx.mirror.version}/${name}.sha512`, createHash('sha512').update(goodZip).digest('hex'))
+    await installKubo({ paths: h.config.paths, version: fx.mirror.version, distUrl: fx.mirror.url, platform: WINDOWS })
     const before = await readFile(h.config.paths.installedKubo)
-    mirror.files.set(`/kubo/${mirror.version}/${name}.sha512`, createHash('sha512').update('another release').digest('hex'))
-    await assert.rejects(installKubo({ paths: h.config.paths, version: mirror.version, distUrl: mirror.url, platform: WINDOWS }),
+    fx.mirror.files.set(`/kubo/${fx.mirror.version}/${name}.sha512`, createHash('sha512').update('another release').digest('hex'))
+    await assert.rejects(installKubo({ paths: h.config.paths, version: fx.mirror.version, distUrl: fx.mirror.url, platform: WINDOWS }),
       (err: Error) => err instanceof InstallError && err.code === 'INSTALL_CHECKSUM_MISMATCH' && /nothing was installed/.test(err.message))
     assert.ok((await readFile(h.config.paths.installedKubo)).equals(before), 'the earlier binary is untouched')
     assert.deepEqual(await binContents(h), [h.config.paths.installedKubo.split(/[\\/]/).at(-1)])

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, stat, utimes, readdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, mkdtemp, rm, stat, utimes, readdir, writeFile } from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { lockSafely, reclaimIfStale } from '../src/util/lock.ts'
@@ -79,4 +79,30 @@ test('lockSafely: a lock held longer than its refresh interval stays ours (the o
   await new Promise(resolve => setTimeout(resolve, 3300))
   await release()
   assert.equal(compromised, undefined, `not compromised (${compromised?.message ?? ''})`)
+})
+
+test('a fresh lock folder that reuses a dead holder\'s inode is not judged by that holder\'s owner file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'citrate-lock-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const lock = join(dir, 'x.lock')
+  // A holder that died (its pid is gone) and left its owner file beside its lock folder.
+  const dead = spawn(process.execPath, ['-e', ''])
+  await new Promise(resolve => dead.once('exit', resolve))
+  await mkdir(lock)
+  const first = await stat(lock)
+  await writeFile(`${lock}.owner`, JSON.stringify({ pid: dead.pid, host: hostname(), ino: first.ino, dev: first.dev, birth: first.birthtimeMs }))
+  // Someone takes the lock over: the old folder removed, a new one made — on ext4 with the same inode —
+  // and, for a moment, its owner file not yet written.
+  await rm(lock, { recursive: true })
+  await mkdir(lock)
+  const second = await stat(lock)
+  assert.equal(await reclaimIfStale(lock, 60_000), second.ino === first.ino && second.birthtimeMs === first.birthtimeMs,
+    'kept, unless the filesystem cannot tell the two folders apart at all')
+  if (second.birthtimeMs !== first.birthtimeMs) assert.equal(await stat(lock).then(s => s.ino === second.ino, () => false), true, 'the live lock is still in place')
+  // The dead holder's own folder, still in place, is taken over at once.
+  await rm(lock, { recursive: true })
+  await mkdir(lock)
+  const third = await stat(lock)
+  await writeFile(`${lock}.owner`, JSON.stringify({ pid: dead.pid, host: hostname(), ino: third.ino, dev: third.dev, birth: third.birthtimeMs }))
+  assert.equal(await reclaimIfStale(lock, 60_000), true)
 })

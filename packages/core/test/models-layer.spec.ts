@@ -1,11 +1,11 @@
 /**
  * The models layer over every kind of entry: a dataset or checkpoint lives
- * under training/, and verifying or removing it finds it there (its DAG index
- * included), against real kubo.
+ * under training/, an asset under assets/, and verifying or removing it finds
+ * it there (its DAG index included), against real kubo.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pull, registryOf, removeModel, verifyRegisteredModel } from '../src/index.ts'
 import { chachaBytes, flipByte } from './helpers/content.ts'
@@ -45,5 +45,21 @@ describe('models layer: datasets and checkpoints', () => {
     assert.equal(removed.removed.id, 'corpus')
     await assert.rejects(stat(r.dir), { code: 'ENOENT' })
     assert.equal(await registryOf(h.config).get('corpus'), undefined)
+  })
+
+  test('an asset lands under assets/<id>/, verifies at rest and is removed from there', async () => {
+    const data = chachaBytes('asset-bytes', 5000)
+    const cid = (await ipfs(h.config.paths.ipfsRepo, ['add', '-Q', '--pin=false'], data)).toString().trim()
+    const r = await pull({ cid, config: h.config, name: 'nft-7', filename: '7.png', kind: 'asset', sources: [gateway], publicGateways: [] })
+    assert.equal(h.config.paths.assets, join(h.home, 'assets'))
+    assert.equal(r.dir, join(h.config.paths.assets, 'nft-7'))
+    assert.deepEqual(await readFile(join(r.dir, '7.png')), data)
+    const entry = await registryOf(h.config).get('nft-7')
+    assert.equal(entry?.kind, 'asset')
+    assert.ok(entry != null)
+    assert.equal((await verifyRegisteredModel(h.config, entry)).method, 'dag-index')
+    assert.equal((await registryOf(h.config).get('nft-7'))?.verified, true)
+    await removeModel(h.config, 'nft-7', { keepPin: true })
+    await assert.rejects(stat(r.dir), { code: 'ENOENT' })
   })
 })

@@ -186,11 +186,12 @@ describe('model ids and per-model files', () => {
     assert.equal(modelIdFromName('...'), 'model')
   })
 
-  test('writeModelFiles writes metadata.json and config.json atomically beside the model', async () => {
+  test('writeModelFiles writes metadata.json and config.json atomically into the model folder\'s .citrate/', async () => {
     const dir = await tempDir()
     const e = entry('m1')
     const { metadataPath, configPath } = await writeModelFiles(dir, e, { metadata: { license: 'apache-2.0' }, config: { context_length: 4096 } })
-    assert.equal(metadataPath, join(dir, 'm1', 'metadata.json'))
+    assert.equal(metadataPath, join(dir, 'm1', '.citrate', 'metadata.json'))
+    assert.equal(configPath, join(dir, 'm1', '.citrate', 'config.json'))
     assert.deepEqual(JSON.parse(await readFile(metadataPath, 'utf8')), { ...e, license: 'apache-2.0' })
     assert.deepEqual(JSON.parse(await readFile(configPath ?? '', 'utf8')), { context_length: 4096 })
     await assert.rejects(writeModelFiles(dir, entry('../up')), InvalidModelIdError)

@@ -11,6 +11,7 @@ import {
 import { initRepo } from '../src/daemon/repo.ts'
 import { ipfs, makeTestHome, testKuboBinary, type TestHome } from './helpers/kubo.ts'
 import { flipByte, writeChachaFile } from './helpers/content.ts'
+import { bookkeepingFile } from './helpers/layout.ts'
 
 async function indexed (path: string, opts: ImportShapeOptions, indexFile: string): Promise<string> {
   const index = new DagIndexBuilder()
@@ -151,7 +152,7 @@ describe('verify at rest (no daemon)', () => {
     const entryFor = async (id: string, opts: ImportShapeOptions, withIndex: boolean): Promise<ModelEntry> => {
       const index = new DagIndexBuilder()
       const { cid } = await hashPath(file, { ...opts, index })
-      if (withIndex) await index.write(join(modelDir(modelsDir, id), DAG_INDEX_FILE), cid)
+      if (withIndex) await index.write(bookkeepingFile(modelDir(modelsDir, id), DAG_INDEX_FILE), cid)
       return { id, name: id, cid, size_bytes: 900_000, quantization: null, downloaded_at: new Date().toISOString(), path: file, source: 'ipfs', source_url: null, verified: true, kind: 'model' }
     }
     const indexed = await entryFor('with-index', {}, true)

@@ -8,12 +8,23 @@
  * `ipfs_set_download_limit`) caps their total, running and future ones alike.
  * Until the command sets it, each new download takes the config's value as it
  * is on disk then (the config is re-read per call).
+ *
+ * A download that ended (complete, failed or cancelled) stays listed until a
+ * client dismisses it, so every window shows the same rows and a reload does
+ * not bring a dismissed one back; its arguments are kept so Retry can start it
+ * again as it was asked for.
  */
-import { checkPullInput, DownloadLimiter, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
+import { checkPullInput, DownloadLimiter, InvalidArgumentError, startPull, toCitrateError, type LoadedConfig, type PullHandle } from '@citrate-ipfs/core'
 import type { CommandArgs, DownloadView, ServiceEvent } from '@citrate-ipfs/contract'
 import { ServiceError } from './errors.ts'
 
-interface Job { view: DownloadView, handle: PullHandle }
+interface Job {
+  view: DownloadView
+  handle: PullHandle
+  args: CommandArgs<'ipfs_download_model'>
+  /** Set by ipfs_cancel_download: the pull's ABORTED is then the user's choice, not a failure. */
+  cancelled: boolean
+}
 
 export class Downloads {
   private readonly jobs = new Map<string, Job>()
@@ -55,15 +66,17 @@ export class Downloads {
         this.emit({ event: 'download-progress', data: { ...view } })
       }
     })
-    const job: Job = { view, handle }
+    const job: Job = { view, handle, args, cancelled: false }
     this.jobs.set(id, job)
     handle.result.then((r) => {
       view.model = r.entry
+      if (r.skippedSymlinks.length > 0) view.skippedSymlinks = r.skippedSymlinks
       view.progress = { ...handle.progress, status: 'Complete', progress_percent: 100 }
       this.emit({ event: 'download-progress', data: { ...view } })
     }, (err: unknown) => {
       const e = toCitrateError(err)
       view.error = { code: e.code, message: e.message }
+      if (job.cancelled && e.code === 'ABORTED') view.cancelled = true
       view.progress = { ...handle.progress, status: { Failed: e.message } }
       this.emit({ event: 'download-progress', data: { ...view } })
     })
@@ -86,9 +99,33 @@ export class Downloads {
     if (job == null) throw new ServiceError('NOT_FOUND', `no download with id ${id}`)
     if (action === 'pause') job.handle.pause()
     else if (action === 'resume') job.handle.resume()
-    else job.handle.cancel()
+    else {
+      job.cancelled = true
+      job.handle.cancel()
+    }
     job.view.progress = { ...job.handle.progress }
     return { ...job.view }
+  }
+
+  /** Starts a failed or cancelled download again, with the arguments it was first given. */
+  retry (id: string, config: LoadedConfig, env: NodeJS.ProcessEnv): DownloadView {
+    const job = this.known(id)
+    if (job.view.error == null) throw new InvalidArgumentError(`download ${id} has not failed or been cancelled${job.view.model != null ? ' (it is complete)' : ' (it is still running)'}`)
+    return this.start(config, job.args, env)
+  }
+
+  /** Forgets an ended download; a running one must be cancelled first. */
+  dismiss (id: string): { id: string, dismissed: boolean } {
+    const job = this.known(id)
+    if (job.view.model == null && job.view.error == null) throw new InvalidArgumentError(`download ${id} is still running; cancel it before dismissing it`)
+    this.jobs.delete(id)
+    return { id, dismissed: true }
+  }
+
+  private known (id: string): Job {
+    const job = this.jobs.get(id)
+    if (job == null) throw new ServiceError('NOT_FOUND', `no download with id ${id}`)
+    return job
   }
 
   /** Stops every download (keeping verified data for a later resume). */

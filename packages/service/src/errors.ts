@@ -41,9 +41,12 @@ export const HTTP_STATUS: Record<ServiceAnswerCode, number> = {
   UNKNOWN_COMMAND: 404,
   NO_UI: 404,
   MODEL_NOT_FOUND: 404,
+  PATH_NOT_FOUND: 404,
+  CONTENT_NOT_FOUND: 404,
   NOT_PINNED: 404,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
+  OBJECT_TOO_LARGE: 413,
   // Well-formed, but the content the CID names is refused: not ours to download or verify safely.
   UNSUPPORTED: 422,
   UNSAFE_NAME: 422,

@@ -14,11 +14,13 @@ import { extname, join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import type { ServiceEvent } from '@citrate-ipfs/client'
 import { DaemonManager, logger } from '@citrate-ipfs/core'
+import { COMMAND_SCHEMAS, type CommandSchema } from '@citrate-ipfs/contract'
 import { COMMANDS, configLoader, isCommandName, type CommandContext } from './commands.ts'
 import { httpStatusFor, toAnswerError, type ServiceAnswerCode } from './errors.ts'
 import { EventHub } from './events.ts'
 import { uiFromDir, type UiFiles } from './ui-files.ts'
 import { Downloads } from './downloads.ts'
+import { NodeSampler } from './node-stats.ts'
 import { openApiDocument } from './openapi.ts'
 import { BrowserSignIn, isAllowedHost, isTokenValid, loadOrCreateToken, LOGIN_CODES_PATH, LOGIN_PATH, ownOrigins, TAURI_ORIGINS } from './security.ts'
 
@@ -70,7 +72,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
   const signIn = new BrowserSignIn(token, { loginCodeTtlMs: opts.loginCodeTtlMs })
   const hub = new EventHub()
   const downloads = new Downloads((e) => hub.emit(e))
-  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads, daemon: { startedHere: false } }
+  const ctx: CommandContext = { config, emit: (e) => hub.emit(e), env, downloads, node: new NodeSampler(), daemon: { startedHere: false } }
   const ajv = new Ajv({ allErrors: false, strict: false })
   const validators = new Map<string, ValidateFunction>()
   for (const [name, spec] of Object.entries(COMMANDS)) validators.set(name, ajv.compile(spec.args))
@@ -165,7 +167,7 @@ export async function startService (opts: ServiceOptions = {}): Promise<RunningS
       sendError(res, 'UNKNOWN_COMMAND', `unknown command ${name}`)
       return
     }
-    const body = await readBody(req)
+    const body = await readBody(req, (COMMAND_SCHEMAS[name] as CommandSchema).maxBodyBytes ?? MAX_BODY)
     if (typeof body === 'string') {
       sendError(res, body === 'too large' ? 'BODY_TOO_LARGE' : 'INVALID_JSON', `${name}: request body ${body}`)
       return
@@ -293,7 +295,7 @@ function answerUnparsable (err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`HTTP/1.1 ${status} Bad Request\r\ncontent-type: application/json\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
-function readBody (req: IncomingMessage): Promise<unknown> {
+function readBody (req: IncomingMessage, maxBody: number): Promise<unknown> {
   return new Promise((resolveBody) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -301,7 +303,7 @@ function readBody (req: IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       if (done) return // past the limit: drain and drop, then answer 413
       size += c.length
-      if (size > MAX_BODY) { done = true; chunks.length = 0; resolveBody('too large'); return }
+      if (size > maxBody) { done = true; chunks.length = 0; resolveBody('too large'); return }
       chunks.push(c)
     })
     req.on('end', () => {

@@ -110,7 +110,9 @@ describe('one wire contract', () => {
       ['ipfs_configure_gateway', { url: long(2049) }, false],
       ['ipfs_download_model', { cid: 'bafy' }, true],
       ['ipfs_download_model', { cid: '' }, false],
-      ['ipfs_download_model', { cid: long(201) }, false],
+      // A content path (a gateway link with a folder path) may be long: up to 4096 characters since paths are accepted.
+      ['ipfs_download_model', { cid: long(4096) }, true],
+      ['ipfs_download_model', { cid: long(4097) }, false],
       ['ipfs_download_model', { cid: 'bafy', name: '' }, false],
       ['ipfs_download_model', { cid: 'bafy', name: long(201) }, false],
       ['ipfs_download_model', { cid: 'bafy', filename: long(255) }, true],

@@ -165,6 +165,11 @@ function valuesFor (cmd: string, field: string): unknown[] {
   if (field === 'kind') return ['model', 'dataset', 'Model', 'weights', '', '../x']
   if (field === 'source') return ['auto', 'daemon', 'gateway', 'AUTO', 'kubo', '']
   if (field === 'keepPin' || field === 'force') return [true, false]
+  if (field === 'pin') return [true, false]
+  if (field === 'codec') return ['raw', 'dag-json', 'dag-cbor', 'unixfs', 'RAW', 'dag-pb', 'zip', '']
+  if (field === 'maxBytes') return [0, -1, 1, 1.5, 32 * 1024 * 1024 + 1, 1e308]
+  if (field === 'base64') return ['', '=', 'YQ', 'YQ==', 'Y Q==', 'YQ==YQ==', '****', '\u0000', 'a'.repeat(4097)]
+  if (field === 'json') return [null, 0, 'x', [], {}, { '/': 'not-a-cid' }, { '/': { bytes: '!!' } }, { a: { '/': present } }]
   return NAMES
 }
 

@@ -5,14 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { COMMAND_SCHEMAS, ServiceEvent as ServiceEventSchema } from '@citrate-ipfs/contract'
 import { createClient, CommandError, type CitrateClient, type DownloadView, type ServiceEvent } from '@citrate-ipfs/client'
 import { startService, type RunningService } from '../src/index.ts'
-import { addBytes, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { addBytes, ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
 import { chachaBytes } from '../../core/test/helpers/content.ts'
 import { startThrottleProxy, type ThrottleProxy } from '../../core/test/helpers/throttle-proxy.ts'
 
@@ -71,8 +71,10 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.equal(progress.at(-1)?.status, 'Complete')
     for (const p of progress) for (const k of ['cid', 'total_bytes', 'downloaded_bytes', 'progress_percent', 'speed_mbps', 'eta_seconds', 'status']) assert.ok(k in p, k)
 
-    const { models } = await client.invoke('ipfs_list_models')
+    const { models, total_disk_bytes: total } = await client.invoke('ipfs_list_models')
     assert.deepEqual(models.map(m => [m.id, m.verified]), [['tiny-model', true]])
+    // The content plus its .citrate/ bookkeeping (metadata, config, a DAG index of one root node).
+    assert.ok(total != null && total > (models[0]?.size_bytes ?? 0) && total < (models[0]?.size_bytes ?? 0) + 64 * 1024, `total_disk_bytes ${String(total)}`)
     const { pins } = await client.invoke('ipfs_get_pins')
     const pin = pins.find(p => p.cid === cid)
     assert.ok(pin != null, 'the model is pinned in kubo')
@@ -142,6 +144,31 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.ok(!(await readdir(join(h.home, 'models'))).includes('to-cancel'))
   })
 
+  test('cancel is reported as cancelled; retry starts a download again as it was asked; dismiss forgets an ended one and refuses a running one', async () => {
+    assert.equal((await client.invoke('ipfs_list_downloads')).downloads.find(d => d.id === 'to-cancel')?.cancelled, true)
+    // Slow enough that it is still running when dismissed.
+    await client.invoke('ipfs_set_download_limit', { mbps: 0.5 })
+    const again = await client.invoke('ipfs_retry_download', { id: 'to-cancel' })
+    assert.equal(again.error, undefined)
+    assert.equal(again.cancelled, undefined)
+    await assert.rejects(client.invoke('ipfs_dismiss_download', { id: 'to-cancel' }), (err: Error) => err instanceof CommandError && err.status === 400 && /still running/.test(err.message))
+    await client.invoke('ipfs_set_download_limit', { mbps: 0 })
+    const done = await finished('to-cancel')
+    assert.equal(done.model?.verified, true, 'the retry used the same source and name')
+    await assert.rejects(client.invoke('ipfs_retry_download', { id: 'to-cancel' }), (err: Error) => err instanceof CommandError && err.status === 400 && /complete/.test(err.message))
+    assert.deepEqual(await client.invoke('ipfs_dismiss_download', { id: 'to-cancel' }), { id: 'to-cancel', dismissed: true })
+    assert.ok(!(await client.invoke('ipfs_list_downloads')).downloads.some(d => d.id === 'to-cancel'), 'a dismissed download is no longer listed')
+    await assert.rejects(client.invoke('ipfs_dismiss_download', { id: 'to-cancel' }), (err: Error) => err instanceof CommandError && err.code === 'NOT_FOUND')
+
+    // Content no source has fails (and stays listed, with its error, until dismissed); its retry fails the same way.
+    const missing = (await ipfs(join(h.home, 'ipfs'), ['add', '-Q', '--only-hash', '--pin=false'], chachaBytes('svc-missing', 5000))).toString().trim()
+    await client.invoke('ipfs_download_model', { cid: missing, name: 'nobody-has', source: 'gateway' })
+    const failed = await finished('nobody-has')
+    assert.ok(failed.error != null && failed.cancelled !== true, JSON.stringify(failed))
+    await client.invoke('ipfs_retry_download', { id: 'nobody-has' })
+    assert.equal((await finished('nobody-has')).error?.code, failed.error.code)
+  })
+
   test('ipfs_set_download_limit: a bad argument is a 400; a good one changes a running download\'s speed at once', async () => {
     for (const bad of [{ mbps: -1 }, { mbps: 'fast' }, {}]) {
       await assert.rejects(client.invoke('ipfs_set_download_limit', bad as never), (err: Error) => err instanceof CommandError && err.status === 400, JSON.stringify(bad))
@@ -185,6 +212,31 @@ describe('service: models, downloads and pins (real kubo)', () => {
     assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_list_models.result, await client.invoke('ipfs_list_models')), ajv.errorsText())
     assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_get_pins.result, await client.invoke('ipfs_get_pins')), ajv.errorsText())
     assert.ok(ajv.validate(COMMAND_SCHEMAS.ipfs_verify_model.result, await client.invoke('ipfs_verify_model', { id: 'tiny-model' })), ajv.errorsText())
+  })
+
+  test('download by content path: ipfs://<folder>/<file> fetches that file under its own name; <cid>/../x is a 400', async () => {
+    const dir = join(scratch, 'svc-folder')
+    await mkdir(join(dir, 'quants'), { recursive: true })
+    const file = chachaBytes('svc-path', 40_000)
+    await writeFile(join(dir, 'quants', 'svc-Q4_K_M.gguf'), file)
+    await writeFile(join(dir, 'other.bin'), chachaBytes('svc-other', 500_000))
+    const folder = (await ipfs(join(h.home, 'ipfs'), ['add', '-r', '-Q', '--pin=false', '--cid-version=1', dir])).toString().trim()
+    const started = await client.invoke('ipfs_download_model', { cid: `ipfs://${folder}/quants/svc-Q4_K_M.gguf` })
+    assert.equal(started.id, 'svc-Q4_K_M')
+    const done = await finished('svc-Q4_K_M')
+    assert.equal(done.error, undefined, JSON.stringify(done.error))
+    assert.equal(done.model?.id, 'svc-Q4_K_M')
+    assert.equal(done.model?.path.endsWith(join('svc-Q4_K_M', 'svc-Q4_K_M.gguf')), true, done.model?.path)
+    assert.deepEqual(await readFile(done.model?.path ?? ''), file)
+    // A folder with a symlink pointing outside it: the download completes and names the link it did not write.
+    await symlink('/etc/hostname', join(dir, 'quants', 'outside'))
+    const withLink = (await ipfs(join(h.home, 'ipfs'), ['add', '-r', '-Q', '--pin=false', '--cid-version=1', dir])).toString().trim()
+    await client.invoke('ipfs_download_model', { cid: `${withLink}/quants`, name: 'svc-links' })
+    const linked = await finished('svc-links')
+    assert.equal(linked.error, undefined, JSON.stringify(linked.error))
+    assert.deepEqual(linked.skippedSymlinks?.map(l => [l.path, l.target]), [['outside', '/etc/hostname']])
+    await assert.rejects(client.invoke('ipfs_download_model', { cid: `${folder}/../x` }),
+      (err: Error) => err instanceof CommandError && err.code === 'INVALID_CID' && err.status === 400 && /"\.\." segments are not allowed/.test(err.message))
   })
 })
 

@@ -2,11 +2,19 @@ import { useEffect, useState, type ReactNode } from 'react'
 import { SetupPage } from './pages/Setup.tsx'
 import { ModelsPage } from './pages/Models.tsx'
 import { PinsPage } from './pages/Pins.tsx'
+import { ModelDetailsPage } from './pages/ModelDetails.tsx'
+import { SettingsPage } from './pages/Settings.tsx'
+import { StatusPage } from './pages/Status.tsx'
+import { PublishPage } from './pages/Publish.tsx'
+import { Toasts } from './toasts.tsx'
 
 const PAGES = [
   { id: 'setup', label: 'Setup', render: () => <SetupPage /> },
   { id: 'models', label: 'Models', render: () => <ModelsPage /> },
-  { id: 'pins', label: 'Pins', render: () => <PinsPage /> }
+  { id: 'publish', label: 'Publish', render: () => <PublishPage /> },
+  { id: 'pins', label: 'Pins', render: () => <PinsPage /> },
+  { id: 'status', label: 'Status', render: () => <StatusPage /> },
+  { id: 'settings', label: 'Settings', render: () => <SettingsPage /> }
 ] as const
 
 function currentPage (): string {
@@ -20,7 +28,9 @@ export function App (): ReactNode {
     window.addEventListener('hashchange', onHash)
     return () => window.removeEventListener('hashchange', onHash)
   }, [])
-  const active = PAGES.find(p => p.id === page) ?? PAGES[0]
+  // #/models/<id>: a model's own page, under Models in the navigation.
+  const detail = /^models\/(.+)$/.exec(page)
+  const active = detail != null ? PAGES[1] : PAGES.find(p => p.id === page) ?? PAGES[0]
   return (
     <div className='app'>
       <header>
@@ -29,7 +39,8 @@ export function App (): ReactNode {
           {PAGES.map(p => <a key={p.id} href={`#/${p.id}`} aria-current={p.id === active.id ? 'page' : undefined}>{p.label}</a>)}
         </nav>
       </header>
-      <main>{active.render()}</main>
+      <Toasts />
+      <main>{detail?.[1] != null ? <ModelDetailsPage key={detail[1]} id={decodeURIComponent(detail[1])} /> : active.render()}</main>
     </div>
   )
 }

@@ -53,6 +53,7 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   KUBO_RPC_ERROR: ['IPFS refused or failed a request.', 'Try again; if it keeps failing, click "Stop IPFS" and "Start IPFS" on the Setup page.'],
   // Downloading by CID
   INVALID_CID: ['That is not a valid CID.', 'Paste the whole CID (it starts with Qm… or bafy…).'],
+  PATH_NOT_FOUND: ['That path does not exist inside this content.', 'Check the folder and file names after the CID.'],
   BLOCK_MISMATCH: ['A gateway sent data that does not match the CID.', 'Nothing wrong was saved. The download continues from other sources; if none is left, try again later.'],
   SOURCE_FAILED: ['A source could not deliver part of this content.', 'The download continues from other sources; if none is left, try again later.'],
   ALL_SOURCES_FAILED: ['No source could provide this content.', 'Start IPFS on the Setup page, or set an external gateway there, then download again. Verified parts are kept.'],
@@ -66,6 +67,8 @@ const EXPLANATIONS: Record<WireErrorCode, Explanation> = {
   TIMEOUT: ['That took too long.', 'Try again; a slow network or a busy computer can cause this.'],
   // Your library: models, verification, pins
   MODEL_NOT_FOUND: ['That model is not in your library.', 'Reload the Models page to see the current list.'],
+  CONTENT_NOT_FOUND: ['No source has this content, or the path inside it names nothing.', 'Check the CID and path; start IPFS or set a gateway that has it on the Setup page.'],
+  OBJECT_TOO_LARGE: ['This content is larger than the limit for reading it directly.', 'Download it on the Models page instead.'],
   INVALID_MODEL_ID: ['That name cannot be used for a model.', 'Type a name of letters, digits and . _ + - that starts with a letter or digit.'],
   CONTENT_CORRUPT: ['The stored model no longer matches its CID.', 'Click "Remove" on the model, then download it again.'],
   CONTENT_MISMATCH: ['The stored model could not be proven to match its CID.', 'If it was published with unusual options this is expected; otherwise click "Remove" and download it again.'],

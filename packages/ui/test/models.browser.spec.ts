@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startService, type RunningService } from '../../service/src/index.ts'
 import { launchChromium, screenshot, signIn, UI_DIR as uiDir } from './helpers/browser.ts'
@@ -66,7 +66,8 @@ describe('models and pins UI (Chromium)', () => {
     await page.getByText('Enter a CID: Qm…').waitFor()
 
     await page.getByRole('textbox', { name: 'CID', exact: true }).fill(modelCid)
-    await page.getByLabel('Name (optional)').fill('qwen-tiny')
+    await page.getByLabel('Name (optional)', { exact: true }).fill('qwen-tiny')
+    await page.getByLabel('File name (optional)', { exact: true }).fill('weights-q4.bin')
     await page.getByRole('button', { name: 'Download' }).click()
     const row = page.getByTestId('download-qwen-tiny')
     await row.waitFor({ timeout: 15_000 })
@@ -90,6 +91,7 @@ describe('models and pins UI (Chromium)', () => {
     const registry = JSON.parse(await readFile(join(h.home, 'models', 'registry.json'), 'utf8')) as { models: Array<{ id: string, verified: boolean, path: string }> }
     const m = registry.models.find(x => x.id === 'qwen-tiny')
     assert.equal(m?.verified, true)
+    assert.equal(basename(m?.path ?? ''), 'weights-q4.bin', 'saved under the file name typed in the form')
     // On disk the registry stores paths relative to CITRATE_HOME (models/<id>/model.bin).
     assert.deepEqual(await readFile(resolve(h.home, m?.path ?? '')), content)
 
@@ -130,5 +132,21 @@ describe('models and pins UI (Chromium)', () => {
     await shot('16-models-removed')
     const pins = (await ipfs(join(h.home, 'ipfs'), ['pin', 'ls', '--type=recursive', '-q'])).toString()
     assert.ok(!pins.includes(modelCid), 'the model\'s pin is gone')
+  })
+
+  test('kind Asset downloads into assets/<id>/ and is listed', async () => {
+    const logo = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    const cid = await addToKubo('logo.svg', logo, false)
+    await page.goto(`${svc.url}/#/models`)
+    await page.getByRole('textbox', { name: 'CID', exact: true }).fill(cid)
+    await page.getByLabel('Name (optional)', { exact: true }).fill('citrate-logo')
+    await page.getByLabel('Kind').selectOption('asset')
+    await page.getByRole('button', { name: 'Download' }).click()
+    await page.getByTestId('model-citrate-logo').waitFor({ timeout: 60_000 })
+    const registry = JSON.parse(await readFile(join(h.home, 'models', 'registry.json'), 'utf8')) as { models: Array<{ id: string, kind: string, path: string }> }
+    const m = registry.models.find(x => x.id === 'citrate-logo')
+    assert.equal(m?.kind, 'asset')
+    assert.match(m?.path ?? '', /^assets[/\\]citrate-logo[/\\]/)
+    assert.deepEqual(await readFile(resolve(h.home, m?.path ?? '')), logo)
   })
 })

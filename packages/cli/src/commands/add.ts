@@ -1,7 +1,7 @@
 /** `add`: publish a file or folder, with the CID kubo would compute for the same options. */
-import { resolve, join } from 'node:path'
+import { resolve } from 'node:path'
 import {
-  addToKubo, DAG_INDEX_FILE, DaemonManager, DaemonNotRunningError, DagIndexBuilder, hashPath, InvalidArgumentError, modelDir,
+  addToKubo, bookkeepingPath, DAG_INDEX_FILE, MODEL_KINDS, DaemonManager, DaemonNotRunningError, DagIndexBuilder, hashPath, InvalidArgumentError, modelDir,
   modelIdFromName, sanitizeModelId, writeCar, writeModelFiles, scanSource,
   type ModelEntry, type ModelKind, type PublishOptions, type PublishProgressEvent, type PublishResult, type UnixfsProfile
 } from '@citrate-ipfs/core'
@@ -21,7 +21,7 @@ export interface AddCommandOptions {
   car?: string
 }
 
-const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
+const KINDS: readonly ModelKind[] = MODEL_KINDS
 
 export async function addCommand (ctx: Context, opts: AddCommandOptions, path: string): Promise<void> {
   const kind = (opts.kind ?? 'model') as ModelKind
@@ -82,7 +82,7 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
       kind
     }
     // The index first, the registry entry last: an entry always has its index.
-    await index.write(join(modelDir(ctx.config.paths.models, id), DAG_INDEX_FILE), result.cid)
+    await index.write(bookkeepingPath(modelDir(ctx.config.paths.models, id), DAG_INDEX_FILE), result.cid)
     await writeModelFiles(ctx.config.paths.models, entry, { home: ctx.config.paths.home, metadata: { import_shape: result.shape, car: opts.car != null ? resolve(opts.car) : undefined } })
     await registryFor(ctx).upsert(entry)
   }

@@ -2,31 +2,61 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  CitrateError, ContentCorruptError, InvalidArgumentError, ModelNotFoundError, ModelRegistry,
-  modelDir, removeModel, toCitrateError, verifyRegisteredModel, type ErrorCode, type ModelEntry
+  bookkeepingPath, CitrateError, DaemonManager, diskUsage, pinList, sameCid, CONFIG_FILE, ContentCorruptError, entryDir, InvalidArgumentError, METADATA_FILE, ModelNotFoundError, ModelRegistry,
+  removeModel, toCitrateError, verifyRegisteredModel, type ErrorCode, type ModelEntry
 } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { ProgressBar } from '../output.ts'
+import { modelTable } from './models-table.ts'
 
 export function registryFor (ctx: Context): ModelRegistry {
-  return new ModelRegistry({ modelsDir: ctx.config.paths.models, home: ctx.config.paths.home })
+  const p = ctx.config.paths
+  return new ModelRegistry({ modelsDir: p.models, home: p.home, roots: { model: p.models, dataset: p.datasets, checkpoint: p.checkpoints, asset: p.assets } })
 }
 
+/**
+ * `models`: a table (models-table.ts) and the total disk use; `--json` gives
+ * the entries (each with `pinned`: true, false, or null when the daemon is not
+ * running, and `disk_bytes`) and `total_disk_bytes`.
+ */
 export async function modelsList (ctx: Context): Promise<void> {
   const models = await registryFor(ctx).list()
-  const human = models.length === 0
-    ? `no models registered (${join(ctx.config.paths.models, 'registry.json')})`
-    : models.map(m => `${m.id}  ${m.kind}  ${formatBytes(m.size_bytes)}  ${m.verified ? 'verified' : 'UNVERIFIED'}  ${m.cid}\n  ${m.path}`).join('\n')
-  ctx.out.result({ models }, human)
+  const pins = await pinnedCids(ctx)
+  const pinned = (m: ModelEntry): boolean | undefined => pins == null ? undefined : pins.some(c => sameCid(c, m.cid))
+  const usage = await diskUsage(ctx.config.paths, models)
+  if (ctx.out.json) {
+    ctx.out.result({ models: models.map(m => ({ ...m, pinned: pinned(m) ?? null, disk_bytes: usage.byId[m.id] ?? 0 })), total_disk_bytes: usage.totalBytes }, '')
+    return
+  }
+  if (models.length === 0) {
+    ctx.out.result({}, `no models registered (${join(ctx.config.paths.models, 'registry.json')})`)
+    return
+  }
+  const width = ctx.out.stdout.isTTY === true ? ctx.out.stdout.columns : undefined
+  const lines = modelTable(models.map(m => ({ entry: m, pinned: pinned(m) })), width)
+  const count = `${models.length} ${models.length === 1 ? 'entry' : 'entries'}`
+  ctx.out.result({}, [...lines, '', `${count}, ${formatBytes(usage.totalBytes)} on disk${pins == null ? ' (pins unknown: the daemon is not running)' : ''}`].join('\n'))
+}
+
+/** The recursive pins' CIDs, or undefined when the daemon is not running (or does not answer). */
+async function pinnedCids (ctx: Context): Promise<string[] | undefined> {
+  try {
+    const rpc = await new DaemonManager({ config: ctx.config }).rpc()
+    const out: string[] = []
+    for await (const p of pinList(rpc, { models: [] })) out.push(p.cid)
+    return out
+  } catch {
+    return undefined
+  }
 }
 
 export async function modelsShow (ctx: Context, id: string): Promise<void> {
   const entry = await registryFor(ctx).get(id)
   if (entry == null) throw new ModelNotFoundError(id)
-  const dir = modelDir(ctx.config.paths.models, entry.id)
-  const metadata = await readJson(join(dir, 'metadata.json'))
-  const config = await readJson(join(dir, 'config.json'))
+  const dir = entryDir(ctx.config.paths, entry)
+  const metadata = await readJson(bookkeepingPath(dir, METADATA_FILE))
+  const config = await readJson(bookkeepingPath(dir, CONFIG_FILE))
   const { info, ...fields } = entry
   const human = Object.entries(fields).map(([k, v]) => `${k}: ${v === null ? '-' : String(v)}`).join('\n') +
     (info != null ? '\n' + Object.entries(info).map(([k, v]) => `info.${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`).join('\n') : '') +

@@ -68,6 +68,6 @@ export async function gcCommand (ctx: Context, opts: { dryRun?: boolean }): Prom
     if (!(err instanceof DaemonNotRunningError)) throw err
     ctx.out.warn('the daemon is not running: only stale partial downloads are cleaned')
   }
-  const r = await collectGarbage(rpc, [ctx.config.paths.models, ctx.config.paths.datasets, ctx.config.paths.checkpoints], { dryRun: opts.dryRun, citrateHome: ctx.config.paths.home })
+  const r = await collectGarbage(rpc, [ctx.config.paths.models, ctx.config.paths.datasets, ctx.config.paths.checkpoints, ctx.config.paths.assets], { dryRun: opts.dryRun, citrateHome: ctx.config.paths.home })
   ctx.out.result(r, `${opts.dryRun === true ? 'would free' : 'freed'} ${r.blocksFreed} kubo blocks (${formatBytes(r.bytesFreed)}); ${r.partialFiles.length} stale partial file(s), ${formatBytes(r.partialBytes)}`)
 }

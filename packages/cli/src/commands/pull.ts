@@ -1,4 +1,4 @@
-import { InvalidArgumentError, startPull, type DownloadProgress, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
+import { InvalidArgumentError, MODEL_KINDS, parseContentPath, startPull, type DownloadProgress, type ModelKind, type PullEvent, type PullResult, type SourceMode } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
 import { InterruptedError } from '../errors.ts'
@@ -19,11 +19,11 @@ export interface PullCliOptions {
 /** With --verbose, each source's part is written to stderr this often (and once at the end). */
 const VERBOSE_SOURCES_MS = 5000
 
-const KINDS: readonly ModelKind[] = ['model', 'dataset', 'checkpoint']
+const KINDS: readonly ModelKind[] = MODEL_KINDS
 const SOURCES: readonly SourceMode[] = ['auto', 'daemon', 'gateway']
 
 /**
- * `citrate-ipfs pull <cid>`: a verified download with a progress line (or one
+ * `citrate-ipfs pull <cid>[/path]` (or `/ipfs/…`, `ipfs://…`, a gateway link): a verified download with a progress line (or one
  * JSON event per line with --json). Ctrl-C pauses it: the verified progress is
  * kept, the command exits 130, and running it again resumes.
  */
@@ -36,7 +36,7 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
   const maxDownloadMbps = parseRate(opts.limitRate)
 
   // The live line on a terminal; plain lines now and then otherwise; nothing but the events with --json.
-  const label = `pulling ${shortCid(cid)}`
+  const label = `pulling ${shortTarget(cid)}`
   const display: PullDisplay | undefined = ctx.out.json
     ? undefined
     : ctx.out.interactive ? await terminalDisplay(ctx.out.stderr, cid, label) : plainDisplay(ctx.out.stderr, cid, label)
@@ -86,6 +86,8 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
         display.print(`${e.reason}…`)
       } else if (e.type === 'citrate:pull:resumed') {
         display.print(`resuming: ${formatBytes(e.bytes)} already verified on disk`)
+      } else if (e.type === 'citrate:pull:symlink-skipped') {
+        display.print(`citrate-ipfs: warning: symlink ${e.path} -> ${e.target} not written: ${e.reason}`)
       } else if (e.type === 'citrate:pull:pin-skipped') {
         display.print(`citrate-ipfs: warning: not pinned: ${e.reason} (\`citrate-ipfs daemon start\`, or \`citrate-ipfs pin --registered\` while it runs)`)
       }
@@ -98,10 +100,12 @@ export async function pullCommand (ctx: Context, opts: PullCliOptions, cid: stri
       ? `${res.entry.id} is already present (${res.entry.cid}) at ${res.path}`
       : [
           `pulled ${res.entry.cid} (${res.type}, ${formatBytes(res.totalBytes)}, every block verified) as ${res.entry.id}`,
+          ...(res.contentPath != null ? [`  from the path ${res.contentPath}`] : []),
           `  path: ${res.path}`,
           ...(res.resumedBytes > 0 ? [`  resumed: ${formatBytes(res.resumedBytes)} were already on disk`] : []),
           `  from: ${fromLine(res)}`,
           ...res.failures.map(f => `  dropped source ${f.source}: ${f.reason}`),
+          ...res.skippedSymlinks.map(l => `  not written: symlink ${l.path} -> ${l.target} (${l.reason})`),
           ...(res.pinned ? ['  pinned in the local kubo'] : []),
           ...(!res.pinned && res.entry.pin_pending === true ? ['  not pinned yet (auto_pin): the next `citrate-ipfs daemon start` pins it'] : [])
         ].join('\n')
@@ -158,4 +162,14 @@ function publicGatewaysFromEnv (): string[] | undefined {
 
 function shortCid (cid: string): string {
   return cid.length > 16 ? `${cid.slice(0, 8)}…${cid.slice(-6)}` : cid
+}
+
+/** `bafybeig…mtu64/quants/x.gguf` for any pasted form (a link is shown as the path it names); the text as given when it does not parse. */
+function shortTarget (input: string): string {
+  try {
+    const p = parseContentPath(input)
+    return [shortCid(p.cid.toString()), ...p.segments].join('/')
+  } catch {
+    return shortCid(input.trim())
+  }
 }

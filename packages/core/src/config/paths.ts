@@ -23,6 +23,8 @@ export interface CitratePaths {
   models: string
   datasets: string
   checkpoints: string
+  /** Decentralized assets and contract off-chain data pulled with `--kind asset`. */
+  assets: string
   /** Resumable retrievals, one folder per root CID (`tmp/pulls/v1/<cid>/`; `v1` is the layout version). */
   pulls: string
 }
@@ -45,6 +47,7 @@ export function citratePaths (home: string, opts: { configFile?: string, modelsP
     models: opts.modelsPath ?? join(home, 'models'),
     datasets: join(home, 'training', 'datasets'),
     checkpoints: join(home, 'training', 'checkpoints'),
+    assets: join(home, 'assets'),
     pulls: pullsRoot(home)
   }
 }
@@ -56,7 +59,7 @@ export function pullsRoot (home: string): string {
 
 /** Creates the directories of the layout (idempotent). */
 export async function ensureLayout (paths: CitratePaths): Promise<void> {
-  for (const dir of [paths.home, paths.ipfsRepo, paths.bin, paths.logs, paths.run, paths.models, paths.datasets, paths.checkpoints]) {
+  for (const dir of [paths.home, paths.ipfsRepo, paths.bin, paths.logs, paths.run, paths.models, paths.datasets, paths.checkpoints, paths.assets]) {
     await mkdir(dir, { recursive: true })
   }
 }

@@ -17,6 +17,7 @@
  * ```
  */
 export { Retrieval, type RetrieveOptions, type RetrieveResult } from './retrieval.ts'
+export { type SkippedSymlink, type SymlinkMode } from './walk/index.ts'
 export { type SourceReport } from './fetcher.ts'
 export { GatewaySource, type GatewaySourceOptions } from './gateway.ts'
 export { TIER_CAPS, type SourceTier } from './source-pool.ts'
@@ -24,3 +25,4 @@ export { type TailStats } from './fetcher.ts'
 export { type BlockSource, type BlockRequestOptions, type CarRequestOptions, type VerifiedBlock } from './source.ts'
 export { type BlockCache } from './local-blocks.ts'
 export { readCarBlocks } from './car.ts'
+export { resolvePathFromSources, type ResolvePathOptions } from './resolve.ts'

@@ -30,7 +30,7 @@ export async function * localBlocks (cid: CID, path: string, journal: BlockCache
         yield * localBlocks(child.cid, path, journal, at, child.size)
         at += child.size
       }
-    } else {
+    } else if (node.type !== 'symlink') {
       for (const e of node.entries) yield * localBlocks(e.cid, join(path, e.name), journal, 0, undefined)
       if (node.type === 'hamt') for (const s of node.shards) yield * localBlocks(s, path, journal, 0, undefined)
     }

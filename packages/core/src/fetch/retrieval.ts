@@ -27,7 +27,7 @@ import { BlockFetcher, type SourceReport, type TailStats } from './fetcher.ts'
 import { PullJournal } from './journal.ts'
 import { localBlocks } from './local-blocks.ts'
 import type { BlockSource, VerifiedBlock } from './source.ts'
-import { walkDag } from './walk/index.ts'
+import { walkDag, type SkippedSymlink, type SymlinkMode } from './walk/index.ts'
 
 const log = logger('fetch')
 const STATS_LOG_MS = 5000
@@ -58,6 +58,8 @@ export interface RetrieveOptions {
   onSourceFailed?: (failure: SourceFailure & { dropped: boolean }) => void
   /** The bandwidth cap every read counts against, across all sources (net/rate-limit.ts); none by default. */
   limiter?: DownloadLimiter
+  /** How a folder's symlinks are written: 'link' (copies where links fail; the default) or 'copy' (the default on Windows). */
+  symlinks?: SymlinkMode
 }
 
 export interface RetrieveResult {
@@ -70,6 +72,10 @@ export interface RetrieveResult {
   usedSources: BlockSource[]
   /** Sources dropped during the run, or whose last failure no delivery followed, with why. */
   failures: SourceFailure[]
+  /** Symlinks written as links (their targets inside the folder). */
+  symlinks: number
+  /** Symlinks not written (pointing outside the folder, or not copyable where links cannot be made), by path. */
+  skippedSymlinks: SkippedSymlink[]
 }
 
 export class Retrieval {
@@ -145,8 +151,9 @@ export class Retrieval {
         isPaused: opts.isPaused ?? (() => false),
         rangeBytes: opts.rangeBytes,
         onBytes: opts.onBytes ?? (() => {}),
-        onDeclared: opts.onDeclared ?? (() => {})
-        })
+        onDeclared: opts.onDeclared ?? (() => {}),
+        symlinks: opts.symlinks
+      })
     } finally {
       clearInterval(report)
       fetcher.close()

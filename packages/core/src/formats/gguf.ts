@@ -3,15 +3,19 @@
  * `@huggingface/gguf` — the parser the Hugging Face Hub runs on every GGUF it
  * hosts — plus the checks a file from an untrusted DAG needs on top of it.
  *
- * Bounded: the library reads in 2 MB pieces and holds at most 50 MB (its
- * `HTTP_TOTAL_MAX_SIZE`; real headers are 1–12 MB, most of it the tokenizer's
- * vocabulary), and caps each count (100,000 keys, 1,000,000 array elements,
- * 10 MB strings, 8 dimensions). We refuse before it starts what it would
- * materialise as objects (more than MAX_TENSORS tensor infos), and after it
- * ends what it cannot see: it pads a short read with zeros, so a truncated
- * header parses as zeros; a header that ends past the end of the file, or a
- * tensor whose data starts past it, is refused here. Fields we report must
- * have the type the spec gives them.
+ * Bounded: the key/value section (where all the size is: the tokenizer's
+ * vocabulary and merges, 1–12 MB in real files) is first walked here
+ * (formats/gguf-extent.ts: lengths only, linear time) and refused if it needs
+ * more than GGUF_READ_LIMIT_BYTES (24 MB), so no more than that is ever read
+ * of a hostile header; the library re-parses a long value from its start
+ * each time it reads 2 MB more, which makes an unbounded array cost minutes
+ * of CPU. Counts are capped before anything is built (MAX_TENSORS tensor
+ * infos, MAX_KV_COUNT key/values; the library also caps 1,000,000 array
+ * elements, 10 MB strings, 8 dimensions, and holds at most 50 MB). After it
+ * ends we check what it cannot see: it pads a short read with zeros, so a
+ * truncated header parses as zeros; a header that ends past the end of the
+ * file, or a tensor whose data starts past it, is refused here. Fields we
+ * report must have the type the spec gives them.
  *
  * Loaded on first use: the library and its quantization tables cost ~100 ms to
  * import, which a CLI command that never reads a GGUF should not pay.
@@ -20,11 +24,14 @@ import { open, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { GGUFParseOutput } from '@huggingface/gguf'
 import { ModelHeaderError } from '../errors.ts'
+import { ggufKvExtent, GgufExtentError } from './gguf-extent.ts'
 
 /** More tensor infos than this is no model (the largest real GGUFs have a few thousand). */
 export const MAX_TENSORS = 131_072
-/** The most the library reads of a header (its own limit, not configurable). */
-export const GGUF_READ_LIMIT_BYTES = 50_000_000
+/** The most of a GGUF header read: twice the largest real ones (a 256k-token vocabulary with merges is ~12 MB). */
+export const GGUF_READ_LIMIT_BYTES = 24_000_000
+/** More key/values than this is no model (real files have 20–60; the library's own cap). */
+export const MAX_KV_COUNT = 100_000
 
 export interface GgufSummary {
   version: number
@@ -54,15 +61,21 @@ export async function readGgufHeader (path: string): Promise<GgufSummary> {
   const file = basename(path)
   const refuse = (problem: string, cause?: unknown): ModelHeaderError => new ModelHeaderError('gguf', file, problem, cause != null ? { cause } : undefined)
   const fileSize = (await stat(path)).size
-  const { version, tensorCount } = await readPreamble(path, refuse)
+  const { version, tensorCount, kvCount, little } = await readPreamble(path, refuse)
+  try {
+    await ggufKvExtent(path, kvCount, little, GGUF_READ_LIMIT_BYTES)
+  } catch (err) {
+    if (err instanceof GgufExtentError) throw refuse(err.message, err)
+    throw err
+  }
 
   const { gguf, GGMLFileQuantizationType } = await import('@huggingface/gguf')
   let parsed: GGUFParseOutput & { parameterCount: number }
   try {
     parsed = await gguf(path, { allowLocalFile: true, computeParametersCount: true })
   } catch (err) {
-    // A RangeError is a read past what the library holds: past the end of the file, or over its 50 MB limit.
-    throw refuse(err instanceof RangeError ? `the header runs past the end of the file or beyond the ${GGUF_READ_LIMIT_BYTES / 1e6} MB read limit` : (err as Error).message, err)
+    // A RangeError is a read past what the library holds: past the end of the file (tensor infos cut short).
+    throw refuse(err instanceof RangeError ? 'the header runs past the end of the file' : (err as Error).message, err)
   }
   const headerEnd = parsed.tensorInfoByteRange[1]
   if (headerEnd > fileSize) throw refuse(`the header is truncated (it needs ${headerEnd} bytes, the file has ${fileSize})`)
@@ -107,8 +120,8 @@ export async function readGgufHeader (path: string): Promise<GgufSummary> {
   return Object.fromEntries(Object.entries(summary).filter(([, v]) => v !== undefined)) as unknown as GgufSummary
 }
 
-/** Magic, version and tensor count (24 bytes), checked before the library builds anything. */
-async function readPreamble (path: string, refuse: (problem: string) => ModelHeaderError): Promise<{ version: number, tensorCount: number }> {
+/** Magic, version, tensor and key/value counts (24 bytes), checked before anything else is read. */
+async function readPreamble (path: string, refuse: (problem: string) => ModelHeaderError): Promise<{ version: number, tensorCount: number, kvCount: bigint, little: boolean }> {
   const head = new Uint8Array(24)
   const fh = await open(path, 'r')
   let n: number
@@ -126,7 +139,9 @@ async function readPreamble (path: string, refuse: (problem: string) => ModelHea
   if (version !== 2 && version !== 3) throw refuse(`GGUF version ${version} (versions 2 and 3 are read)`)
   const tensors = view.getBigUint64(8, little)
   if (tensors > BigInt(MAX_TENSORS)) throw refuse(`it declares ${tensors} tensors (at most ${MAX_TENSORS} are accepted)`)
-  return { version, tensorCount: Number(tensors) }
+  const kvCount = view.getBigUint64(16, little)
+  if (kvCount > BigInt(MAX_KV_COUNT)) throw refuse(`it declares ${kvCount} key/values (at most ${MAX_KV_COUNT} are accepted)`)
+  return { version, tensorCount: Number(tensors), kvCount, little }
 }
 
 function describeType (v: unknown): string {

@@ -13,8 +13,9 @@ export function parseCid (input: string): CID {
   try {
     // multiformats reads CIDv0 and base32, base36 (subdomain gateways' `k51…`) and base58btc CIDv1.
     return CID.parse(text)
-  } catch (err) {
-    throw new InvalidCidError(input, (err as Error).message)
+  } catch {
+    // multiformats' own messages ("… multibase decoder must be provided", "Invalid CID version 80") mean nothing to a user.
+    throw new InvalidCidError(input, /^Qm/.test(text) ? 'it looks like a CIDv0 but is damaged (a CIDv0 is 46 characters: Qm and 44 more)' : 'CIDs start with Qm… (46 characters) or bafy…, and contain no spaces or slashes')
   }
 }
 

@@ -15,3 +15,5 @@ export { verifyBlock, assertSupportedCid, MAX_BLOCK_BYTES } from './verify-block
 export { checkEntryName } from './unixfs.ts'
 export { DagIndexBuilder, readDagIndex, isLeaf, DAG_INDEX_FILE, type DagIndex } from './dag-index.ts'
 export { parseCid, sameCid } from './cid.ts'
+export { parseContentPath, formatContentPath, type ContentPath, type ParseContentPathOptions } from './content-path.ts'
+export { resolveContentPath, type ResolvedPath, type BlockGetter, type ResolveContentPathOptions } from './resolve-path.ts'

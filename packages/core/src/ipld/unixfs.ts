@@ -20,7 +20,13 @@ export type DecodedNode =
   /** `tsize` is the link's declared size of the child's whole subtree of blocks (a hint only: it is never trusted). */
   | { type: 'file', data: Uint8Array, children: Array<{ cid: CID, size: number, tsize?: number }>, fileSize: number }
   | { type: 'directory', entries: Array<{ name: string, cid: CID }> }
-  | { type: 'hamt', entries: Array<{ name: string, cid: CID }>, shards: CID[] }
+  /**
+   * A HAMT shard: its entries and sub-shards, each with the slot (`prefix`: the
+   * link name's first `pad` hex digits) a name's hash selects (ipld/resolve-path.ts).
+   */
+  | { type: 'hamt', entries: Array<{ name: string, cid: CID, prefix: string }>, shards: CID[], shardLinks: Array<{ prefix: string, cid: CID }>, fanout: number, pad: number }
+  /** A symlink: its target as stored (whether it may be written is ipld/symlink.ts's decision). */
+  | { type: 'symlink', target: string }
 
 export function decodeNode (cid: CID, bytes: Uint8Array): DecodedNode {
   if (cid.code === CODEC_RAW) return { type: 'file', data: bytes, children: [], fileSize: bytes.byteLength }
@@ -54,25 +60,28 @@ export function decodeNode (cid: CID, bytes: Uint8Array): DecodedNode {
       const fanout = Number(fs.fanout ?? 0n)
       if (fanout < 2 || fanout > 4096 || (fanout & (fanout - 1)) !== 0) throw new InvalidDagError(`HAMT node ${cid.toString()} has fanout ${fanout}`)
       const pad = (fanout - 1).toString(16).length
-      const entries: Array<{ name: string, cid: CID }> = []
-      const shards: CID[] = []
+      const entries: Array<{ name: string, cid: CID, prefix: string }> = []
+      const shardLinks: Array<{ prefix: string, cid: CID }> = []
       for (const l of pb.Links) {
         const name = l.Name ?? ''
         if (name.length < pad || !/^[0-9A-F]+$/i.test(name.slice(0, pad))) throw new InvalidDagError(`HAMT node ${cid.toString()} has a malformed link name ${JSON.stringify(name)}`)
-        if (name.length === pad) shards.push(l.Hash)
-        else entries.push({ name: checkEntryName(name.slice(pad)), cid: l.Hash })
+        const prefix = name.slice(0, pad).toUpperCase()
+        if (name.length === pad) shardLinks.push({ prefix, cid: l.Hash })
+        else entries.push({ name: checkEntryName(name.slice(pad)), cid: l.Hash, prefix })
       }
-      return { type: 'hamt', entries, shards }
+      return { type: 'hamt', entries, shards: shardLinks.map(s => s.cid), shardLinks, fanout, pad }
     }
+    case 'symlink':
+      if (pb.Links.length > 0) throw new InvalidDagError(`symlink node ${cid.toString()} has links`)
+      return { type: 'symlink', target: new TextDecoder().decode(fs.data ?? new Uint8Array(0)) }
     default:
       throw new UnsupportedContentError(`UnixFS ${fs.type} node (${cid.toString()})`)
   }
 }
 
 /**
- * The target of a UnixFS symlink node, or undefined for any other block.
- * decodeNode refuses symlinks (pull never writes one); content published
- * from a folder on disk may hold them, and verify re-proves them.
+ * The target of a UnixFS symlink node, or undefined for any other block
+ * (without decodeNode's checks: a block that is no UnixFS at all is simply not a symlink).
  */
 export function symlinkTarget (cid: CID, bytes: Uint8Array): string | undefined {
   if (cid.code !== CODEC_DAG_PB) return undefined

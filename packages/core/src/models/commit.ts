@@ -4,9 +4,11 @@
  * (it re-proves the bytes from the journal instead).
  *
  * Steps, each durable before the next (`CommitStep` names the points after each):
- *   1. `stage/` in the work folder gets metadata.json, the DAG index and config.json; fsynced   → 'staged'
- *   2. `commit.json` in the work folder records the intent (target, file name, entry)            → 'marked'
- *   3. the content moves into `stage/` (a rename inside the work folder)                         → 'content-moved'
+ *   1. `bookkeeping/` in the work folder gets metadata.json, the DAG index and config.json; fsynced → 'staged'
+ *   2. `commit.json` in the work folder records the intent (target, type, file name, entry)       → 'marked'
+ *   3. the content becomes `stage/` (a folder: renamed to it; a file: renamed into it as
+ *      `stage/<file name>`), and `bookkeeping/` becomes `stage/.citrate/` (renames inside the
+ *      work folder), so the folder's own files are exactly the content's                         → 'content-moved'
  *   4. across filesystems only: `stage/` is copied beside the target as `.<id>.incoming-<cid>`   → 'copied'
  *   5. `stage/` (or its copy) is renamed into place; the parent fsynced                          → 'placed'
  *   6. the registry entry is written: the commit point for readers                              → 'registered'
@@ -14,7 +16,7 @@
  *
  * On the next open of the work folder, `recoverCommit` finds where a crash
  * stopped: after step 5 the target holds the complete model (its
- * metadata.json says so) and only the registry entry and the clean-up are
+ * .citrate/metadata.json says so) and only the registry entry and the clean-up are
  * left; before it, the half-made copy beside the target is removed and the
  * content goes back to where the journal proves it from, so the pull resumes
  * with every byte on disk and commits again. A failed step in this process
@@ -24,11 +26,12 @@ import { cp, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from
 import { basename, dirname, join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { DagIndexBuilder, DAG_INDEX_FILE } from '../ipld/dag-index.ts'
-import { DiskFullError, TargetExistsError } from '../errors.ts'
+import { DiskFullError, TargetExistsError, UnsupportedContentError } from '../errors.ts'
 import type { Retrieval } from '../fetch/index.ts'
 import type { ModelRegistry } from '../registry/registry.ts'
 import type { ModelEntry } from '../registry/schema.ts'
 import { toStoredPath } from '../registry/home-paths.ts'
+import { BOOKKEEPING_DIR, bookkeepingPath, CONFIG_FILE, METADATA_FILE } from '../registry/layout.ts'
 import { fsyncDir, writeFileAtomic } from '../util/atomic-write.ts'
 import { freeBytes } from './space.ts'
 import { pathExists } from '../util/fs.ts'
@@ -43,11 +46,16 @@ export type CommitHook = (step: CommitStep) => void | Promise<void>
 /** The intent file in the work folder (step 2). */
 export const COMMIT_MARKER = 'commit.json'
 const STAGE = 'stage'
+/** Our files for the model, made before the content moves, then moved in as `.citrate/`. */
+const BOOKKEEPING = 'bookkeeping'
 
 interface CommitIntent {
   cid: string
   targetDir: string
+  /** A file's name in the target (a folder's files keep theirs). */
   filename: string
+  /** Absent in intents written before folders landed intact: those staged a file or folder as `stage/<filename>`. */
+  type?: 'file' | 'directory'
   entry: ModelEntry
 }
 
@@ -56,6 +64,8 @@ export interface CommitInput {
   root: CID
   entry: ModelEntry
   targetDir: string
+  /** A file: the content's folder holds it as `filename`; a folder: becomes the target itself (`filename` unused). */
+  type: 'file' | 'directory'
   filename: string
   /** metadata.json's fields beyond the entry (type, file count). */
   metadata: Record<string, unknown>
@@ -72,24 +82,34 @@ export async function commitPull (c: CommitInput): Promise<void> {
   const hook = c.hook ?? (() => {})
   const workDir = c.retrieval.dir
   const stage = join(workDir, STAGE)
+  const bookkeeping = join(workDir, BOOKKEEPING)
+  if (c.type === 'directory') await assertNoOwnBookkeeping(c.retrieval.contentPath)
   await rm(stage, { recursive: true, force: true })
-  await mkdir(stage)
-  await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...c.entry, path: toStoredPath(c.home, c.entry.path), ...c.metadata }, null, 2) + '\n')
+  await rm(bookkeeping, { recursive: true, force: true })
+  await mkdir(bookkeeping)
+  await writeFile(join(bookkeeping, METADATA_FILE), JSON.stringify({ ...c.entry, path: toStoredPath(c.home, c.entry.path), ...c.metadata }, null, 2) + '\n')
   // The interior blocks, kept as the DAG index `models verify` re-proves the bytes with later (no daemon needed).
   const index = new DagIndexBuilder()
   for await (const b of c.retrieval.interiorBlocks()) index.add(b.cid, b.bytes)
-  await index.write(join(stage, DAG_INDEX_FILE), c.root)
-  await writeFile(join(stage, 'config.json'), JSON.stringify(c.config, null, 2) + '\n')
-  await fsyncDir(stage)
+  await index.write(join(bookkeeping, DAG_INDEX_FILE), c.root)
+  await writeFile(join(bookkeeping, CONFIG_FILE), JSON.stringify(c.config, null, 2) + '\n')
+  await fsyncDir(bookkeeping)
   await hook('staged')
 
-  const intent: CommitIntent = { cid: c.root.toString(), targetDir: c.targetDir, filename: c.filename, entry: c.entry }
+  const intent: CommitIntent = { cid: c.root.toString(), targetDir: c.targetDir, filename: c.filename, type: c.type, entry: c.entry }
   await writeFileAtomic(join(workDir, COMMIT_MARKER), JSON.stringify(intent) + '\n')
   await hook('marked')
 
   try {
-    await rename(c.retrieval.contentPath, join(stage, c.filename))
+    if (c.type === 'directory') {
+      await rename(c.retrieval.contentPath, stage)
+    } else {
+      await mkdir(stage)
+      await rename(c.retrieval.contentPath, join(stage, c.filename))
+    }
+    await rename(bookkeeping, join(stage, BOOKKEEPING_DIR))
     await fsyncDir(stage)
+    await fsyncDir(workDir)
     await hook('content-moved')
     await moveIntoPlace(stage, c.targetDir, intent.cid, hook)
     await hook('placed')
@@ -132,8 +152,9 @@ export async function recoverCommit (retrieval: Retrieval, registry: ModelRegist
     intent = JSON.parse(await readFile(join(workDir, COMMIT_MARKER), 'utf8')) as CommitIntent
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    // Steps 1 only (or nothing): the content never moved; a stage is just metadata to make again.
+    // Steps 1 only (or nothing): the content never moved; the bookkeeping is just metadata to make again.
     await rm(join(workDir, STAGE), { recursive: true, force: true })
+    await rm(join(workDir, BOOKKEEPING), { recursive: true, force: true })
     return { state: 'none' }
   }
   if (await isPlaced(intent)) {
@@ -144,12 +165,14 @@ export async function recoverCommit (retrieval: Retrieval, registry: ModelRegist
   return { state: 'undone' }
 }
 
-/** The target holds this commit's result: its metadata.json names the CID and id, and the content is there. */
+/** The target holds this commit's result: its .citrate/metadata.json names the CID and id, and the content is there. */
 async function isPlaced (intent: CommitIntent): Promise<boolean> {
   try {
-    const meta = JSON.parse(await readFile(join(intent.targetDir, 'metadata.json'), 'utf8')) as Partial<ModelEntry>
+    // An intent from before `.citrate/` had metadata.json beside the content (the registry migrates that layout when it opens).
+    const metaFile = intent.type != null ? bookkeepingPath(intent.targetDir, METADATA_FILE) : join(intent.targetDir, METADATA_FILE)
+    const meta = JSON.parse(await readFile(metaFile, 'utf8')) as Partial<ModelEntry>
     if (meta.cid !== intent.cid || meta.id !== intent.entry.id) return false
-    await lstat(join(intent.targetDir, intent.filename))
+    await lstat(intent.type === 'directory' ? intent.targetDir : join(intent.targetDir, intent.filename))
     return true
   } catch {
     return false
@@ -158,13 +181,31 @@ async function isPlaced (intent: CommitIntent): Promise<boolean> {
 
 async function undo (workDir: string, contentPath: string, intent: CommitIntent): Promise<void> {
   await rm(incomingPath(intent.targetDir, intent.cid), { recursive: true, force: true })
-  const staged = join(workDir, STAGE, intent.filename)
-  if (await pathExists(staged) && !await pathExists(contentPath)) {
-    await rename(staged, contentPath)
-    await fsyncDir(workDir)
+  const stage = join(workDir, STAGE)
+  if (intent.type === 'directory') {
+    // The stage is the content folder with our `.citrate/` added: take that out, and the folder is the content again.
+    if (await pathExists(stage) && !await pathExists(contentPath)) {
+      await rm(join(stage, BOOKKEEPING_DIR), { recursive: true, force: true })
+      await rename(stage, contentPath)
+      await fsyncDir(workDir)
+    }
+  } else {
+    const staged = join(stage, intent.filename)
+    if (await pathExists(staged) && !await pathExists(contentPath)) {
+      await rename(staged, contentPath)
+      await fsyncDir(workDir)
+    }
   }
-  await rm(join(workDir, STAGE), { recursive: true, force: true })
+  await rm(stage, { recursive: true, force: true })
+  await rm(join(workDir, BOOKKEEPING), { recursive: true, force: true })
   await rm(join(workDir, COMMIT_MARKER), { force: true })
+}
+
+/** A folder whose own top level has `.citrate` cannot land intact beside our bookkeeping: refused, never merged. */
+async function assertNoOwnBookkeeping (folder: string): Promise<void> {
+  if (await pathExists(join(folder, BOOKKEEPING_DIR))) {
+    throw new UnsupportedContentError(`the folder has its own top-level "${BOOKKEEPING_DIR}" entry, the name citrate-ipfs keeps its bookkeeping under in every model folder`)
+  }
 }
 
 /** Where a copy across filesystems is assembled: beside the target, so the last step is a rename; named by CID so a restart finds it. */
@@ -182,7 +223,8 @@ async function moveIntoPlace (stage: string, targetDir: string, cid: string, hoo
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
     const beside = incomingPath(targetDir, cid)
     await rm(beside, { recursive: true, force: true })
-    await cp(stage, beside, { recursive: true })
+    // verbatimSymlinks: a folder's relative links stay relative (by default cp rewrites them to absolute paths into stage/).
+    await cp(stage, beside, { recursive: true, verbatimSymlinks: true })
     await fsyncTree(beside)
     await hook('copied')
     await rename(beside, targetDir)

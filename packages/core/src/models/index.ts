@@ -23,3 +23,4 @@ export { verifyModel, verifyRegisteredModel, type VerifyModelOptions, type Model
 export { writeModelFiles, modelDir, entryDir, kindRoot, type ModelFilesOptions } from './model-files.ts'
 export { shortCidId, DEFAULT_FILE_STEM } from './naming.ts'
 export { pinPending, DAEMON_NOT_RUNNING_PIN_REASON, type PinPendingResult } from './pin-pending.ts'
+export { diskUsage, type DiskUsage } from './disk-usage.ts'

@@ -1,12 +1,14 @@
 /**
- * Per-model files beside the content: `metadata.json` (the registry entry plus
- * anything the producer knows: source, license, shape record) and `config.json`
- * (runtime settings for the model). Both are written atomically.
+ * Per-model files in the model folder's `.citrate/` (registry/layout.ts), never
+ * beside the content: `metadata.json` (the registry entry plus anything the
+ * producer knows: source, license, shape record), `config.json` (runtime
+ * settings for the model) and the DAG index. Written atomically.
  */
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { sanitizeModelId } from '../registry/model-id.ts'
 import { toStoredPath } from '../registry/home-paths.ts'
+import { bookkeepingPath, CONFIG_FILE, METADATA_FILE } from '../registry/layout.ts'
 import type { CitratePaths } from '../config/paths.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 
@@ -19,9 +21,16 @@ export interface ModelFilesOptions {
   home?: string
 }
 
-/** Where entries of each kind live: models under models_path, datasets and checkpoints under training/. */
+/** Where entries of each kind live: models under models_path, datasets and checkpoints under training/, assets under assets/. */
+const KIND_ROOTS: Record<ModelKind, (paths: CitratePaths) => string> = {
+  model: p => p.models,
+  dataset: p => p.datasets,
+  checkpoint: p => p.checkpoints,
+  asset: p => p.assets
+}
+
 export function kindRoot (paths: CitratePaths, kind: ModelKind): string {
-  return kind === 'model' ? paths.models : kind === 'dataset' ? paths.datasets : paths.checkpoints
+  return KIND_ROOTS[kind](paths)
 }
 
 /** The folder of a registry entry of any kind: `<kind root>/<id>`. */
@@ -29,18 +38,18 @@ export function entryDir (paths: CitratePaths, entry: { id: string, kind: ModelK
   return modelDir(kindRoot(paths, entry.kind), entry.id)
 }
 
-/** The folder holding a model's content and its metadata.json/config.json. */
+/** The folder holding a model's content (a file in it, or the folder model's own files) and `.citrate/`. */
 export function modelDir (modelsDir: string, id: string): string {
   return join(modelsDir, sanitizeModelId(id))
 }
 
-/** Writes `<modelsDir>/<id>/metadata.json` (and config.json if given); returns the paths written. */
+/** Writes `<modelsDir>/<id>/.citrate/metadata.json` (and config.json if given); returns the paths written. */
 export async function writeModelFiles (modelsDir: string, entry: ModelEntry, opts: ModelFilesOptions = {}): Promise<{ metadataPath: string, configPath?: string }> {
   const dir = modelDir(modelsDir, entry.id)
-  const metadataPath = join(dir, 'metadata.json')
+  const metadataPath = bookkeepingPath(dir, METADATA_FILE)
   await writeFileAtomic(metadataPath, JSON.stringify({ ...entry, ...(opts.home != null ? { path: toStoredPath(opts.home, entry.path) } : {}), ...opts.metadata }, null, 2) + '\n')
   if (opts.config == null) return { metadataPath }
-  const configPath = join(dir, 'config.json')
+  const configPath = bookkeepingPath(dir, CONFIG_FILE)
   await writeFileAtomic(configPath, JSON.stringify(opts.config, null, 2) + '\n')
   return { metadataPath, configPath }
 }

@@ -5,7 +5,6 @@
  * index gives the interior blocks, the content the leaves, each re-verified —
  * handed to kubo as a CAR, so nothing is fetched from the network.
  */
-import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import type { CitratePaths } from '../config/paths.ts'
 import type { KuboRpc } from '../daemon/rpc.ts'
@@ -13,6 +12,7 @@ import { toCitrateError } from '../errors.ts'
 import { localBlocks } from '../fetch/local-blocks.ts'
 import { DAG_INDEX_FILE, readDagIndex } from '../ipld/dag-index.ts'
 import type { ModelRegistry } from '../registry/registry.ts'
+import { bookkeepingPath } from '../registry/layout.ts'
 import type { ModelEntry } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
 import { entryDir } from './model-files.ts'
@@ -41,7 +41,7 @@ export async function pinPending (opts: { rpc: KuboRpc, registry: ModelRegistry,
 }
 
 async function pinFromDisk (entry: ModelEntry, opts: { rpc: KuboRpc, paths: CitratePaths, timeoutMs: number, signal?: AbortSignal }): Promise<void> {
-  const index = await readDagIndex(join(entryDir(opts.paths, entry), DAG_INDEX_FILE))
+  const index = await readDagIndex(bookkeepingPath(entryDir(opts.paths, entry), DAG_INDEX_FILE))
   const cache = { getBlock: async (cid: CID) => index.blocks.get(cid.toString()) }
   await handToKubo({ root: index.root, blocks: localBlocks(index.root, entry.path, cache, 0, undefined), rpc: opts.rpc, timeoutMs: opts.timeoutMs, signal: opts.signal })
 }

@@ -9,15 +9,17 @@ import { join } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { AbortedError, InvalidArgumentError, TargetExistsError, toCitrateError } from '../errors.ts'
-import { GatewaySource, Retrieval } from '../fetch/index.ts'
+import { GatewaySource, resolvePathFromSources, Retrieval } from '../fetch/index.ts'
+import { formatContentPath, parseContentPath, type ContentPath } from '../ipld/content-path.ts'
 import { checkEntryName } from '../ipld/unixfs.ts'
 import { assertSupportedCid } from '../ipld/verify-block.ts'
-import { parseCid, sameCid } from '../ipld/cid.ts'
+import { sameCid } from '../ipld/cid.ts'
 import { logger } from '../log.ts'
 import { DownloadLimiter } from '../net/rate-limit.ts'
 import { registryOf, type ModelRegistry } from '../registry/registry.ts'
 import { fromStoredPath, toStoredPath } from '../registry/home-paths.ts'
 import { modelIdFromName, sanitizeModelId } from '../registry/model-id.ts'
+import { bookkeepingPath, METADATA_FILE } from '../registry/layout.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { handToKubo } from './hand-to-kubo.ts'
 import { DAEMON_NOT_RUNNING_PIN_REASON } from './pin-pending.ts'
@@ -27,7 +29,7 @@ import { ensureSpace, freeBytes } from './space.ts'
 import { freeModelId, nameFromContent, shortCidId } from './naming.ts'
 import type { CitratePaths } from '../config/paths.ts'
 import { claimCidDownload, reuseLocalCopy } from './reuse.ts'
-import { resolveSources } from './sources.ts'
+import { resolveSources, type ResolvedSources } from './sources.ts'
 import { SourceSampler, sourceShares } from './source-progress.ts'
 import type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult } from './types.ts'
 import { pathExists } from '../util/fs.ts'
@@ -126,21 +128,26 @@ function checkRate (mbps: number): number {
   return mbps
 }
 
-/** Parses a CID given to a pull; InvalidCidError or UnsupportedContentError before anything is fetched. */
-function parseSupportedCid (input: string): CID {
-  const cid = parseCid(input)
-  assertSupportedCid(cid)
-  return cid
+/**
+ * Parses what was given to a pull (a CID, or any content path form:
+ * ipld/content-path.ts); InvalidCidError / InvalidContentPathError or
+ * UnsupportedContentError before anything is fetched.
+ */
+function parsePullTarget (input: string): ContentPath {
+  const target = parseContentPath(input)
+  assertSupportedCid(target.cid)
+  return target
 }
 
 /**
- * Checks a pull's input without fetching anything — the CID parses and is
- * supported, the id and file name are safe — and returns the registry id it will use.
+ * Checks a pull's input without fetching anything — the CID or content path
+ * parses and is supported, the id and file name are safe — and returns the
+ * registry id it will use and the content path (`<cid>/a/b`).
  */
 export function checkPullInput (cid: string, name?: string, filename?: string): { id: string, cid: string } {
-  const parsed = parseSupportedCid(cid.trim()).toString()
+  const target = parsePullTarget(cid)
   if (filename != null) checkEntryName(filename)
-  return { id: pullModelId(parsed, name, filename), cid: parsed }
+  return { id: presetModelId(name, filename, target.segments.at(-1)) ?? shortCidId(target.cid.toString()), cid: formatContentPath(target) }
 }
 
 /**
@@ -153,9 +160,31 @@ export function pullModelId (cid: string, name?: string, filename?: string): str
   return presetModelId(name, filename) ?? shortCidId(cid)
 }
 
-/** The id the user chose (`name`, or derived from `filename`); undefined when the content decides it. */
-function presetModelId (name: string | undefined, filename: string | undefined): string | undefined {
-  return name != null ? sanitizeModelId(name) : filename != null ? modelIdFromName(filename) : undefined
+/**
+ * The id the user chose (`name`, or derived from `filename`, or from the last
+ * name of a content path); undefined when the content decides it.
+ */
+function presetModelId (name: string | undefined, filename: string | undefined, pathName?: string): string | undefined {
+  if (name != null) return sanitizeModelId(name)
+  if (filename != null) return modelIdFromName(filename)
+  return pathName != null ? modelIdFromName(withoutExtension(pathName)) : undefined
+}
+
+/**
+ * `tiny-Q4_K_M.gguf` → `tiny-Q4_K_M`: a file extension is a dot, a letter and
+ * up to 11 more letters, digits or `_` at the end, so a folder named
+ * `Qwen2.5-7B` or `Qwen2.5` keeps its dots.
+ */
+function withoutExtension (name: string): string {
+  const stem = name.replace(/\.[A-Za-z][A-Za-z0-9_]{0,11}$/, '')
+  return stem === '' ? name : stem
+}
+
+/** The sources a pull reads from: exactly the given ones, else the configured ones (the daemon first when it runs). */
+async function sourcesFor (opts: PullOptions): Promise<ResolvedSources> {
+  return opts.sources != null
+    ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonRpc: undefined }
+    : await resolveSources({ config: opts.config, mode: opts.source, publicGateways: opts.publicGateways, stallMs: opts.stallMs, env: opts.env })
 }
 
 /** Pulls a CID and resolves when it is verified, in place and registered. */
@@ -171,13 +200,33 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     p.status = status
     emit({ type: 'citrate:pull:progress', progress: { ...p } })
   }
-  const cid = parseSupportedCid(opts.cid)
+  const target = parsePullTarget(opts.cid)
+  const pathName = target.segments.at(-1)
+  if (opts.filename != null) checkEntryName(opts.filename)
+  // Undefined: no name was given, and the content decides the id once it is verified (models/naming.ts).
+  const id = presetModelId(opts.name, opts.filename, pathName)
+  // A path inside the content: resolved through verified folder nodes, then only its target is pulled.
+  let resolved: ResolvedSources | undefined
+  let cid = target.cid
+  let resolvedBytes = 0
+  if (target.segments.length > 0) {
+    setStatus('Connecting')
+    resolved = await sourcesFor(opts)
+    const found = await resolvePathFromSources(target.cid, target.segments, {
+      sources: resolved.sources,
+      signal,
+      onSourceFailed: (f) => { emit({ type: 'citrate:pull:source-failed', ...f }) }
+    })
+    cid = found.cid
+    resolvedBytes = found.fetchedBytes
+    assertSupportedCid(cid)
+    log('%s resolves to %s', formatContentPath(target), cid.toString())
+  }
   const cidText = cid.toString()
   p.cid = cidText
   const kind = opts.kind ?? 'model'
-  const filename = opts.filename != null ? checkEntryName(opts.filename) : undefined
-  // Undefined: no name was given, and the content decides the id once it is verified (models/naming.ts).
-  const id = presetModelId(opts.name, filename)
+  // The name from the path wins over `model.<ext>` (and a folder's CID) for the file or folder in the model's folder.
+  const filename = opts.filename ?? pathName
   const registry = registryOf(opts.config)
 
   // Already verified, in place and registered: nothing to fetch.
@@ -193,11 +242,12 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
   const reuse = async (): Promise<PullResult | undefined> => {
     if (!reuseLocal || id == null) return undefined
     const targetDir = entryDir(opts.config.paths, { id, kind })
-    const r = await reuseLocalCopy({ paths: opts.config.paths, registry, cid, id, kind, name: opts.filename ?? opts.name ?? cidText, filename, targetDir, signal, onVerifying: () => { setStatus('Verifying') } })
+    const r = await reuseLocalCopy({ paths: opts.config.paths, registry, cid, id, kind, name: filename ?? opts.name ?? cidText, filename, targetDir, signal, onVerifying: () => { setStatus('Verifying') } })
     if (r == null) return undefined
     emit({ type: 'citrate:pull:committed', id, path: targetDir })
     p.source = 'local'
-    return { ...await completeWith(r.entry), alreadyPresent: false, reusedFrom: r.from }
+    for (const l of r.skippedSymlinks) emit({ type: 'citrate:pull:symlink-skipped', ...l })
+    return { ...await completeWith(r.entry), alreadyPresent: false, reusedFrom: r.from, skippedSymlinks: r.skippedSymlinks }
   }
   const already = await alreadyInPlace(opts.config.paths, registry, id, cidText, kind)
   if (already != null) {
@@ -222,7 +272,7 @@ async function runPull (opts: PullOptions, control: PullControl, signal: AbortSi
     try {
       return await downloadSlots.add(async () => {
         started = true
-        return await download({ opts, control, signal, emit, setStatus, completeWith, reuse, cid, id, kind, filename, registry })
+        return await download({ opts, control, signal, emit, setStatus, completeWith, reuse, cid, id, kind, filename, registry, resolved, resolvedBytes, contentPath: target.segments.length > 0 ? formatContentPath(target) : undefined })
       }, { signal: dequeue.signal })
     } finally {
       signal.removeEventListener('abort', onAbort)
@@ -259,9 +309,15 @@ interface DownloadContext {
   /** The id the user chose; undefined: decided from the content (models/naming.ts). */
   id?: string
   kind: ModelKind
-  /** The file name the user chose; undefined: `model.<ext>` for a file, the CID for a folder. */
+  /** The file name the user chose (or the content path's last name); undefined: `model.<ext>` for a file (a folder's files keep their names). */
   filename?: string
   registry: ModelRegistry
+  /** Sources already found to resolve a content path (reused, not looked up again). */
+  resolved?: ResolvedSources
+  /** Bytes of the folder nodes fetched to resolve the content path. */
+  resolvedBytes?: number
+  /** `<root>/a/b` when a path inside the content was pulled. */
+  contentPath?: string
 }
 
 /** The pull once it has a download slot: retrieve, commit into models/, register, auto-pin. */
@@ -292,9 +348,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
     if (reused != null) { await r.finish(); retrieval = undefined; return reused }
 
     setStatus('Connecting')
-    const { sources, daemonRpc } = opts.sources != null
-      ? { sources: opts.sources.map(s => typeof s === 'string' ? new GatewaySource(s, { stallMs: opts.stallMs }) : s), daemonRpc: undefined }
-      : await resolveSources({ config: opts.config, mode: opts.source, publicGateways: opts.publicGateways, stallMs: opts.stallMs, env: opts.env })
+    const { sources, daemonRpc } = c.resolved ?? await sourcesFor(opts)
     const resumedBytes = r.resumedBytes
     if (resumedBytes > 0) emit({ type: 'citrate:pull:resumed', cid: cidText, bytes: resumedBytes })
 
@@ -337,6 +391,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       rangeBytes: opts.rangeBytes ?? Math.min(opts.config.ipfs.chunk_size_mb * 1024 * 1024, 64 * 1024 * 1024),
       gate: control.gate,
       isPaused: () => control.paused,
+      symlinks: opts.symlinks,
       onBytes: (n, resumed) => {
         placed += n
         if (!resumed) newBytes += n
@@ -361,12 +416,17 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const seconds = (Date.now() - startedAt) / 1000
     log('%s: %d bytes in %ss (%s MB/s) from %o', cidText, walk.fetchedBytes, seconds.toFixed(1), (walk.fetchedBytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1), walk.usedSources.map(s => s.name))
     p.total_bytes = walk.totalBytes
+    for (const l of walk.skippedSymlinks) {
+      log('%s: symlink %s -> %s not written: %s', cidText, l.path, l.target, l.reason)
+      emit({ type: 'citrate:pull:symlink-skipped', ...l })
+    }
     sample()
     setStatus('Verifying')
 
     // Names from the verified content when the user gave none: `model.<ext>` from the first bytes, the id from the GGUF header.
     const naming = await nameFromContent(r.contentPath, walk.type)
-    const filename = c.filename ?? naming.filename ?? cidText
+    // A folder's files land directly in the model folder, exactly as published; a file lands in it under its name.
+    const filename = walk.type === 'directory' ? '' : c.filename ?? naming.filename ?? cidText
     const id = c.id ?? await freeModelId(registry, cidText, naming.info.name, (id) => entryDir(opts.config.paths, { id, kind }))
     const targetDir = entryDir(opts.config.paths, { id, kind })
 
@@ -375,13 +435,13 @@ async function download (c: DownloadContext): Promise<PullResult> {
     const fromDaemonOnly = sourcesUsed.length > 0 && sourcesUsed.every(s => s.kind === 'daemon')
     const entry: ModelEntry = {
       id,
-      name: opts.filename ?? opts.name ?? naming.info.name ?? cidText,
+      name: c.filename ?? opts.name ?? naming.info.name ?? cidText,
       cid: cidText,
       size_bytes: walk.totalBytes,
       // The header's quantization (GGUF general.file_type) over the file name's.
-      quantization: naming.info.quantization ?? guessQuantization(filename),
+      quantization: naming.info.quantization ?? guessQuantization(filename !== '' ? filename : c.filename ?? ''),
       downloaded_at: new Date().toISOString(),
-      path: join(targetDir, filename),
+      path: walk.type === 'directory' ? targetDir : join(targetDir, filename),
       source: fromDaemonOnly || sourcesUsed.length === 0 ? 'ipfs' : 'gateway',
       source_url: sourcesUsed.find(s => s.kind === 'gateway')?.name ?? null,
       verified: true,
@@ -393,6 +453,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
       root: cid,
       entry,
       targetDir,
+      type: walk.type,
       filename,
       metadata: { type: walk.type, files: walk.files },
       config: { model_path: toStoredPath(opts.config.paths.home, entry.path), kind, format: naming.info.format },
@@ -438,13 +499,15 @@ async function download (c: DownloadContext): Promise<PullResult> {
       path: entry.path,
       type: walk.type,
       totalBytes: walk.totalBytes,
-      fetchedBytes: walk.fetchedBytes,
+      fetchedBytes: walk.fetchedBytes + (c.resolvedBytes ?? 0),
       resumedBytes,
       sources: sourcesUsed.map(s => s.name),
       failures: walk.failures,
       shares: sourceShares(r.sourceStats),
       pinned,
-      alreadyPresent: false
+      alreadyPresent: false,
+      skippedSymlinks: walk.skippedSymlinks,
+      ...(c.contentPath != null ? { contentPath: c.contentPath } : {})
     }
   } catch (err) {
     const e = signal.aborted ? new AbortedError('pull') : toCitrateError(err)
@@ -463,7 +526,7 @@ async function download (c: DownloadContext): Promise<PullResult> {
 /**
  * An earlier pull of this CID under this id is complete: the registry says so,
  * or (after a crash between the move and the registry write) the folder's own
- * metadata.json does, in which case the registry entry is written now.
+ * .citrate/metadata.json does, in which case the registry entry is written now.
  */
 async function alreadyInPlace (paths: CitratePaths, registry: ModelRegistry, id: string | undefined, cid: string, kind: ModelKind): Promise<ModelEntry | undefined> {
   // No id chosen: any verified entry of this kind holding this CID is the result.
@@ -482,7 +545,7 @@ async function alreadyInPlace (paths: CitratePaths, registry: ModelRegistry, id:
   }
   if (!dirExists) return undefined
   try {
-    const meta = JSON.parse(await readFile(join(targetDir, 'metadata.json'), 'utf8')) as ModelEntry
+    const meta = JSON.parse(await readFile(bookkeepingPath(targetDir, METADATA_FILE), 'utf8')) as ModelEntry
     const path = fromStoredPath(paths.home, meta.path)
     if (meta.cid === cid && meta.verified && meta.id === id && meta.kind === kind && await pathExists(path)) {
       const entry: ModelEntry = {
@@ -518,5 +581,5 @@ async function dropCommittedWorkFolder (workDir: string, cid: CID, id: string, r
 
 async function presentResult (entry: ModelEntry, dir: string): Promise<PullResult> {
   const type = (await lstat(entry.path)).isDirectory() ? 'directory' : 'file'
-  return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], shares: [], pinned: false, alreadyPresent: true }
+  return { entry, dir, path: entry.path, type, totalBytes: entry.size_bytes, fetchedBytes: 0, resumedBytes: 0, sources: [], failures: [], shares: [], pinned: false, alreadyPresent: true, skippedSymlinks: [] }
 }

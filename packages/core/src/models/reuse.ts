@@ -24,7 +24,7 @@
  */
 import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { constants as fsConstants } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { CID } from 'multiformats/cid'
 import type { CitratePaths } from '../config/paths.ts'
@@ -36,7 +36,8 @@ import type { ModelRegistry } from '../registry/registry.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
 import { fsyncDir } from '../util/atomic-write.ts'
 import { toStoredPath } from '../registry/home-paths.ts'
-import { verifyContent } from '../verify/verify.ts'
+import { BOOKKEEPING_DIR, bookkeepingPath, CONFIG_FILE, METADATA_FILE } from '../registry/layout.ts'
+import { verifyContent, type VerifyResult } from '../verify/verify.ts'
 import { entryDir, guessFormat, guessQuantization } from './model-files.ts'
 import { pathExists } from '../util/fs.ts'
 import { nameFromContent } from './naming.ts'
@@ -53,7 +54,7 @@ export interface ReuseRequest {
   kind: ModelKind
   /** The entry's display name. */
   name: string
-  /** The content's name inside the new folder; default `model.<ext>` for a file (models/naming.ts), the CID for a folder. */
+  /** A file's name inside the new folder; default `model.<ext>` (models/naming.ts). A folder's files keep theirs. */
   filename?: string
   targetDir: string
   signal: AbortSignal
@@ -68,6 +69,8 @@ export interface Reused {
   from: string
   /** How the files were cloned (the weakest method any file needed). */
   method: CloneMethod
+  /** The content's symlinks that are not written (pointing outside the folder), as the first pull reported them. */
+  skippedSymlinks: VerifyResult['skippedSymlinks']
 }
 
 /**
@@ -79,41 +82,48 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
   const candidates = (await r.registry.list()).filter(m => m.id !== r.id && m.verified && sameCid(m.cid, r.cid))
   for (const source of candidates) {
     if (r.signal.aborted) throw new AbortedError('pull')
-    const indexFile = join(entryDir(r.paths, source), DAG_INDEX_FILE)
+    const sourceDir = entryDir(r.paths, source)
+    const indexFile = bookkeepingPath(sourceDir, DAG_INDEX_FILE)
     if (!await pathExists(source.path) || !await pathExists(indexFile)) continue
     const index = await readDagIndex(indexFile).catch(() => undefined)
     if (index == null || !sameCid(index.root, r.cid)) continue
     r.onVerifying?.()
     const stage = join(dirname(r.targetDir), `.${basename(r.targetDir)}.reuse-${randomBytes(4).toString('hex')}`)
     try {
-      await mkdir(stage, { recursive: true })
       const sourceType = (await lstat(source.path)).isDirectory() ? 'directory' : 'file'
-      const naming = source.info == null || r.filename == null ? await nameFromContent(source.path, sourceType) : undefined
+      const naming = source.info == null || (r.filename == null && sourceType === 'file') ? await nameFromContent(source.path, sourceType) : undefined
       const info = source.info ?? naming?.info
-      const filename = r.filename ?? naming?.filename ?? r.cid.toString()
-      const content = join(stage, filename)
-      const method = await cloneTree(source.path, content)
+      // A folder is the new model folder itself (without the source's `.citrate/`); a file goes in it under its name.
+      const filename = sourceType === 'directory' ? '' : r.filename ?? naming?.filename ?? r.cid.toString()
+      const content = sourceType === 'directory' ? stage : join(stage, filename)
+      if (sourceType === 'file') await mkdir(stage, { recursive: true })
+      else await mkdir(dirname(stage), { recursive: true })
+      const sourceInPlace = resolve(source.path) === resolve(sourceDir)
+      const method = await cloneTree(source.path, content, sourceInPlace ? [BOOKKEEPING_DIR] : [])
       // The clone is proved against the CID before it is committed: a rotted source stops here.
       const proof = await verifyContent(r.id, content, index, { signal: r.signal })
-      const type = (await lstat(content)).isDirectory() ? 'directory' : 'file'
+      const type = sourceType
       const entry: ModelEntry = {
         id: r.id,
         name: r.name,
         cid: r.cid.toString(),
         size_bytes: proof.bytes,
-        quantization: info?.quantization ?? guessQuantization(filename),
+        quantization: info?.quantization ?? guessQuantization(filename !== '' ? filename : r.filename ?? ''),
         downloaded_at: new Date().toISOString(),
-        path: join(r.targetDir, filename),
+        path: sourceType === 'directory' ? r.targetDir : join(r.targetDir, filename),
         source: 'local',
         source_url: null,
         verified: true,
         kind: r.kind,
         ...(info != null ? { info } : {})
       }
-      await copyFile(indexFile, join(stage, DAG_INDEX_FILE))
+      const bk = join(stage, BOOKKEEPING_DIR)
+      await mkdir(bk)
+      await copyFile(indexFile, join(bk, DAG_INDEX_FILE))
       const stored = toStoredPath(r.paths.home, entry.path)
-      await writeFile(join(stage, 'metadata.json'), JSON.stringify({ ...entry, path: stored, type, files: proof.files, reused_from: source.id }, null, 2) + '\n')
-      await writeFile(join(stage, 'config.json'), JSON.stringify({ model_path: stored, kind: r.kind, format: info?.format ?? guessFormat(filename) }, null, 2) + '\n')
+      await writeFile(join(bk, METADATA_FILE), JSON.stringify({ ...entry, path: stored, type, files: proof.files, reused_from: source.id }, null, 2) + '\n')
+      await writeFile(join(bk, CONFIG_FILE), JSON.stringify({ model_path: stored, kind: r.kind, format: info?.format ?? guessFormat(filename) }, null, 2) + '\n')
+      await fsyncDir(bk)
       await fsyncDir(stage)
       await mkdir(dirname(r.targetDir), { recursive: true })
       if (await pathExists(r.targetDir)) throw new TargetExistsError(r.targetDir)
@@ -121,7 +131,7 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
       await fsyncDir(dirname(r.targetDir))
       await r.registry.upsert(entry)
       log('%s: reused the verified bytes of %s (%s) for %s', r.cid, source.id, method, r.id)
-      return { entry, type, from: source.id, method }
+      return { entry, type, from: source.id, method, skippedSymlinks: proof.skippedSymlinks }
     } catch (err) {
       await rm(stage, { recursive: true, force: true }).catch(() => {})
       if (r.signal.aborted || err instanceof AbortedError) throw new AbortedError('pull')
@@ -137,8 +147,8 @@ export async function reuseLocalCopy (r: ReuseRequest): Promise<Reused | undefin
   return undefined
 }
 
-/** Recreates `src` (a file, symlink or folder tree) at `dst`, each file cloned the cheapest way the filesystem allows. */
-async function cloneTree (src: string, dst: string): Promise<CloneMethod> {
+/** Recreates `src` (a file, symlink or folder tree, less `skip` at its top) at `dst`, each file cloned the cheapest way the filesystem allows. */
+async function cloneTree (src: string, dst: string, skip: readonly string[] = []): Promise<CloneMethod> {
   const st = await lstat(src)
   if (st.isSymbolicLink()) {
     await symlink(await readlink(src), dst)
@@ -148,6 +158,7 @@ async function cloneTree (src: string, dst: string): Promise<CloneMethod> {
   await mkdir(dst)
   let weakest: CloneMethod = 'reflink'
   for (const name of await readdir(src)) {
+    if (skip.includes(name)) continue
     const m = await cloneTree(join(src, name), join(dst, name))
     if (RANK[m] > RANK[weakest]) weakest = m
   }

@@ -3,7 +3,7 @@ import type { DownloadProgress } from '@citrate-ipfs/contract'
 import type { LoadedConfig } from '../config/load.ts'
 import type { SourceFailure } from '../errors.ts'
 import type { ModelEntry, ModelKind } from '../registry/schema.ts'
-import type { BlockSource } from '../fetch/index.ts'
+import type { BlockSource, SkippedSymlink, SymlinkMode } from '../fetch/index.ts'
 import type { DownloadLimiter } from '../net/rate-limit.ts'
 import type { CommitHook } from './commit.ts'
 import type { SourceMode } from './sources.ts'
@@ -22,14 +22,20 @@ export type PullEvent =
   | { type: 'citrate:pull:committed', id: string, path: string }
   | { type: 'citrate:pull:pinned', cid: string }
   | { type: 'citrate:pull:pin-skipped', cid: string, reason: string }
+  /** A symlink of the folder was not written (it points outside the folder): `path` inside the content, its target, and why. */
+  | { type: 'citrate:pull:symlink-skipped', path: string, target: string, reason: string }
 
 export interface PullOptions {
-  /** The CID to fetch (v0 or v1, a UnixFS file or directory, or a raw block). */
+  /**
+   * What to fetch: a CID (v0 or v1, a UnixFS file or directory, or a raw
+   * block), or a path inside one in any form users paste (`<cid>/a/b.gguf`,
+   * `/ipfs/…`, `ipfs://…`, path and subdomain gateway links: ipld/content-path.ts).
+   */
   cid: string
   config: LoadedConfig
   /** Registry id and folder name; default derived from `filename`, else the CID. */
   name?: string
-  /** Name of the file (or folder) inside the model's folder; default the CID. */
+  /** Name of the file (or folder) inside the model's folder; default the content path's last name, else `model.<ext>` (a file) or the CID (a folder). */
   filename?: string
   kind?: ModelKind
   source?: SourceMode
@@ -59,6 +65,12 @@ export interface PullOptions {
    * min(chunk_size_mb, 64 MiB). 0 fetches every block with its own raw-block request.
    */
   rangeBytes?: number
+  /**
+   * How a folder's symlinks are written: 'link' (a relative link, or a copy of
+   * its target where the filesystem refuses links; the default) or 'copy'
+   * (always a copy; the default on Windows). Links pointing outside the folder are never written.
+   */
+  symlinks?: SymlinkMode
   /** Called after each step of the commit into place (models/commit.ts); for fault-injection tests. */
   commitHook?: CommitHook
   /** Progress sampling interval; default 250 ms. */
@@ -101,6 +113,10 @@ export interface PullResult {
   alreadyPresent: boolean
   /** Set when the bytes were cloned from the verified copy held under this other id (nothing fetched). */
   reusedFrom?: string
+  /** `<root cid>/a/b` when a path inside the content was pulled (`entry.cid` is then the CID of `b`). */
+  contentPath?: string
+  /** The folder's symlinks that were not written (pointing outside it), by path inside the content; empty for files. */
+  skippedSymlinks: SkippedSymlink[]
 }
 
 /** One source's part in a finished pull. */

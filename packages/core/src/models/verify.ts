@@ -5,7 +5,7 @@
  * case of content made by `ipfs add` defaults; a mismatch cannot be located then).
  */
 import { access } from 'node:fs/promises'
-import { join } from 'node:path'
+import { resolve } from 'node:path'
 import type { LoadedConfig } from '../config/load.ts'
 import { ContentCorruptError, ContentMismatchError, DagIndexError } from '../errors.ts'
 import { parseCid, sameCid } from '../ipld/cid.ts'
@@ -13,12 +13,13 @@ import { hashPath } from '../publish/publish.ts'
 import type { ImportShapeOptions } from '../publish/options.ts'
 import { kindRoot, modelDir } from './model-files.ts'
 import { registryOf } from '../registry/registry.ts'
+import { BOOKKEEPING_DIR, bookkeepingPath } from '../registry/layout.ts'
 import type { ModelEntry } from '../registry/schema.ts'
 import { DAG_INDEX_FILE, readDagIndex } from '../ipld/dag-index.ts'
 import { verifyContent, type VerifyOptions, type VerifyProgressEvent, type VerifyResult } from '../verify/verify.ts'
 
 export interface VerifyModelOptions extends VerifyOptions {
-  /** models_path: where `<id>/dag-index.car` is looked for. */
+  /** models_path: where `<id>/.citrate/dag-index.car` is looked for. */
   modelsDir: string
 }
 
@@ -27,7 +28,10 @@ export interface ModelVerifyResult extends VerifyResult {
 }
 
 export async function verifyModel (entry: ModelEntry, opts: VerifyModelOptions): Promise<ModelVerifyResult> {
-  const indexFile = join(modelDir(opts.modelsDir, entry.id), DAG_INDEX_FILE)
+  const dir = modelDir(opts.modelsDir, entry.id)
+  const indexFile = bookkeepingPath(dir, DAG_INDEX_FILE)
+  // A folder model is the model folder itself: our `.citrate/` in it is not the content's.
+  const inPlace = resolve(entry.path) === resolve(dir)
   const hasIndex = await access(indexFile).then(() => true, () => false)
   if (hasIndex) {
     const index = await readDagIndex(indexFile).catch((err: unknown) => {
@@ -36,12 +40,12 @@ export async function verifyModel (entry: ModelEntry, opts: VerifyModelOptions):
     if (!sameCid(index.root.toString(), entry.cid)) {
       throw new DagIndexError('DAG_INDEX_CORRUPT', `the DAG index of ${entry.id} is for ${index.root.toString()}, not ${entry.cid}`)
     }
-    return { ...await verifyContent(entry.id, entry.path, index, opts), method: 'dag-index' }
+    return { ...await verifyContent(entry.id, entry.path, index, { ...opts, ...(inPlace ? { ignoreAtRoot: [BOOKKEEPING_DIR] } : {}) }), method: 'dag-index' }
   }
   const tried: string[] = []
   for (const shape of standardShapesFor(entry.cid)) {
     const r = await hashPath(entry.path, { ...shape, signal: opts.signal, onProgress: e => { if (e.type === 'citrate:publish:bytes') opts.onProgress?.({ type: 'citrate:verify:bytes', bytes: e.bytes }) } })
-    if (sameCid(r.cid, entry.cid)) return { cid: entry.cid, bytes: r.size, blocks: r.blocks, files: r.isDirectory ? 0 : 1, method: 'rehash' }
+    if (sameCid(r.cid, entry.cid)) return { cid: entry.cid, bytes: r.size, blocks: r.blocks, files: r.isDirectory ? 0 : 1, skippedSymlinks: [], method: 'rehash' }
     tried.push(r.cid)
   }
   throw new ContentMismatchError(entry.id, entry.cid, tried)

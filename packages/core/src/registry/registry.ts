@@ -21,14 +21,15 @@ import type { LoadedConfig } from '../config/load.ts'
 import { writeFileAtomic } from '../util/atomic-write.ts'
 import { sanitizeModelId } from './model-id.ts'
 import { fromStoredPath, toStoredPath } from './home-paths.ts'
+import { migrateEntryLayout, type KindRoots } from './layout.ts'
 import {
-  parseRegistryDocument, validateEntry, SchemaViolation, REGISTRY_VERSION, SUPPORTED_REGISTRY_VERSIONS,
+  needsLayoutMigration, parseRegistryDocument, validateEntry, SchemaViolation, REGISTRY_VERSION, SUPPORTED_REGISTRY_VERSIONS,
   type ModelEntry, type RegistryDocument
 } from './schema.ts'
 
 /** The registry of a loaded configuration (`<models_path>/registry.json`). */
 export function registryOf (config: LoadedConfig): ModelRegistry {
-  return new ModelRegistry({ modelsDir: config.paths.models, home: config.paths.home })
+  return new ModelRegistry({ modelsDir: config.paths.models, home: config.paths.home, roots: { model: config.paths.models, dataset: config.paths.datasets, checkpoint: config.paths.checkpoints, asset: config.paths.assets } })
 }
 
 export interface ModelRegistryOptions {
@@ -36,6 +37,8 @@ export interface ModelRegistryOptions {
   modelsDir: string
   /** CITRATE_HOME: stored paths are relative to it (registry/home-paths.ts). Default: the models folder's parent (the default layout). */
   home?: string
+  /** Each kind's folder, for the layout migration (default: the models folder, and training/datasets and training/checkpoints in the home). */
+  roots?: Partial<KindRoots>
   /** A lock older than this is taken over (its holder died). Default 5000 ms, minimum 2000. */
   staleLockMs?: number
   /** How long to wait for the lock before failing with RegistryLockError. Default 30 s. */
@@ -48,6 +51,7 @@ export class ModelRegistry {
   readonly modelsDir: string
   readonly file: string
   readonly home: string
+  readonly roots: KindRoots
   private readonly staleLockMs: number
   private readonly lockWaitMs: number
 
@@ -55,6 +59,12 @@ export class ModelRegistry {
     this.modelsDir = opts.modelsDir
     this.file = join(opts.modelsDir, 'registry.json')
     this.home = opts.home ?? dirname(opts.modelsDir)
+    this.roots = {
+      model: opts.roots?.model ?? opts.modelsDir,
+      dataset: opts.roots?.dataset ?? join(this.home, 'training', 'datasets'),
+      checkpoint: opts.roots?.checkpoint ?? join(this.home, 'training', 'checkpoints'),
+      asset: opts.roots?.asset ?? join(this.home, 'assets')
+    }
     this.staleLockMs = Math.max(2000, opts.staleLockMs ?? 5000)
     this.lockWaitMs = opts.lockWaitMs ?? 30_000
   }
@@ -111,13 +121,19 @@ export class ModelRegistry {
    * Reads and validates the registry, migrating older versions in memory;
    * paths come back absolute. A file that needed migrating (an older
    * version, or absolute paths inside the home) is rewritten once in the
-   * current form, so a home moved afterwards keeps working.
+   * current form, so a home moved afterwards keeps working. A registry
+   * from before 1.3 has its models' files moved to the current layout
+   * (registry/layout.ts) first, under the lock; until that succeeds (another
+   * writer holds the lock, a read-only disk) entries keep their old paths,
+   * which still name the content.
    */
   async read (): Promise<RegistryDocument> {
     const { doc, stale } = await this.readStored()
     if (stale && !this.mutating && !this.migrationTried) {
       this.migrationTried = true
-      await this.mutate(() => {}).catch(() => { /* read-only, or locked: migrated at the next write */ })
+      // The migration may move files (a pre-1.3 layout): the entries are read again at their new paths.
+      const migrated = await this.mutate(() => {}).then(async () => (await this.readStored()).doc, () => undefined /* read-only, or locked: migrated at the next write */)
+      if (migrated != null) return migrated
     }
     return doc
   }
@@ -125,12 +141,12 @@ export class ModelRegistry {
   private mutating = false
   private migrationTried = false
 
-  private async readStored (): Promise<{ doc: RegistryDocument, stale: boolean }> {
+  private async readStored (): Promise<{ doc: RegistryDocument, stale: boolean, legacyLayout: boolean }> {
     let text: string
     try {
       text = await readFile(this.file, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { doc: { version: REGISTRY_VERSION, models: [] }, stale: false }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { doc: { version: REGISTRY_VERSION, models: [] }, stale: false, legacyLayout: false }
       throw err
     }
     let raw: unknown
@@ -142,12 +158,13 @@ export class ModelRegistry {
     const parsed = parseRegistryDocument(raw)
     if (parsed instanceof SchemaViolation) throw new RegistryCorruptError(this.file, parsed.field, parsed.problem, await this.keepAside(text))
     if ('newer' in parsed) throw new RegistryVersionError(this.file, parsed.newer, SUPPORTED_REGISTRY_VERSIONS.join(', '))
-    let stale = (raw as { version?: unknown }).version !== REGISTRY_VERSION
+    const storedVersion = (raw as { version: string }).version
+    let stale = storedVersion !== REGISTRY_VERSION
     const models = parsed.models.map(m => {
       if (toStoredPath(this.home, m.path) !== m.path) stale = true
       return { ...m, path: fromStoredPath(this.home, m.path) }
     })
-    return { doc: { version: parsed.version, models }, stale }
+    return { doc: { version: parsed.version, models }, stale, legacyLayout: needsLayoutMigration(storedVersion) }
   }
 
   /**
@@ -170,7 +187,11 @@ export class ModelRegistry {
     }
     this.mutating = true
     try {
-      const { doc } = await this.readStored()
+      const { doc, legacyLayout } = await this.readStored()
+      // Files first, entries last: a crash between leaves the old version, and the next open repeats the (idempotent) moves.
+      if (legacyLayout) {
+        for (let i = 0; i < doc.models.length; i++) doc.models[i] = await migrateEntryLayout(doc.models[i] as ModelEntry, this.roots, this.home)
+      }
       const result = fn(doc.models)
       await this.removeOrphanTempFiles()
       if (compromised != null) throw new RegistryLockError(this.file, { cause: compromised })

@@ -21,10 +21,24 @@ export interface RegistryDocument {
  * model's bytes say (formats/describe.ts), and stores paths relative to
  * CITRATE_HOME (registry/home-paths.ts; absolute ones inside the home are
  * rewritten on load): a reader of 1.1 would take them for absolute ones, so
- * it must refuse the file, which it does (a newer version).
+ * it must refuse the file, which it does (a newer version). "1.3" changes
+ * the layout on disk, not the entry's fields (registry/layout.ts): our
+ * bookkeeping moves into `<id>/.citrate/`, and a folder model's files sit
+ * directly in `<id>/` (its entry's path is the folder itself) instead of one
+ * level deeper in `<id>/<CID>/`; a reader of 1.2 would look for the DAG index
+ * in the wrong place, so it refuses the file too.
  */
-export const REGISTRY_VERSION = '1.2'
-export const SUPPORTED_REGISTRY_VERSIONS = ['1.0', '1.1', '1.2'] as const
+export const REGISTRY_VERSION = '1.3'
+export const SUPPORTED_REGISTRY_VERSIONS = ['1.0', '1.1', '1.2', '1.3'] as const
+
+/**
+ * Versions whose models are in the layout before 1.3: opening such a
+ * registry moves their files (registry/layout.ts, under the registry lock)
+ * before the entries are rewritten with their new paths.
+ */
+export function needsLayoutMigration (version: string): boolean {
+  return (SUPPORTED_REGISTRY_VERSIONS as readonly string[]).includes(version) && compareSchemaVersions(version, '1.3') < 0
+}
 
 /** A schema violation: the JSON path of the field and what is wrong with it. */
 export class SchemaViolation {
@@ -71,6 +85,7 @@ function migrateEntry (version: string, raw: unknown): unknown {
   let e = raw
   if (version === '1.0') e = migrateEntryFrom10(e)
   // 1.1 → 1.2: `info` is new and optional; an entry without it is read as it is (its bytes are described at the next pull).
+  // 1.2 → 1.3: the fields are the same; the files move on disk (needsLayoutMigration, registry/layout.ts).
   return e
 }
 

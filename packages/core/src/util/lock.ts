@@ -51,7 +51,19 @@ export interface SafeLockOptions {
   onWait?: () => void
 }
 
-interface Owner { pid: number, host: string, ino: number, dev: number }
+interface Owner { pid: number, host: string, ino: number, dev: number, birth: number }
+
+/**
+ * One lock folder, told apart from a later one at the same path. The inode alone does not do it:
+ * ext4 gives a folder made right after another was removed the same inode (measured here: rmdir +
+ * mkdir → the same number), so a waiter could judge a new holder's fresh lock by the dead holder's
+ * owner file, or keep a fresh lock it moved as "the stale one" — both take a live lock away, and the
+ * registry's crash test lost a committed entry that way (1 run in ~10 under load, 2026-12-03). The
+ * birth time (statx) tells them apart; where the filesystem has none it reads 0 and the inode decides.
+ */
+interface FolderId { ino: number, dev: number, birthtimeMs: number }
+const sameFolder = (a: FolderId, b: { ino: number, dev: number, birth?: number, birthtimeMs?: number }): boolean =>
+  a.ino === b.ino && a.dev === b.dev && a.birthtimeMs === (b.birthtimeMs ?? b.birth)
 
 export async function lockSafely (file: string, opts: SafeLockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + (opts.waitMs ?? Infinity)
@@ -69,11 +81,12 @@ export async function lockSafely (file: string, opts: SafeLockOptions): Promise<
       // Best effort: without it, waiters fall back to the mtime.
       const ownerPath = `${opts.lockPath}.owner`
       const held = await stat(opts.lockPath).catch(() => undefined)
-      const me: Owner | undefined = held == null ? undefined : { pid: process.pid, host: hostname(), ino: held.ino, dev: held.dev }
+      const me: Owner | undefined = held == null ? undefined : { pid: process.pid, host: hostname(), ino: held.ino, dev: held.dev, birth: held.birthtimeMs }
       if (me != null) await writeOwner(ownerPath, me).catch(() => {})
       return async () => {
         // Ours only (a taker-over may have written its own since).
-        if (me != null && (await readOwner(ownerPath))?.ino === me.ino) await rm(ownerPath, { force: true }).catch(() => {})
+        const owner = await readOwner(ownerPath)
+        if (me != null && owner != null && owner.ino === me.ino && owner.birth === me.birth) await rm(ownerPath, { force: true }).catch(() => {})
         await release()
       }
     } catch (err) {
@@ -98,7 +111,7 @@ export async function reclaimIfStale (lockPath: string, staleMs: number): Promis
     return false // someone else claimed it first (or it was released)
   }
   const moved = await stat(claimed).catch(() => undefined)
-  if (moved != null && moved.ino === seen.ino && moved.dev === seen.dev) {
+  if (moved != null && sameFolder(seen, moved)) {
     await rm(claimed, { recursive: true, force: true })
     return true
   }
@@ -108,10 +121,10 @@ export async function reclaimIfStale (lockPath: string, staleMs: number): Promis
 }
 
 /** True when the owner file of the lock folder `seen` names a process on this host that no longer exists. */
-async function holderIsGone (lockPath: string, seen: { ino: number, dev: number }): Promise<boolean> {
+async function holderIsGone (lockPath: string, seen: FolderId): Promise<boolean> {
   const owner = await readOwner(`${lockPath}.owner`)
   // No owner file, or one of an earlier holder of another folder: only the mtime can tell.
-  if (owner == null || owner.ino !== seen.ino || owner.dev !== seen.dev) return false
+  if (owner == null || !sameFolder(seen, owner)) return false
   if (owner.host !== hostname() || owner.pid === process.pid) return false
   try {
     process.kill(owner.pid, 0)
@@ -135,7 +148,7 @@ async function writeOwner (path: string, owner: Owner): Promise<void> {
 async function readOwner (path: string): Promise<Owner | undefined> {
   try {
     const o = JSON.parse(await readFile(path, 'utf8')) as Partial<Owner>
-    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.ino === 'number' && typeof o.dev === 'number' ? o as Owner : undefined
+    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.ino === 'number' && typeof o.dev === 'number' && typeof o.birth === 'number' ? o as Owner : undefined
   } catch {
     return undefined
   }

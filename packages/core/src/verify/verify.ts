@@ -15,6 +15,7 @@ import type { CID } from 'multiformats/cid'
 import { AbortedError, BlockVerificationError, ContentCorruptError, DagIndexError, InvalidDagError } from '../errors.ts'
 import type { DagIndex } from '../ipld/dag-index.ts'
 import { claimEntryName, decodeNode, leafMatches, symlinkTarget, type DecodedNode } from '../ipld/unixfs.ts'
+import { classifySymlink } from '../ipld/symlink.ts'
 import { assertSupportedCid, isIdentity, MAX_BLOCK_BYTES, verifyBlock } from '../ipld/verify-block.ts'
 import { logger } from '../log.ts'
 
@@ -26,6 +27,12 @@ export interface VerifyOptions {
   signal?: AbortSignal
   onProgress?: (event: VerifyProgressEvent) => void
   progressIntervalMs?: number
+  /**
+   * Names at the top of a folder's content that are not part of it and are
+   * neither checked nor reported as extra: a model folder's `.citrate/`
+   * bookkeeping beside the model's own files.
+   */
+  ignoreAtRoot?: readonly string[]
 }
 
 export interface VerifyResult {
@@ -33,10 +40,15 @@ export interface VerifyResult {
   bytes: number
   blocks: number
   files: number
+  /** The content's symlinks that are rightly absent (pull does not write them), by path inside the content. */
+  skippedSymlinks: Array<{ path: string, target: string, reason: string }>
 }
 
 type FileNode = Extract<DecodedNode, { type: 'file' }>
 type FolderNode = Extract<DecodedNode, { type: 'directory' | 'hamt' }>
+
+/** Links followed in a row before giving up (a copy of a link to a link …, or a loop). */
+const MAX_LINK_DEPTH = 32
 interface Entry { name: string, cid: CID }
 
 /**
@@ -49,13 +61,15 @@ export async function verifyContent (id: string, path: string, index: DagIndex, 
   await v.entry(index.root, path, '')
   v.report(true)
   log('%s: %d bytes in %d blocks, %d files verified against %s', id, v.bytes, v.blocks, v.files, index.root.toString())
-  return { cid: index.root.toString(), bytes: v.bytes, blocks: v.blocks, files: v.files }
+  return { cid: index.root.toString(), bytes: v.bytes, blocks: v.blocks, files: v.files, skippedSymlinks: [...v.skipped.values()] }
 }
 
 class AtRestVerifier {
   bytes = 0
   blocks = 0
   files = 0
+  /** Rightly absent symlinks, by path (a copy of a folder meets its links again under the same logical path). */
+  readonly skipped = new Map<string, { path: string, target: string, reason: string }>()
   private lastReport = 0
   /** One leaf at a time is read into this: leaves are at most MAX_BLOCK_BYTES, and none is kept. */
   private readonly buf = Buffer.allocUnsafe(MAX_BLOCK_BYTES)
@@ -77,21 +91,22 @@ class AtRestVerifier {
     this.opts.onProgress?.({ type: 'citrate:verify:bytes', bytes: this.bytes })
   }
 
-  /** Verifies the entry `cid` at `p` (`rel` is its path inside the content, for messages). */
-  async entry (cid: CID, p: string, rel: string): Promise<void> {
+  /**
+   * Verifies the entry `cid` at `p`. `rel` is its path inside the content:
+   * where it sits in the DAG (for a copy standing in for a symlink, where its
+   * target sits), which is what its symlinks are read from, and for messages.
+   */
+  async entry (cid: CID, p: string, rel: string, depth = 0): Promise<void> {
     const st = await lstat(p).catch(() => undefined)
-    if (st == null) throw this.corrupt(p, 0, 'it is missing')
     const block = this.interior(cid)
-    if (block != null) {
-      const target = symlinkTarget(cid, block)
-      if (target !== undefined) {
-        if (!st.isSymbolicLink() || await readlink(p) !== target) throw this.corrupt(p, 0, 'the symlink target differs')
-        return
-      }
-    }
     const node = block != null ? decodeNode(cid, block) : undefined
+    if (node?.type === 'symlink') {
+      await this.symlink(node.target, p, rel, st, depth)
+      return
+    }
+    if (st == null) throw this.corrupt(p, 0, 'it is missing')
     if (node != null && node.type !== 'file') {
-      await this.folder(p, rel, st, this.entriesOf(cid, node, rel))
+      await this.folder(p, rel, st, this.entriesOf(cid, node, rel), depth)
       return
     }
     if (!st.isFile()) throw this.corrupt(p, 0, 'expected a file')
@@ -104,6 +119,59 @@ class AtRestVerifier {
     } finally {
       await fh.close()
     }
+  }
+
+  /**
+   * A symlink of the content, judged as pull judged it (ipld/symlink.ts): one
+   * pointing outside must be absent (pull never writes it); one inside is the
+   * same link, or a copy of its target (where links cannot be made) proved
+   * against the target's CID, or absent where pull could not copy its target.
+   */
+  private async symlink (target: string, p: string, rel: string, st: Stats | undefined, depth: number): Promise<void> {
+    const v = classifySymlink(rel, target)
+    if (!v.inside) {
+      if (st != null) throw this.corrupt(p, 0, `the content's symlink here points outside the folder (${v.reason}) and is never written, but something is here`)
+      this.skipped.set(rel, { path: rel, target, reason: v.reason })
+      return
+    }
+    if (st?.isSymbolicLink() === true) {
+      if (await readlink(p) !== target) throw this.corrupt(p, 0, 'the symlink target differs')
+      return
+    }
+    if (depth >= MAX_LINK_DEPTH) throw this.corrupt(p, 0, `symlinks lead through more than ${MAX_LINK_DEPTH} links (a loop?)`)
+    const holdsLink = v.resolved.every((n, i) => rel.split('/')[i] === n)
+    const to = holdsLink ? undefined : this.lookup(v.resolved, depth + 1)
+    if (st == null) {
+      // Pull could not copy it either: a missing target, or a folder holding the link.
+      if (to == null) { this.skipped.set(rel, { path: rel, target, reason: 'its target could not be copied (missing from the folder, or a folder holding the link)' }); return }
+      throw this.corrupt(p, 0, 'it is missing')
+    }
+    if (to == null) throw this.corrupt(p, 0, `a copy of the symlink's target ${JSON.stringify(target)}, which is not in the content`)
+    await this.entry(to.cid, p, to.rel, depth + 1)
+  }
+
+  /** The CID at `segments` from the root, through folders and inside symlinks; undefined if there is none. */
+  private lookup (segments: string[], depth: number): { cid: CID, rel: string } | undefined {
+    if (depth >= MAX_LINK_DEPTH) return undefined
+    let cid = this.index.root
+    const at: string[] = []
+    for (const name of segments) {
+      const block = this.interior(cid)
+      if (block == null) return undefined
+      const node = decodeNode(cid, block)
+      if (node.type === 'symlink') {
+        const v = classifySymlink(at.join('/'), node.target)
+        const to = v.inside ? this.lookup(v.resolved, depth + 1) : undefined
+        if (to == null) return undefined
+        return this.lookup([...to.rel.split('/').filter(s => s !== ''), ...segments.slice(at.length)], depth + 1)
+      }
+      if (node.type === 'file') return undefined
+      const next = this.entriesOf(cid, node, at.join('/')).find(e => e.name === name)
+      if (next == null) return undefined
+      cid = next.cid
+      at.push(name)
+    }
+    return { cid, rel: at.join('/') }
   }
 
   /**
@@ -132,13 +200,20 @@ class AtRestVerifier {
   }
 
   /** Missing and extra files are reported before any bytes are hashed: they are cheap to find and say the most. */
-  private async folder (p: string, rel: string, st: Stats, entries: Entry[]): Promise<void> {
+  private async folder (p: string, rel: string, st: Stats, entries: Entry[], depth: number): Promise<void> {
     if (!st.isDirectory()) throw this.corrupt(p, 0, 'expected a folder')
     const onDisk = new Set(await readdir(p))
+    if (rel === '') for (const name of this.opts.ignoreAtRoot ?? []) onDisk.delete(name)
     const expected = new Set(entries.map(e => e.name))
-    for (const e of entries) if (!onDisk.has(e.name)) throw this.corrupt(join(p, e.name), 0, 'it is missing')
+    // A symlink may be absent (pull does not write one pointing outside): entry() decides.
+    for (const e of entries) if (!onDisk.has(e.name) && !this.isSymlink(e.cid)) throw this.corrupt(join(p, e.name), 0, 'it is missing')
     for (const name of [...onDisk].sort()) if (!expected.has(name)) throw this.corrupt(join(p, name), 0, 'it is not part of the content')
-    for (const e of entries) await this.entry(e.cid, join(p, e.name), rel === '' ? e.name : `${rel}/${e.name}`)
+    for (const e of entries) await this.entry(e.cid, join(p, e.name), rel === '' ? e.name : `${rel}/${e.name}`, depth)
+  }
+
+  private isSymlink (cid: CID): boolean {
+    const block = isIdentity(cid) ? cid.multihash.digest : this.index.blocks.get(cid.toString())
+    return block != null && symlinkTarget(cid, block) !== undefined
   }
 
   /** Verifies the part of a file under `cid` starting at `offset`; returns its length. `size` is what the verified parent declares. */

@@ -70,7 +70,8 @@ async function editJson (file: string, edit: (doc: Record<string, any>) => void)
   await writeFile(file, JSON.stringify(doc, null, 2))
 }
 
-async function startKubo (repo: string, children: ChildProcess[]): Promise<{ apiUrl: string, gatewayUrl: string, pid: number }> {
+/** A kubo that is online but closed to the world (the peers' kind): no bootstrap, MDNS, routing or AutoConf; loopback only. */
+export async function startKubo (repo: string, children: ChildProcess[]): Promise<{ apiUrl: string, gatewayUrl: string, pid: number }> {
   const env = { ...process.env, IPFS_PATH: repo, IPFS_TELEMETRY: 'off' }
   await ipfs(repo, ['init', '--profile', 'test'])
   const [api, gw, swarm] = [await freePort(), await freePort(), await freePort()]

@@ -5,13 +5,14 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import * as tar from 'tar'
 import { kuboArchiveName, kuboVersion } from '../../src/index.ts'
-import { testKuboBinary } from './kubo.ts'
+import { makeTestHome, testKuboBinary, type TestHome } from './kubo.ts'
 
 export interface DistMirror {
   url: string
@@ -100,4 +101,39 @@ export async function writeVariant (dir: string, name: string, data: Buffer): Pr
   const p = join(dir, name)
   await writeFile(p, data)
   return p
+}
+
+export interface InstallerFixture {
+  /** The file's mirror, set once its `before` hook has run. */
+  readonly mirror: DistMirror
+  /** A home whose daemon_path is a bare name on no PATH, so only a kubo installed into it can be found. */
+  home: () => Promise<TestHome>
+  /** What a home's bin/ holds, sorted ([] when there is none). */
+  binContents: (h: TestHome) => Promise<string[]>
+}
+
+/**
+ * The installer specs' shared setup: one dist mirror per file and the homes the file makes, started and
+ * cleaned up by `before` / `after` hooks registered here (call it at the top level of a spec file).
+ */
+export function installerFixture (): InstallerFixture {
+  let mirror: DistMirror | undefined
+  const homes: TestHome[] = []
+  before(async () => { mirror = await startDistMirror() })
+  after(async () => {
+    for (const h of homes) await h.cleanup()
+    await mirror?.close()
+  })
+  return {
+    get mirror () {
+      if (mirror == null) throw new Error('installerFixture: the mirror is started by the file\'s before hook')
+      return mirror
+    },
+    home: async () => {
+      const h = await makeTestHome('', { daemonPath: 'ipfs-citrate-test-absent' })
+      homes.push(h)
+      return h
+    },
+    binContents: async (h) => (await readdir(join(h.home, 'bin')).catch(() => [])).sort()
+  }
 }

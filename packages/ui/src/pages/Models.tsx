@@ -3,7 +3,8 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import type { DownloadView, ModelEntry, ModelKind, VerifyOutcome } from '@citrate-ipfs/client'
 import { formatBytes } from '@citrate-ipfs/contract'
 import { client, useServiceEvents } from '../api.ts'
-import { ErrorPanel, ProgressBar } from '../components.tsx'
+import { CopyableValue, ErrorPanel } from '../components.tsx'
+import { DownloadRow, useSituation } from '../downloads.tsx'
 
 export function ModelsPage (): ReactNode {
   const [models, setModels] = useState<ModelEntry[] | undefined>()
@@ -46,20 +47,28 @@ export function ModelsPage (): ReactNode {
   }
 
   const active = Object.values(downloads).filter(d => d.model == null)
+  // Re-read whether IPFS runs and gateways are set whenever a download ends badly, so its hint fits.
+  const situation = useSituation(active.filter(d => d.error != null).map(d => d.id).join(' '))
   return (
     <section aria-labelledby='models-title'>
       <h1 id='models-title'>Models</h1>
-      <p className='lead'>Models, datasets and checkpoints stored on this computer. Every download is checked block by block against its CID.</p>
+      <p className='lead'>Models, datasets, checkpoints and assets stored on this computer. Every download is checked block by block against its CID.</p>
       <DownloadForm onStarted={(d) => setDownloads(prev => ({ ...prev, [d.id]: d }))} onError={setError} />
       {active.length > 0 && (
         <div className='card' aria-labelledby='dl-title'>
           <h2 id='dl-title'>Downloads</h2>
-          {active.map(d => <DownloadRow key={d.id} d={d}
-            onPause={() => { void act(() => client().invoke('ipfs_pause_download', { id: d.id })) }}
-            onResume={() => { void act(() => client().invoke('ipfs_resume_download', { id: d.id })) }}
-            onCancel={() => { void act(async () => { await client().invoke('ipfs_cancel_download', { id: d.id }); await refresh() }) }}
-            onDismiss={() => setDownloads(prev => { const { [d.id]: _gone, ...rest } = prev; return rest })}
-          />)}
+          {active.map(d => <DownloadRow key={d.id} d={d} situation={situation} on={{
+            pause: () => { void act(() => client().invoke('ipfs_pause_download', { id: d.id })) },
+            resume: () => { void act(() => client().invoke('ipfs_resume_download', { id: d.id })) },
+            cancel: () => { void act(async () => { await client().invoke('ipfs_cancel_download', { id: d.id }); await refresh() }) },
+            retry: () => { void act(async () => { const v = await client().invoke('ipfs_retry_download', { id: d.id }); setDownloads(prev => ({ ...prev, [v.id]: v })) }) },
+            dismiss: () => {
+              void act(async () => {
+                await client().invoke('ipfs_dismiss_download', { id: d.id })
+                setDownloads(prev => { const { [d.id]: _gone, ...rest } = prev; return rest })
+              })
+            }
+          }} />)}
         </div>
       )}
       {error != null && <ErrorPanel error={error} onDismiss={() => setError(undefined)} />}
@@ -68,34 +77,35 @@ export function ModelsPage (): ReactNode {
         {models == null && <p>Loading…</p>}
         {models?.length === 0 && <p data-testid='no-models'>No models yet. Download one by its CID above.</p>}
         {models != null && models.length > 0 && (
-          <div className='table-wrap'>
-            <table>
-              <thead><tr><th scope='col'>Name</th><th scope='col'>Size</th><th scope='col'>CID</th><th scope='col'>State</th><th scope='col'><span className='sr-only'>Actions</span></th></tr></thead>
-              <tbody>
-                {models.map(m => {
-                  const v = verifying[m.id]
-                  return (
-                    <tr key={m.id} data-testid={`model-${m.id}`}>
-                      <td><strong>{m.name}</strong><div className='hint'>{m.kind}{m.quantization != null ? ` · ${m.quantization}` : ''}</div></td>
-                      <td>{formatBytes(m.size_bytes)}</td>
-                      <td><code className='cid'>{m.cid}</code></td>
-                      <td>
-                        <span className={m.verified ? 'badge ok' : 'badge bad'} data-testid='verified-state'>{m.verified ? 'Verified' : 'Not verified'}</span>
-                        {v != null && v !== 'running' && !v.ok && <div className='field-error'>{v.error?.message}</div>}
-                        {v != null && v !== 'running' && v.ok && <div className='hint'>Checked just now</div>}
-                      </td>
-                      <td className='actions'>
-                        <button type='button' onClick={() => { void verify(m.id) }} disabled={v === 'running'}>{v === 'running' ? 'Verifying…' : 'Verify'}</button>
-                        <button type='button' onClick={() => {
-                          if (window.confirm(`Remove ${m.name}? Its files are deleted and its pin removed.`)) void act(async () => { await client().invoke('ipfs_remove_model', { id: m.id }); await refresh() })
-                        }}>Remove</button>
-                      </td>
-                    </tr>
-                  )
-                })}
-              </tbody>
-            </table>
-          </div>
+          <table className='library'>
+            <thead><tr><th scope='col'>Name</th><th scope='col'>Size</th><th scope='col'>CID</th><th scope='col'>State</th><th scope='col'><span className='sr-only'>Actions</span></th></tr></thead>
+            <tbody>
+              {models.map(m => {
+                const v = verifying[m.id]
+                return (
+                  <tr key={m.id} data-testid={`model-${m.id}`}>
+                    <td className='col-name'>
+                      <a className='truncate model-link' href={`#/models/${encodeURIComponent(m.id)}`} title={m.name} aria-label={`Details of ${m.name}`}>{m.name}</a>
+                      <div className='hint truncate'>{m.kind}{modelFacts(m)}</div>
+                    </td>
+                    <td className='col-size' data-label='Size'>{formatBytes(m.size_bytes)}</td>
+                    <td className='col-cid' data-label='CID'><CopyableValue value={m.cid} label={`CID of ${m.name}`} /></td>
+                    <td className='col-state' data-label='State'>
+                      <span className={m.verified ? 'badge ok' : 'badge bad'} data-testid='verified-state'>{m.verified ? 'Verified' : 'Not verified'}</span>
+                      {v != null && v !== 'running' && !v.ok && <div className='field-error'>{v.error?.message}</div>}
+                      {v != null && v !== 'running' && v.ok && <div className='hint'>Checked just now</div>}
+                    </td>
+                    <td className='actions'>
+                      <button type='button' onClick={() => { void verify(m.id) }} disabled={v === 'running'} aria-label={`Verify ${m.name}`}>{v === 'running' ? 'Verifying…' : 'Verify'}</button>
+                      <button type='button' aria-label={`Remove ${m.name}`} onClick={() => {
+                        if (window.confirm(`Remove ${m.name}? Its files are deleted and its pin removed.`)) void act(async () => { await client().invoke('ipfs_remove_model', { id: m.id }); await refresh() })
+                      }}>Remove</button>
+                    </td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
         )}
       </div>
     </section>
@@ -105,6 +115,7 @@ export function ModelsPage (): ReactNode {
 function DownloadForm ({ onStarted, onError }: { onStarted: (d: DownloadView) => void, onError: (e: unknown) => void }): ReactNode {
   const [cid, setCid] = useState('')
   const [name, setName] = useState('')
+  const [filename, setFilename] = useState('')
   const [kind, setKind] = useState<ModelKind>('model')
   const [invalid, setInvalid] = useState<string | undefined>()
 
@@ -117,9 +128,10 @@ function DownloadForm ({ onStarted, onError }: { onStarted: (d: DownloadView) =>
     }
     setInvalid(undefined)
     try {
-      onStarted(await client().invoke('ipfs_download_model', { cid: c, kind, ...(name.trim() !== '' ? { name: name.trim() } : {}) }))
+      onStarted(await client().invoke('ipfs_download_model', { cid: c, kind, ...(name.trim() !== '' ? { name: name.trim() } : {}), ...(filename.trim() !== '' ? { filename: filename.trim() } : {}) }))
       setCid('')
       setName('')
+      setFilename('')
     } catch (err) {
       onError(err)
     }
@@ -136,10 +148,15 @@ function DownloadForm ({ onStarted, onError }: { onStarted: (d: DownloadView) =>
           <label htmlFor='model-name'>Name (optional)</label>
           <input id='model-name' value={name} onChange={e => setName(e.target.value)} placeholder='qwen2-0.5b' />
         </div>
+        <div className='field'>
+          <label htmlFor='model-filename'>File name (optional)</label>
+          <input id='model-filename' value={filename} onChange={e => setFilename(e.target.value)} placeholder='qwen2-0.5b-q4_k_m.gguf' aria-describedby='filename-help' autoComplete='off' spellCheck={false} />
+          <span id='filename-help' className='hint'>For a single file: the name it is saved under (default: from its content).</span>
+        </div>
         <div className='field narrow'>
           <label htmlFor='kind'>Kind</label>
           <select id='kind' value={kind} onChange={e => setKind(e.target.value as ModelKind)}>
-            <option value='model'>Model</option><option value='dataset'>Dataset</option><option value='checkpoint'>Checkpoint</option>
+            <option value='model'>Model</option><option value='dataset'>Dataset</option><option value='checkpoint'>Checkpoint</option><option value='asset'>Asset</option>
           </select>
         </div>
       </div>
@@ -148,40 +165,21 @@ function DownloadForm ({ onStarted, onError }: { onStarted: (d: DownloadView) =>
   )
 }
 
-function statusText (d: DownloadView): string {
-  const s = d.progress.status
-  return typeof s === 'string' ? s : 'Failed'
+/** What the model's bytes say, in a few words for the list: architecture, parameters, quantization. */
+export function modelFacts (m: ModelEntry): string {
+  const parts: string[] = []
+  const arch = m.info?.architecture ?? m.info?.model_type
+  if (arch != null) parts.push(arch)
+  if (m.info?.parameter_count != null) parts.push(`${formatParameters(m.info.parameter_count)} parameters`)
+  const q = m.info?.quantization ?? m.quantization
+  if (q != null) parts.push(q)
+  return parts.map(p => ` · ${p}`).join('')
 }
 
-function DownloadRow ({ d, onPause, onResume, onCancel, onDismiss }: { d: DownloadView, onPause: () => void, onResume: () => void, onCancel: () => void, onDismiss: () => void }): ReactNode {
-  const p = d.progress
-  const status = statusText(d)
-  const failed = d.error != null
-  return (
-    <div className='download' data-testid={`download-${d.id}`}>
-      <div className='download-head'>
-        <strong>{d.id}</strong>
-        <span className='badge' data-testid='download-status'>{status}</span>
-      </div>
-      <ProgressBar value={p.downloaded_bytes} max={p.total_bytes > 0 ? p.total_bytes : undefined} label={`Download of ${d.id}`} />
-      <p className='hint' data-testid='download-stats'>
-        {formatBytes(p.downloaded_bytes)}{p.total_bytes > 0 ? ` of ${formatBytes(p.total_bytes)}` : ''}
-        {status === 'Downloading' ? ` · ${p.speed_mbps.toFixed(1)} MB/s` : ''}
-        {status === 'Downloading' && p.eta_seconds != null ? ` · ${Math.ceil(p.eta_seconds)} s left` : ''}
-        {p.source != null ? ` · from ${p.source}` : ''}
-      </p>
-      {p.sources != null && p.sources.length > 0 && status !== 'Complete' && (
-        <p className='hint' data-testid='download-sources'>
-          {p.sources.map(s => `${s.name} ${formatBytes(s.bytes)}${s.state === 'active' ? ` ${s.speed_mbps.toFixed(1)} MB/s` : s.state === 'cooling' ? ' (resting)' : ' (dropped)'}`).join(' · ')}
-        </p>
-      )}
-      {failed && <ErrorPanel error={Object.assign(new Error(d.error?.message), { code: d.error?.code })} />}
-      <div className='row'>
-        {!failed && status !== 'Paused' && <button type='button' onClick={onPause}>Pause</button>}
-        {!failed && status === 'Paused' && <button type='button' onClick={onResume}>Resume</button>}
-        {!failed && <button type='button' onClick={onCancel}>Cancel</button>}
-        {failed && <button type='button' onClick={onDismiss}>Dismiss</button>}
-      </div>
-    </div>
-  )
+/** 494032768 → "494M", 7241732096 → "7.2B" (as model cards write them). */
+export function formatParameters (n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e10 ? 0 : 1)}B`
+  if (n >= 1e6) return `${(n / 1e6).toFixed(0)}M`
+  if (n >= 1e3) return `${(n / 1e3).toFixed(0)}K`
+  return String(n)
 }

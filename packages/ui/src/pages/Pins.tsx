@@ -1,9 +1,9 @@
 /** Pins: what the local node keeps, which models each pin backs; pin by CID with progress, unpin. */
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { CommandError, type PinView } from '@citrate-ipfs/client'
-import { formatBytes } from '@citrate-ipfs/contract'
+import { formatBytes, KUBO_EMPTY_FOLDER_CID } from '@citrate-ipfs/contract'
 import { client, useServiceEvents } from '../api.ts'
-import { ErrorPanel } from '../components.tsx'
+import { CopyableValue, ErrorPanel } from '../components.tsx'
 
 export function PinsPage (): ReactNode {
   const [pins, setPins] = useState<PinView[] | undefined>()
@@ -87,14 +87,22 @@ export function PinsPage (): ReactNode {
         {pins?.length === 0 && <p data-testid='no-pins'>Nothing is pinned.</p>}
         {pins != null && pins.length > 0 && (
           <ul className='pins'>
-            {pins.map(p => (
-              <li key={p.cid} data-testid={`pin-${p.cid}`}>
-                <div><code className='cid'>{p.cid}</code>
-                  <div className='hint'>{p.name != null ? `${p.name} · ` : ''}{p.models.length > 0 ? `backs ${p.models.join(', ')}` : 'not used by a model'}</div>
-                </div>
-                <button type='button' onClick={() => { void unpin(p.cid) }}>Unpin</button>
-              </li>
-            ))}
+            {pins.map(p => {
+              // kubo pins an empty folder in every new repo; it is not the user's content, and unpinning it gains nothing.
+              const builtin = p.cid === KUBO_EMPTY_FOLDER_CID
+              return (
+                <li key={p.cid} data-testid={`pin-${p.cid}`}>
+                  <div>
+                    <CopyableValue value={p.cid} label={builtin ? 'CID of the empty folder' : `pinned CID${p.name != null ? ` ${p.name}` : ''}`} />
+                    <div className='hint'>
+                      {builtin ? 'empty folder (kubo built-in)' : <>{p.name != null ? `${p.name} · ` : ''}{p.models.length > 0 ? `backs ${p.models.join(', ')}` : 'not used by a model'}</>}
+                      {p.size_bytes != null && <span data-testid='pin-size'> · {formatBytes(p.size_bytes)}</span>}
+                    </div>
+                  </div>
+                  {!builtin && <button type='button' onClick={() => { void unpin(p.cid) }} aria-label={`Unpin ${p.name ?? p.cid}`}>Unpin</button>}
+                </li>
+              )
+            })}
           </ul>
         )}
       </div>

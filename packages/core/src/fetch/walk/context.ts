@@ -12,6 +12,7 @@ import { BufferPool } from '../leaf-sink.ts'
 import { DuplicateFiles } from './duplicates.ts'
 import { FileWriter } from './file-writer.ts'
 import { LeafPlaces, type LeafPlace } from './leaf-places.ts'
+import { PendingSymlinks, type SymlinkMode } from './symlinks.ts'
 import { Tail } from './tail.ts'
 import type { Position, Task } from './tasks.ts'
 
@@ -39,6 +40,8 @@ export interface WalkOptions {
   streams?: number
   /** fdatasync as we go and before returning (default true). */
   fsync?: boolean
+  /** How a folder's symlinks are written: 'link' (copies where links fail; the default) or 'copy' (the default on Windows). */
+  symlinks?: SymlinkMode
 }
 
 /** Spare leaf buffers kept between byte-range reads. */
@@ -88,6 +91,8 @@ export class WalkContext {
   readonly leaves = new LeafPlaces()
   /** Entries naming a file already met in this walk: hard-linked to it once the walk is done. */
   readonly duplicates = new DuplicateFiles()
+  /** The folder's symlinks: written (or reported) once the walk is done. */
+  readonly symlinks: PendingSymlinks
   /**
    * Node lookups under way, by CID: tasks wanting one block at once (the root
    * of a file repeated in a folder, a shard) share one lookup and one request.
@@ -104,6 +109,7 @@ export class WalkContext {
     this.fetcher = opts.fetcher
     this.signal = opts.signal
     this.writer = new FileWriter(opts.fsync !== false)
+    this.symlinks = new PendingSymlinks(opts.symlinks)
     this.streams = new PQueue({ concurrency: Math.max(1, opts.streams ?? (opts.fetcher.rangeSources <= 1 ? SINGLE_SOURCE_STREAMS : DEFAULT_STREAMS)) })
     // Pieces (byte-range tasks) are counted until they start reading: the tail acts only once none waits.
     this.push = (tasks) => {

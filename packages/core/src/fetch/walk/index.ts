@@ -43,16 +43,22 @@ import { handleLeaves } from './tasks/leaves.ts'
 import { handlePart } from './tasks/part.ts'
 import { handleRange } from './tasks/range.ts'
 import { handleShard } from './tasks/shard.ts'
+import type { SkippedSymlink } from './symlinks.ts'
 import { logger } from '../../log.ts'
 
 const log = logger('fetch')
 
 export type { WalkOptions } from './context.ts'
+export type { SkippedSymlink, SymlinkMode } from './symlinks.ts'
 
 export interface WalkResult {
   type: 'file' | 'directory'
   totalBytes: number
   files: number
+  /** Symlinks written as links (inside the folder). */
+  symlinks: number
+  /** Symlinks not written: pointing outside the folder (or, where links cannot be made, with no copyable target). */
+  skippedSymlinks: SkippedSymlink[]
 }
 
 type Handler = (ctx: WalkContext, task: Task) => Promise<void>
@@ -72,6 +78,7 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
   })
   const ctx = new WalkContext(opts, (tasks) => { scheduler.push(tasks) })
   let linked = 0
+  let symlinks = 0
   try {
     ctx.push([{ t: 'entry', cid: opts.root, path: opts.journal.contentPath, rel: '' }])
     ctx.tail.start()
@@ -81,6 +88,10 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     const dup = await ctx.duplicates.materialize(d => { ctx.opts.onBytes(d.size, true) })
     ctx.files.push(...dup.copied)
     linked = dup.linked
+    // Symlinks last: a link (or the copy standing in for one) needs its target written.
+    const links = await ctx.symlinks.materialize(opts.journal.contentPath)
+    ctx.files.push(...links.copiedFiles)
+    symlinks = links.links
     // Durability before commit: everything written must be on disk before it is moved into place.
     const syncStart = Date.now()
     await ctx.writer.syncAll(ctx.files)
@@ -89,5 +100,5 @@ export async function walkDag (opts: WalkOptions): Promise<WalkResult> {
     ctx.tail.stop()
     await ctx.writer.closeAll()
   }
-  return { type: ctx.rootType, totalBytes: ctx.declared, files: ctx.files.length + linked }
+  return { type: ctx.rootType, totalBytes: ctx.declared, files: ctx.files.length + linked, symlinks, skippedSymlinks: ctx.symlinks.skipped }
 }

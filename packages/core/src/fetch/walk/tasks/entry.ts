@@ -1,11 +1,13 @@
 /**
  * A named node: the root, or an entry of a folder. A file is created at its
  * declared size and its root node placed; a folder is created and its entries
- * (and, for a HAMT folder, its shards) queued.
+ * (and, for a HAMT folder, its shards) queued; a symlink is set aside for
+ * after the walk (symlinks.ts).
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import { UnsupportedContentError } from '../../../errors.ts'
 import { claimEntryName, decodeNode } from '../../../ipld/unixfs.ts'
 import type { WalkContext } from '../context.ts'
 import { createSized } from '../file-writer.ts'
@@ -28,6 +30,12 @@ export async function handleEntry (ctx: WalkContext, task: TaskOf<'entry'>): Pro
   if (size !== undefined) { ctx.declare(size); return }
   const { bytes, cached } = await ctx.fetchNode(task.cid)
   const node = decodeNode(task.cid, bytes)
+  if (node.type === 'symlink') {
+    if (task.rel === '') throw new UnsupportedContentError(`${task.cid.toString()} is a symlink (to ${JSON.stringify(node.target)}) with no content of its own; pull the folder that holds it`)
+    // Written (or reported) once the walk has written everything (symlinks.ts).
+    ctx.symlinks.add(task.path, task.rel, node.target)
+    return
+  }
   if (node.type === 'file') {
     if (task.rel === '') ctx.rootType = 'file'
     ctx.declare(node.fileSize)
