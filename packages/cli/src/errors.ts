@@ -5,7 +5,7 @@
  * over the whole vocabulary, so a new code without an exit code fails the
  * type-check.
  */
-import { ContentCorruptError, ContentMismatchError, InvalidCidError, PinInUseError, toCitrateError, type ErrorCode } from '@citrate-ipfs/core'
+import { ContentCorruptError, ContentMismatchError, PinInUseError, toCitrateError, type ErrorCode } from '@citrate-ipfs/core'
 import type { CliErrorCode } from '@citrate-ipfs/contract'
 
 /** Bad usage of the command line itself (an unknown command or option). */
@@ -40,21 +40,8 @@ export interface CliError { code: CliAnswerCode, message: string, cause: unknown
 
 export function toCliError (err: unknown): CliError {
   if (err instanceof UsageError || err instanceof InterruptedError) return { code: err.code, message: err.message, cause: err }
-  if (err instanceof InvalidCidError) return { code: err.code, message: notACid(err.input), cause: err }
   const e = toCitrateError(err)
   return { code: e.code, message: e.message, cause: err }
-}
-
-/**
- * What a person reads for a mistyped or mis-pasted CID, instead of the parser's
- * words ("Invalid CID version 80", "To parse non base32 … a multibase decoder
- * must be provided"); the code stays INVALID_CID for scripts.
- */
-export function notACid (input: string): string {
-  const shown = JSON.stringify(input.length > 80 ? input.slice(0, 79) + '…' : input)
-  if (input.trim() === '') return 'no CID given: a CID looks like bafy… or Qm…'
-  const wrapped = /^\s*(ipfs|ipns):\/\//i.test(input) || /\/ip[fn]s\//.test(input)
-  return `${shown} is not a CID: a CID looks like bafy… or Qm…${wrapped ? ' (give the CID alone, without ipfs:// or a gateway address)' : ''}`
 }
 
 const USAGE = 2

@@ -49,7 +49,7 @@ describe('citrate-ipfs pull', () => {
     assert.match(ok.stdout, /training\/datasets\/ds/)
     const bad = await cli(h, ['pull', 'bafy-not-a-cid'])
     assert.equal(bad.code, 2)
-    assert.match(bad.stderr, /^citrate-ipfs: error: "bafy-not-a-cid" is not a CID: a CID looks like bafy… or Qm…\n$/)
+    assert.match(bad.stderr, /^citrate-ipfs: error: .*not a valid CID/)
     const badJson = await cli(h, ['pull', 'bafy-not-a-cid', '--json'])
     assert.equal((JSON.parse(badJson.stdout.trim()) as { error: { code: string } }).error.code, 'INVALID_CID')
     const badKind = await cli(h, ['pull', cid, '--kind', 'weights'])

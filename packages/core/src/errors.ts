@@ -158,15 +158,7 @@ export class ModelHeaderError extends CitrateError {
 }
 
 export class InvalidCidError extends CitrateError {
-  /** What was given, as typed. */
-  readonly input: string
-  /** Why the CID parser refused it (multiformats' words). */
-  readonly reason: string
-  constructor (input: string, reason: string) {
-    super('INVALID_CID', `"${input}" is not a valid CID: ${reason}`)
-    this.input = input
-    this.reason = reason
-  }
+  constructor (input: string, reason: string) { super('INVALID_CID', `"${input}" is not a valid CID: ${reason}`) }
 }
 
 /** What a user pasted to name content is neither a CID nor an IPFS path or link (ipld/content-path.ts). */
