@@ -10,7 +10,7 @@
  * console.log(`${r.pinned.length}/${r.required} replicas`)
  * ```
  */
-export { ClusterClient, clusterClientFromConfig, stateOf, type ClusterClientOptions } from './rest.ts'
+export { ClusterClient, clusterClientFromConfig, GATEWAY_TAG, stateOf, type ClusterClientOptions } from './rest.ts'
 export {
   clusterPin, clusterUnpin, clusterPins, clusterStatus, kuboVersionFromAgent,
   type ClusterPinOptions, type ClusterPinOutcome, type ClusterStatusOptions, type ClusterStatusOutcome

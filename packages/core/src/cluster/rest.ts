@@ -6,6 +6,7 @@
  * are read as. Every call has the config's timeout and the core retry policy.
  */
 import { parseCid } from '../ipld/cid.ts'
+import { normalizeGatewayUrl } from '../config/url.ts'
 import { ClusterApiError, ClusterUnreachableError, ConfigError } from '../errors.ts'
 import { authorizationHeader, clusterSecretFile, readSecretFile, type ClusterConfig, type ClusterSecret } from '../config/fleet.ts'
 import { httpApiCall, HttpUnreachable, parseNdjson, type HttpApiAnswer } from '../net/http-api.ts'
@@ -36,6 +37,9 @@ const KNOWN_STATUSES: readonly string[] = [
   'pinned', 'pinning', 'queued', 'pin_queued', 'pin_error', 'unpinned', 'unpinning', 'unpin_queued', 'unpin_error',
   'remote', 'cluster_error', 'pin_unexpectedly', 'sharded', 'undefined', 'error'
 ]
+
+/** The tag under which a cluster peer announces its gateway (informer.tags in service.json). */
+export const GATEWAY_TAG = 'gateway'
 
 export class ClusterClient {
   readonly url: string
@@ -107,6 +111,28 @@ export class ClusterClient {
       const r = m as { peer?: unknown, value?: unknown, valid?: unknown }
       const n = Number(r.value)
       if (typeof r.peer === 'string' && r.valid !== false && Number.isFinite(n)) out.set(r.peer, n)
+    }
+    return out
+  }
+
+  /**
+   * GET /monitor/metrics/tag:gateway: each peer's own gateway, as the peer
+   * announces it with IPFS Cluster's tags informer (service.json
+   * `informer.tags.tags.gateway = "https://…"`). The fleet as sources of a
+   * pull: untrusted like every gateway (each block is verified), and a value
+   * that is not an http(s) URL without credentials is left out.
+   */
+  async gateways (signal?: AbortSignal): Promise<Array<{ peer: string, url: string }>> {
+    const what = `GET /monitor/metrics/tag:${GATEWAY_TAG}`
+    const answer = await this.#call('GET', `/monitor/metrics/tag:${GATEWAY_TAG}`, what, { signal })
+    const raw = answer.status === 204 ? [] : this.#json(answer, what)
+    const out: Array<{ peer: string, url: string }> = []
+    for (const m of Array.isArray(raw) ? raw : []) {
+      const r = m as { peer?: unknown, value?: unknown, valid?: unknown }
+      if (typeof r.peer !== 'string' || r.valid === false || typeof r.value !== 'string') continue
+      try {
+        out.push({ peer: r.peer, url: normalizeGatewayUrl(r.value) })
+      } catch { /* not a gateway URL we would ask: left out */ }
     }
     return out
   }

@@ -17,7 +17,7 @@
  */
 export { pull, startPull, pullModelId, checkPullInput, MAX_CONCURRENT_PULLS } from './pull.ts'
 export type { DownloadProgress, DownloadStatus, PullEvent, PullHandle, PullOptions, PullResult, SourceProgress, SourceShare, SourceState } from './types.ts'
-export { resolveSources, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type ResolveSourcesOptions, type ResolvedSources } from './sources.ts'
+export { resolveSources, clusterGatewayUrls, CLUSTER_DISCOVERY_MS, PUBLIC_TRUSTLESS_GATEWAYS, type SourceMode, type ResolveSourcesOptions, type ResolvedSources } from './sources.ts'
 export { removeModel, type RemoveModelResult } from './remove.ts'
 export { verifyModel, verifyRegisteredModel, type VerifyModelOptions, type ModelVerifyResult } from './verify.ts'
 export { writeModelFiles, modelDir, entryDir, kindRoot, type ModelFilesOptions } from './model-files.ts'

@@ -10,6 +10,8 @@ import type { LoadedConfig } from '../config/load.ts'
 import { DaemonManager } from '../daemon/manager.ts'
 import type { KuboRpc } from '../daemon/rpc.ts'
 import { DaemonNotRunningError } from '../errors.ts'
+import { clusterClientFromConfig } from '../cluster/index.ts'
+import { logger } from '../log.ts'
 import { GatewaySource, TIER_CAPS, type BlockSource } from '../fetch/index.ts'
 
 /** Public gateways known to answer `application/vnd.ipld.raw` and `.car` requests. */
@@ -31,6 +33,24 @@ export interface ResolvedSources {
   sources: BlockSource[]
   /** The running daemon's RPC client, carrying the RPC secret (for pinning). */
   daemonRpc: KuboRpc | undefined
+}
+
+const log = logger('sources')
+
+/** How long a pull waits for the cluster's list of peer gateways before it starts without them. */
+export const CLUSTER_DISCOVERY_MS = 3000
+
+/** The gateways the cluster's peers announce, in the cluster's order; [] when there is no cluster or it does not answer in time. */
+export async function clusterGatewayUrls (config: LoadedConfig): Promise<Array<{ peer: string, url: string }>> {
+  const c = config.cluster
+  if (c == null) return []
+  try {
+    const client = await clusterClientFromConfig({ ...c, timeout_seconds: Math.min(c.timeout_seconds, CLUSTER_DISCOVERY_MS / 1000) }, config.paths.home)
+    return await client.gateways(AbortSignal.timeout(CLUSTER_DISCOVERY_MS))
+  } catch (err) {
+    log('cluster %s: no peer gateways (%s); pulling without the fleet', c.url, (err as Error).message)
+    return []
+  }
 }
 
 export async function resolveSources (opts: ResolveSourcesOptions): Promise<ResolvedSources> {
@@ -57,11 +77,20 @@ export async function resolveSources (opts: ResolveSourcesOptions): Promise<Reso
     .map(u => u.replace(/\/+$/, ''))
   const seen = new Set<string>(daemon != null ? [daemon.baseUrl] : [])
   const gateways: BlockSource[] = []
-  for (const u of urls) {
+  const fleet = await clusterGatewayUrls(opts.config)
+  // The fleet after the user's own gateways, before the public ones.
+  const ownCount = [ipfs.external_gateway, ipfs.fallback_gateway].filter(u => u !== '').length
+  const ordered: Array<{ url: string, name?: string }> = [
+    ...urls.slice(0, ownCount).map(url => ({ url })),
+    ...fleet.map(f => ({ url: f.url.replace(/\/+$/, ''), name: `cluster peer ${f.peer.slice(-8)} (${f.url.replace(/\/+$/, '')})` })),
+    ...urls.slice(ownCount).map(url => ({ url }))
+  ]
+  const fleetUrls = new Set(fleet.map(f => f.url.replace(/\/+$/, '')))
+  for (const { url: u, name } of ordered) {
     if (seen.has(u)) continue
     seen.add(u)
-    // Public gateways rate-limit: a modest cap of requests in flight (the user's own gateways get the default 8).
-    gateways.push(new GatewaySource(u, { stallMs: opts.stallMs, maxInFlight: own.has(u) ? undefined : TIER_CAPS.public }))
+    // Public gateways rate-limit: a modest cap of requests in flight (the user's own gateways and cluster peers get the default 8).
+    gateways.push(new GatewaySource(u, { name, stallMs: opts.stallMs, maxInFlight: own.has(u) || fleetUrls.has(u) ? undefined : TIER_CAPS.public }))
   }
   const sources = daemon == null ? gateways : ipfs.use_external_by_default ? [...gateways, daemon] : [daemon, ...gateways]
   return { sources, daemonRpc }

@@ -102,7 +102,7 @@ export async function startKubo (repo: string, children: ChildProcess[]): Promis
 }
 
 /** Starts a cluster of `n` peers (each with its own kubo); resolves when every peer lists all n. */
-export async function startTestCluster (n: number): Promise<TestCluster> {
+export async function startTestCluster (n: number, opts: { /** The gateway peer i announces (default: its kubo's). */ gatewayOf?: (i: number, own: string) => string } = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'citrate-cluster-'))
   const children: ChildProcess[] = []
   const bin = join(testClusterDir(), process.platform === 'win32' ? 'ipfs-cluster-service.exe' : 'ipfs-cluster-service')
@@ -150,6 +150,8 @@ export async function startTestCluster (n: number): Promise<TestCluster> {
         doc.ipfs_connector.ipfshttp.connect_swarms_delay = '1s'
         // Metrics every second, not every 15 s, so allocation knows every peer's free space soon after start.
         for (const informer of ['disk', 'pinqueue', 'tags']) doc.informer[informer].metric_ttl = '2s'
+        // Each peer tells the others where its kubo's gateway is (the tags informer), so pulls can use the fleet as sources.
+        doc.informer.tags.tags = { ...(doc.informer.tags.tags ?? {}), gateway: opts.gatewayOf?.(i, kubo.gatewayUrl) ?? kubo.gatewayUrl }
         doc.monitor.pubsubmon.check_interval = '1s'
         // Replicated everywhere unless a pin says otherwise.
         doc.cluster.replication_factor_min = -1
