@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import { CommandError } from '@citrate-ipfs/client'
 import { formatBytes, type ClusterPinView, type ClusterStatusView, type PeerPinStatus, type PinPeerState } from '@citrate-ipfs/contract'
 import { client, useServiceEvents } from '../api.ts'
-import { CopyableValue, ErrorPanel } from '../components.tsx'
+import { CommandLine, CopyableValue, ErrorPanel } from '../components.tsx'
 import { RemotePinsSection } from './RemotePins.tsx'
 
 const CONNECT_COMMAND = 'citrate-ipfs cluster connect <rest-api-url>'
@@ -71,7 +71,7 @@ export function FleetPage (): ReactNode {
           <div data-testid='cluster-not-configured'>
             <p>No cluster is connected yet. An IPFS Cluster is a group of IPFS nodes that keep agreed copies of the same content: pin a model once and the cluster makes sure enough of its peers hold it, even when one goes away.</p>
             <p>To connect this app to a cluster, run this with the address of a cluster peer&apos;s REST API (port 9094 by default), then reload this page:</p>
-            <CopyableValue value={CONNECT_COMMAND} label='command that connects a cluster' testId='cluster-connect-command' />
+            <CommandLine command={CONNECT_COMMAND} label='command that connects a cluster' testId='cluster-connect-command' />
           </div>
         )}
         {status != null && <ClusterPeers status={status} />}

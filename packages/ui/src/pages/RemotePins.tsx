@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import type { RemotePinStatus, RemotePinView, RemoteServiceView } from '@citrate-ipfs/contract'
 import { client, useServiceEvents } from '../api.ts'
-import { CopyableValue, ErrorPanel } from '../components.tsx'
+import { CommandLine, CopyableValue, ErrorPanel } from '../components.tsx'
 
 const ADD_COMMAND = 'citrate-ipfs remote service add <name> <endpoint> --token-stdin < token.txt'
 
@@ -51,7 +51,7 @@ export function RemotePinsSection (): ReactNode {
           <div data-testid='no-remote-services'>
             <p>No pinning service is set up. A pinning service (such as Pinata, Filebase, or an IPFS Cluster&apos;s own endpoint) keeps a copy of your content on its servers, fetching it from this computer.</p>
             <p>To add one, run:</p>
-            <CopyableValue value={ADD_COMMAND} label='command that adds a pinning service' />
+            <CommandLine command={ADD_COMMAND} label='command that adds a pinning service' testId='remote-add-command' />
           </div>
         )}
         {services != null && services.length > 0 && (
