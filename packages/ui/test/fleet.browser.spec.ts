@@ -6,12 +6,13 @@
  * pinned with replication min 2 shows per-peer progress, then pinned on both
  * peers (in the page and in the cluster's own REST API); unpin asks first;
  * the cluster's Pinning Service API as a remote service (its token never
- * shown): pin remotely → pinned, then removed. Screenshots at 1280 and 390 px
+ * shown): pin remotely → pinned, then removed; a pin short of its replicas
+ * when its time is up is explained, not shown as an error. Screenshots at 1280 and 390 px
  * in test-results/screenshots/, and nothing wider than the viewport at 390 px.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFile } from 'node:fs/promises'
+import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { writeSecretFile } from '@citrate-ipfs/core'
@@ -189,5 +190,26 @@ describe('fleet UI (Chromium, real 2-peer IPFS Cluster)', () => {
     assert.equal(await page.getByRole('alert').count(), 0)
     await untilShownAfterReload(page.getByTestId('no-remote-pins'), 'the removed CID to leave the remote pins')
     assert.equal(await row.count(), 0)
+  })
+
+  test('a pin short of its replicas when the time is up is explained in plain words, not as a failure', async () => {
+    const [a] = peers
+    // Content no peer has (only hashed, never added), in a cluster closed to the world: it can never reach 2 replicas.
+    const missing = (await ipfs(a.kuboRepo, ['add', '-Q', '--only-hash'], chachaBytes('ui-fleet-nowhere', 10_000))).toString().trim()
+    const file = join(h.home, 'citrate.toml')
+    await writeFile(file, (await readFile(file, 'utf8')).replace('pin_timeout_seconds = 120', 'pin_timeout_seconds = 2'))
+    await page.locator('#cluster-cid').fill(missing)
+    await page.getByLabel('Replicas at least').fill('2')
+    await page.getByLabel('Replicas at most').fill('2')
+    await page.getByRole('button', { name: 'Pin in the cluster' }).click()
+    const incomplete = page.getByTestId('cluster-pin-incomplete')
+    await incomplete.waitFor({ timeout: 60_000 })
+    assert.match(await incomplete.innerText(), /Not enough peers have a copy yet\.[\s\S]*keeps trying in the background/)
+    assert.equal(await page.getByTestId('cluster-pin-done').count(), 0)
+    assert.equal(await page.getByRole('alert').count(), 0, 'not shown as an error')
+    await screenshot(page, '73-fleet-replication-incomplete')
+    await page.getByRole('button', { name: 'Pin in the cluster' }).waitFor()
+    assert.equal(await page.getByRole('button', { name: 'Pin in the cluster' }).isEnabled(), true)
+    await fetch(`${a.restUrl}/pins/${missing}`, { method: 'DELETE' })
   })
 })
