@@ -12,16 +12,15 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { startService, type RunningService } from '../../service/src/index.ts'
-import { assertInViewport, assertNoHorizontalOverflow, invoke, launchChromium, screenshot, signIn, until, UI_DIR as uiDir } from './helpers/browser.ts'
-import { addBytes, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import type { Page } from 'playwright-core'
+import { type RunningService } from '../../service/src/index.ts'
+import { assertInViewport, assertNoHorizontalOverflow, invoke, screenshot, until } from './helpers/browser.ts'
+import { addBytes } from '../../core/test/helpers/kubo.ts'
+import { closeUiWorld, openUiWorld, type UiWorld } from './helpers/world.ts'
 import { tinyGguf } from '../../core/test/fixtures/model-files.ts'
 
-let h: TestHome
+let w: UiWorld
 let svc: RunningService
-let browser: Browser
-let context: BrowserContext
 let page: Page
 let scratch: string
 /** The model's CID, which is also its name (the longest name a CIDv0 paste gives). */
@@ -29,27 +28,24 @@ let cid = ''
 
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'citrate-ui-library-'))
-  h = await makeTestHome()
-  await h.manager.start()
-  svc = await startService({ home: h.home, port: 0, uiDir, env: h.env })
-  cid = await addBytes(join(h.home, 'ipfs'), scratch, 'tiny.gguf', tinyGguf(), false)
-  assert.equal(cid.length, 46)
-  await invoke(svc, 'ipfs_download_model', { cid, name: cid })
-  await until('the download to complete', async () => {
-    const { models } = await invoke<{ models: Array<{ id: string }> }>(svc, 'ipfs_list_models')
-    return models.some(m => m.id === cid) ? true : undefined
+  w = await openUiWorld({
+    clipboard: true,
+    viewport: { width: 1280, height: 800 },
+    prepareService: async ({ h, svc }) => {
+      cid = await addBytes(join(h.home, 'ipfs'), scratch, 'tiny.gguf', tinyGguf(), false)
+      assert.equal(cid.length, 46)
+      await invoke(svc, 'ipfs_download_model', { cid, name: cid })
+      await until('the download to complete', async () => {
+        const { models } = await invoke<{ models: Array<{ id: string }> }>(svc, 'ipfs_list_models')
+        return models.some(m => m.id === cid) ? true : undefined
+      })
+    },
+    preparePage: (p) => { p.on('dialog', d => { void d.accept() }) }
   })
-  browser = await launchChromium()
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: svc.url })
-  page = await context.newPage()
-  page.on('dialog', d => { void d.accept() })
-  await signIn(page, svc)
+  ;({ svc, page } = w)
 })
 after(async () => {
-  await browser?.close()
-  await svc?.close()
-  await h?.cleanup()
+  await closeUiWorld(w)
   await rm(scratch, { recursive: true, force: true })
 })
 

@@ -9,34 +9,26 @@ import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { startService, type RunningService } from '../../service/src/index.ts'
-import { assertNoHorizontalOverflow, launchChromium, screenshot, signIn, UI_DIR as uiDir } from './helpers/browser.ts'
-import { ipfs, makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import type { Page } from 'playwright-core'
+import { type RunningService } from '../../service/src/index.ts'
+import { assertNoHorizontalOverflow, screenshot } from './helpers/browser.ts'
+import { ipfs, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { closeUiWorld, openUiWorld, type UiWorld } from './helpers/world.ts'
 import { chachaBytes } from '../../core/test/helpers/content.ts'
 
+let w: UiWorld
 let h: TestHome
 let svc: RunningService
-let browser: Browser
-let context: BrowserContext
 let page: Page
 let scratch: string
 
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'citrate-ui-publish-'))
-  h = await makeTestHome()
-  await h.manager.start()
-  svc = await startService({ home: h.home, port: 0, uiDir, env: h.env })
-  browser = await launchChromium()
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: svc.url })
-  page = await context.newPage()
-  await signIn(page, svc)
+  w = await openUiWorld({ clipboard: true })
+  ;({ h, svc, page } = w)
 })
 after(async () => {
-  await browser?.close()
-  await svc?.close()
-  await h?.cleanup()
+  await closeUiWorld(w)
   await rm(scratch, { recursive: true, force: true })
 })
 

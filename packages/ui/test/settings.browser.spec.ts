@@ -9,29 +9,23 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { IPFS_KEYS, KEY_DOCS } from '@citrate-ipfs/core'
-import { startService, type RunningService } from '../../service/src/index.ts'
-import { assertNoHorizontalOverflow, launchChromium, screenshot, signIn, UI_DIR as uiDir } from './helpers/browser.ts'
-import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { type RunningService } from '../../service/src/index.ts'
+import { assertNoHorizontalOverflow, screenshot } from './helpers/browser.ts'
+import { type TestHome } from '../../core/test/helpers/kubo.ts'
+import { closeUiWorld, openUiWorld, type UiWorld } from './helpers/world.ts'
 
+let w: UiWorld
 let h: TestHome
 let svc: RunningService
-let browser: Browser
 let page: Page
 
 before(async () => {
-  h = await makeTestHome()
-  svc = await startService({ home: h.home, port: 0, uiDir, env: h.env })
-  browser = await launchChromium()
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  await signIn(page, svc)
+  w = await openUiWorld({ startDaemon: false })
+  ;({ h, svc, page } = w)
 })
-after(async () => {
-  await browser?.close()
-  await svc?.close()
-  await h?.cleanup()
-})
+after(async () => { await closeUiWorld(w) })
 
 describe('settings UI (Chromium)', () => {
   test('every [ipfs] key is listed with its explanation; keys kubo reads at start say they need a restart', async () => {

@@ -7,34 +7,26 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { KUBO_EMPTY_FOLDER_CID } from '@citrate-ipfs/contract'
-import { startService, type RunningService } from '../../service/src/index.ts'
-import { assertNoHorizontalOverflow, launchChromium, screenshot, signIn, until, UI_DIR as uiDir } from './helpers/browser.ts'
+import { type RunningService } from '../../service/src/index.ts'
+import { assertNoHorizontalOverflow, screenshot, until } from './helpers/browser.ts'
 import { goOnlineLoopbackOnly } from './helpers/online.ts'
-import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { closeUiWorld, openUiWorld, type UiWorld } from './helpers/world.ts'
 
-let h: TestHome
+let w: UiWorld
 let svc: RunningService
-let browser: Browser
 let page: Page
 const responses: Array<{ url: string, status: number }> = []
 
 before(async () => {
-  h = await makeTestHome()
-  await goOnlineLoopbackOnly(h)
-  await h.manager.start()
-  svc = await startService({ home: h.home, port: 0, uiDir, env: h.env })
-  browser = await launchChromium()
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  page.on('response', r => { responses.push({ url: r.url(), status: r.status() }) })
-  await signIn(page, svc)
+  w = await openUiWorld({
+    prepareHome: goOnlineLoopbackOnly,
+    preparePage: (p) => { p.on('response', r => { responses.push({ url: r.url(), status: r.status() }) }) }
+  })
+  ;({ svc, page } = w)
 })
-after(async () => {
-  await browser?.close()
-  await svc?.close()
-  await h?.cleanup()
-})
+after(async () => { await closeUiWorld(w) })
 
 describe('status UI (Chromium)', () => {
   test('peers, storage, free disk, a live bandwidth chart and the log tail', async () => {
