@@ -150,8 +150,14 @@ function buildPatched (version, dir, log) {
   mkdirSync(parent, { recursive: true })
   const work = join(here, '.build')
   lockBuildFolder(work, log)
-  // The binaries go to a fresh folder beside the cache entry (same file system, so the final rename is atomic).
-  const out = mkdtempSync(join(parent, `.build-${basename(dir)}-`))
+  // The binaries go to a fresh folder beside the cache entry (same file system, so the final rename is atomic),
+  // named with our pid; ones left by builds that died (their pid gone) are removed.
+  const prefix = `.build-${basename(dir)}-`
+  for (const name of readdirSync(parent)) {
+    const owner = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1] ?? 0)
+    if (name.startsWith(prefix) && owner > 0 && !alive(owner)) rmSync(join(parent, name), { recursive: true, force: true })
+  }
+  const out = mkdtempSync(join(parent, `${prefix}${process.pid}-`))
   try {
     // A build that finished while we waited for the lock.
     if (isComplete(dir)) return
