@@ -238,12 +238,20 @@ export async function startTestCluster (n: number, opts: {
       bootstrap.push(`/ip4/127.0.0.1/tcp/${clusterPort}/p2p/${identity.id}`)
       peers.push({ index: i, id: identity.id, restUrl, pinsvcUrl: `http://127.0.0.1:${pinsvcPort}`, kuboRepo, kuboApiUrl: kubo.apiUrl, kuboGatewayUrl: kubo.gatewayUrl, kuboPid: kubo.pid, clusterPid: child.pid ?? 0, clusterListen: `127.0.0.1:${clusterPort}` })
     }
+    const kuboIds = await Promise.all(peers.map(async p => ((await (await fetch(`${p.kuboApiUrl}/api/v0/id`, { method: 'POST' })).json()) as { ID: string }).ID))
     // Every peer sees all n (REST /peers streams one JSON object per peer).
     for (const p of peers) {
       await waitFor(`peer ${p.index} sees ${n} peers`, async () => {
         const text = await (await fetch(`${p.restUrl}/peers`)).text()
         const ids = new Set(text.split('\n').filter(l => l.trim() !== '').map(l => (JSON.parse(l) as { id?: string }).id))
         return peers.every(q => ids.has(q.id)) ? true : undefined
+      }, 60_000)
+      // Its kubo is connected to every other peer's kubo (each peer's connect_swarms, 1 s after it starts), so
+      // blocks and `id` lookups between the kubos work from the first test on.
+      await waitFor(`peer ${p.index}'s kubo connected to the other ${n - 1}`, async () => {
+        const res = await fetch(`${p.kuboApiUrl}/api/v0/swarm/peers`, { method: 'POST' })
+        const connected = new Set(((await res.json()) as { Peers?: Array<{ Peer: string }> | null }).Peers?.map(x => x.Peer) ?? [])
+        return kuboIds.every((id, j) => j === p.index || connected.has(id)) ? true : undefined
       }, 60_000)
       // Allocation (replication-min/max below n) needs every peer's free-space metric.
       await waitFor(`peer ${p.index} has every peer's freespace metric`, async () => {
