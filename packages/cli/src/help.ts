@@ -188,10 +188,21 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   'remote pin rm': [
     ['citrate-ipfs remote pin rm llama3 --service fleet', "remove the model's pin requests there"]
   ],
+  get: [
+    ['citrate-ipfs get bafyreih…', "a contract's off-chain JSON"],
+    ['citrate-ipfs get bafyreih…/metadata/name', 'one field of it'],
+    ['citrate-ipfs get QmFolder…/img/logo.svg -o logo.svg', 'a file inside a folder, to a file'],
+    ['citrate-ipfs get bafkrei… --max-bytes 1048576 --json', 'at most 1 MiB, as JSON']
+  ],
+  put: [
+    ['echo \'{"owner":"0xabc","image":{"/":"bafkrei…"}}\' | citrate-ipfs put --codec dag-cbor', 'a dag-cbor node from dag-json on stdin'],
+    ['citrate-ipfs put metadata.json', 'the same CID as `ipfs add metadata.json`'],
+    ['citrate-ipfs put blob.bin --codec raw --car blob.car', 'one raw block, written to a CAR']
+  ],
   completion: [
     ['source <(citrate-ipfs completion bash)', 'bash, this shell only'],
     ['citrate-ipfs completion bash >> ~/.bashrc', 'bash, from now on'],
-    ['citrate-ipfs completion zsh > "${fpath[1]}/_citrate-ipfs"', 'zsh'],
+    ["echo 'source <(citrate-ipfs completion zsh)' >> ~/.zshrc", 'zsh (runs the bash completion through bashcompinit)'],
     ['citrate-ipfs completion fish > ~/.config/fish/completions/citrate-ipfs.fish', 'fish']
   ]
 }

@@ -213,13 +213,7 @@ command(program, 'get <cid>', 'print a verified file, raw block or dag-cbor/dag-
 <cid> may be followed by a path: through folders (<cid>/img/logo.svg) or through the fields and
 links of a dag-cbor / dag-json node (<cid>/owner, <cid>/tokens/0/image); /ipfs/<cid>/…,
 ipfs://<cid>/… and gateway links (https://<gateway>/ipfs/<cid>/…, https://<cid>.ipfs.<gateway>/…) work too. Every block is verified against its CID; dag-cbor is printed as dag-json
-(links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).
-
-Examples:
-  citrate-ipfs get bafyreih…                      a contract's off-chain JSON
-  citrate-ipfs get bafyreih…/metadata/name        one field of it
-  citrate-ipfs get QmFolder…/img/logo.svg -o logo.svg
-  citrate-ipfs get bafkrei… --max-bytes 1048576 --json`)
+(links as {"/": "<cid>"}, bytes as {"/": {"bytes": "<base64>"}}).`)
   .action(actionWithOptions(getCommand))
 command(program, 'put [file]', 'store a file or stdin (-) under the CID kubo gives it; prints the CID and ipfs:// link')
   .addOption(new Option('--codec <codec>', 'how to store it: unixfs = `ipfs add`, raw = `ipfs block put`, dag-json / dag-cbor = `ipfs dag put` of dag-json input').choices(['unixfs', 'raw', 'dag-json', 'dag-cbor']).default('unixfs'))
@@ -227,10 +221,6 @@ command(program, 'put [file]', 'store a file or stdin (-) under the CID kubo giv
   .option('--no-pin', 'add to the daemon without pinning')
   .option('--max-bytes <n>', `refuse larger input, in bytes (default ${DEFAULT_PUT_MAX_BYTES}, 16 MiB; raw and dag nodes are one block of at most 2 MiB)`)
   .addHelpText('after', `
-Examples:
-  echo '{"owner":"0xabc","image":{"/":"bafkrei…"}}' | citrate-ipfs put --codec dag-cbor
-  citrate-ipfs put metadata.json                   the same CID as \`ipfs add metadata.json\`
-  citrate-ipfs put blob.bin --codec raw --car blob.car
 The pin is recursive: the blocks a dag node links to are kept too when the daemon has them (none is fetched).`)
   .action(actionWithOptions(putCommand))
 

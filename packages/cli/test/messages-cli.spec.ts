@@ -11,12 +11,19 @@ import { execFile } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cliMain } from './helpers/cli.ts'
+import { cliMain, runCli } from './helpers/cli.ts'
+import { makeTestHome, type TestHome } from '../../core/test/helpers/kubo.ts'
+import { CID } from 'multiformats/cid'
+import { didYouMean, editDistance, suggest } from '../src/suggest.ts'
 
 interface Run { code: number, stdout: string, stderr: string }
 
 const dirs: string[] = []
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
+const homes: TestHome[] = []
+after(async () => {
+  for (const h of homes) await h.cleanup()
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
 async function tempDir (): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'citrate-messages-'))
   dirs.push(d)
@@ -37,6 +44,23 @@ async function cliIn (home: string, args: string[]): Promise<Run> {
 }
 
 interface Entry { path: string, subcommands: string[], flags: Array<{ long?: string }> }
+
+describe('did you mean: the distance and the choice', () => {
+  test('Damerau–Levenshtein: a swap of neighbours is one edit; close names suggested, far ones not', () => {
+    assert.equal(editDistance('pull', 'pull'), 0)
+    assert.equal(editDistance('pul', 'pull'), 1)
+    assert.equal(editDistance('plul', 'pull'), 1, 'swap')
+    assert.equal(editDistance('kitten', 'sitting'), 3)
+    assert.equal(editDistance('', 'abc'), 3)
+    const commands = ['status', 'install', 'daemon', 'pull', 'pin', 'pins', 'config']
+    assert.deepEqual(suggest('stauts', commands), ['status'])
+    assert.deepEqual(suggest('pi', commands), ['pin', 'pins'], 'a prefix, on a tie both')
+    assert.deepEqual(suggest('conf', commands), ['config'])
+    assert.deepEqual(suggest('zzzz', commands), [])
+    assert.equal(didYouMean('pinz', commands), ' — did you mean "pin" or "pins"?')
+    assert.equal(didYouMean('zzzz', commands), '')
+  })
+})
 
 describe('did you mean', () => {
   const cases: Array<{ args: string[], says: string }> = [
@@ -187,6 +211,7 @@ describe('shell completion', () => {
       assert.equal(registered, 'complete -o filenames -F _citrate_ipfs citrate-ipfs')
       return words.join(' ')
     }
+    assert.equal(await complete('pul'), 'pull')
     assert.equal(await complete('pu'), 'pull put')
     assert.equal(await complete('p'), 'pull pin pins put')
     assert.equal(await complete('daemon l'), 'logs')
@@ -221,5 +246,77 @@ describe('shell completion', () => {
       assert.equal(r.code, 0, r.stderr)
       assert.equal(r.stdout, '_citrate_ipfs: function\n')
     }
+  })
+})
+
+describe('CIDs in users\' words', () => {
+  // Each of these gets parser jargon from multiformats; core's CID parser says it plainly, and the CLI
+  // checks it before asking for a daemon.
+  const pasted: Array<{ input: string, jargon: RegExp }> = [
+    { input: 'QmShort', jargon: /Invalid CID version/ },
+    { input: 'PQmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o', jargon: /multibase decoder must be provided/ },
+    { input: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbz', jargon: /Incorrect length/ },
+    { input: 'Qm!!', jargon: /Non-base58btc character/ }
+  ]
+  for (const { input, jargon } of pasted) {
+    test(`pin / unpin / pull / get ${input}: a plain one-line error, code INVALID_CID, exit 2, no daemon needed to say so`, async () => {
+      let libraryWords = ''
+      try { CID.parse(input) } catch (err) { libraryWords = (err as Error).message }
+      assert.match(libraryWords, jargon, 'the case is real: this is what multiformats says')
+      const home = await tempDir()
+      for (const args of [['pin', input], ['unpin', input], ['pull', input], ['get', input]]) {
+        const r = await cliIn(home, args)
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+        assert.equal(r.stderr.split('\n').length, 2, 'one line')
+        assert.ok(r.stderr.startsWith(`citrate-ipfs: error: ${JSON.stringify(input)} is not a valid CID`), r.stderr)
+        assert.match(r.stderr, /Qm… .*bafy…|bafy… or Qm…|a CIDv0 is 46 characters: Qm and 44 more|looks like a CIDv1 but is damaged/, 'says what a CID looks like, or what is wrong with this one')
+        assert.ok(!r.stderr.includes(libraryWords), `no library jargon: ${r.stderr}`)
+        assert.doesNotMatch(r.stderr, /daemon/)
+        const j = await cliIn(home, [...args, '--json'])
+        const body = JSON.parse(j.stdout) as { error: { code: string, message: string } }
+        assert.equal(body.error.code, 'INVALID_CID', 'the code kept for scripts')
+        assert.ok(!body.error.message.includes(libraryWords))
+      }
+    })
+  }
+})
+
+describe('add: ipfs:// and a gateway link', () => {
+  test('added to the running kubo: ipfs://<cid> and the daemon\'s own gateway link, which serves the bytes; --json gains url and gatewayUrl', async () => {
+    const h = await makeTestHome()
+    homes.push(h)
+    const file = join(h.home, 'tiny.gguf')
+    await writeFile(file, 'GGUF test bytes for the gateway link\n')
+    await h.manager.start()
+    const r = await runCli(h, ['add', file])
+    assert.equal(r.code, 0, r.stderr)
+    const cid = r.stdout.split(' ')[0] ?? ''
+    assert.match(r.stdout, new RegExp(`^  ipfs://${cid}$`, 'm'))
+    const gw = `http://127.0.0.1:${h.gatewayPort}/ipfs/${cid}`
+    assert.match(r.stdout, new RegExp(`^  ${gw.replace(/[.]/g, '\\.')}  \\(this machine's gateway\\)$`, 'm'))
+    const served = await fetch(gw)
+    assert.equal(served.status, 200)
+    assert.equal(await served.text(), 'GGUF test bytes for the gateway link\n')
+
+    const j = await runCli(h, ['add', file, '--name', 'tiny2', '--json'])
+    const body = JSON.parse(j.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>
+    assert.equal(body.cid, cid, 'the fields scripts had are still there')
+    assert.equal(body.stored, 'kubo')
+    assert.equal(body.url, `ipfs://${cid}`)
+    assert.equal(body.gatewayUrl, gw)
+  })
+
+  test('not added to kubo (--only-hash): the configured external gateway, else the fallback', async () => {
+    const h = await makeTestHome()
+    homes.push(h)
+    const file = join(h.home, 'x.bin')
+    await writeFile(file, 'x')
+    let body = JSON.parse((await runCli(h, ['add', file, '--only-hash', '--json'])).stdout.trim().split('\n').at(-1) ?? '') as Record<string, string>
+    assert.equal(body.gatewayUrl, `http://127.0.0.1:9/ipfs/${body.cid}`, "the test home's fallback_gateway")
+    assert.equal((await runCli(h, ['gateway', 'set', 'https://gw.example.com/'])).code, 0)
+    body = JSON.parse((await runCli(h, ['add', file, '--only-hash', '--json'])).stdout.trim().split('\n').at(-1) ?? '') as Record<string, string>
+    assert.equal(body.gatewayUrl, `https://gw.example.com/ipfs/${body.cid}`)
+    const human = await runCli(h, ['add', file, '--only-hash'])
+    assert.match(human.stdout, new RegExp(`\n  ipfs://${body.cid}\n  https://gw\\.example\\.com/ipfs/${body.cid}\n$`))
   })
 })

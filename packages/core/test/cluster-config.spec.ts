@@ -68,11 +68,19 @@ describe('[ipfs.cluster] and [ipfs.remote.<name>]', () => {
     assert.equal(c.cluster?.replication_max, 3)
     assert.deepEqual(Object.keys(c.remotes ?? {}), ['fleet'])
     await assert.rejects(updateFleetConfig(file, { cluster: { url: 'http://10.0.0.1:9094' } }), /must use https/)
+    // Comments in [ipfs] and elsewhere survive fleet edits: only the edited sub-tables are rewritten.
+    await writeFile(file, '# ours\n[ipfs]\n# keep me\noffline = true  # air-gapped\n\n[ipfs.remote.other]\n# theirs\nendpoint = "https://o.example"\n\n[chain]\nrpc = "x"\n')
+    await updateFleetConfig(file, { cluster: { url: 'http://127.0.0.1:9094' }, remote: { fleet: { endpoint: 'http://127.0.0.1:9097' } } })
+    assert.equal(await readFile(file, 'utf8'), '# ours\n[ipfs]\n# keep me\noffline = true  # air-gapped\n\n[ipfs.remote.other]\n# theirs\nendpoint = "https://o.example"\n\n' +
+      '[ipfs.cluster]\nurl = "http://127.0.0.1:9094"\n\n[ipfs.remote.fleet]\nendpoint = "http://127.0.0.1:9097"\n\n[chain]\nrpc = "x"\n')
+    await updateFleetConfig(file, { remote: { other: null } })
+    assert.equal(await readFile(file, 'utf8'), '# ours\n[ipfs]\n# keep me\noffline = true  # air-gapped\n\n' +
+      '[ipfs.cluster]\nurl = "http://127.0.0.1:9094"\n\n[ipfs.remote.fleet]\nendpoint = "http://127.0.0.1:9097"\n\n[chain]\nrpc = "x"\n')
     await updateFleetConfig(file, { cluster: null, remote: { fleet: null } })
     const cleared = await loadConfig({ home: h })
     assert.equal(cleared.cluster, undefined)
     assert.deepEqual(cleared.remotes, {})
-    assert.equal(cleared.ipfs.api_port, 5101)
+    assert.equal(await readFile(file, 'utf8'), '# ours\n[ipfs]\n# keep me\noffline = true  # air-gapped\n\n[chain]\nrpc = "x"\n')
   })
 
   test('secrets: 0600 in a 0700 folder; a configured credential that is missing is a clear error', async () => {

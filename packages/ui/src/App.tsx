@@ -6,6 +6,7 @@ import { ModelDetailsPage } from './pages/ModelDetails.tsx'
 import { SettingsPage } from './pages/Settings.tsx'
 import { StatusPage } from './pages/Status.tsx'
 import { PublishPage } from './pages/Publish.tsx'
+import { FleetPage } from './pages/Fleet.tsx'
 import { Toasts } from './toasts.tsx'
 
 const PAGES = [
@@ -13,6 +14,7 @@ const PAGES = [
   { id: 'models', label: 'Models', render: () => <ModelsPage /> },
   { id: 'publish', label: 'Publish', render: () => <PublishPage /> },
   { id: 'pins', label: 'Pins', render: () => <PinsPage /> },
+  { id: 'fleet', label: 'Fleet', render: () => <FleetPage /> },
   { id: 'status', label: 'Status', render: () => <StatusPage /> },
   { id: 'settings', label: 'Settings', render: () => <SettingsPage /> }
 ] as const

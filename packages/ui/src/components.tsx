@@ -98,6 +98,16 @@ export function CopyableValue ({ value, label, code = true, testId }: { value: s
   )
 }
 
+/** A command to run in a terminal, shown whole (wrapped, never cut: it is meant to be read) with its copy button. */
+export function CommandLine ({ command, label, testId }: { command: string, label: string, testId?: string }): ReactNode {
+  return (
+    <div className='command-line' data-testid={testId}>
+      <code>{command}</code>
+      <CopyButton value={command} label={label} />
+    </div>
+  )
+}
+
 /** Icons as inline SVG: no icon font to load, and they render the same in every webview. */
 function CopyIcon (): ReactNode {
   return (

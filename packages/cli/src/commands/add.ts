@@ -57,6 +57,7 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
 
   let result: PublishResult
   let stored: 'none' | 'car' | 'kubo'
+  let localGateway: string | undefined
   if (opts.onlyHash === true) {
     result = await hashPath(path, shared)
     stored = 'none'
@@ -64,16 +65,12 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
     result = await writeCar(path, opts.car, shared)
     stored = 'car'
   } else {
-    let rpc
-    try {
-      rpc = await new DaemonManager({ config: ctx.config }).rpc()
-    } catch (err) {
-      if (err instanceof DaemonNotRunningError) {
-        throw new DaemonNotRunningError('the kubo daemon is not running: start it (`citrate-ipfs daemon start`), or pass --car FILE to write a CAR, or --only-hash')
-      }
-      throw err
+    const running = await new DaemonManager({ config: ctx.config }).runningDaemon()
+    if (running == null) {
+      throw new DaemonNotRunningError('the kubo daemon is not running: start it (`citrate-ipfs daemon start`), or pass --car FILE to write a CAR, or --only-hash')
     }
-    result = await addToKubo(rpc, path, { ...shared, pin: true, pinName: id })
+    localGateway = running.status.gatewayUrl
+    result = await addToKubo(running.rpc, path, { ...shared, pin: true, pinName: id })
     stored = 'kubo'
   }
   bar?.done()
@@ -101,7 +98,19 @@ export async function addCommand (ctx: Context, opts: AddCommandOptions, path: s
   const where = stored === 'kubo' ? 'added to kubo and pinned' : stored === 'car' ? `written to ${opts.car ?? ''}` : 'hashed only (nothing stored)'
   // The cluster's kubos fetch the blocks from ours (the IPFS network); the replicas are recorded on the entry.
   const replicated = opts.cluster === true ? await clusterPinAndRecord(ctx, result.cid, { name: id, replicationMin: opts.replicationMin, replicationMax: opts.replicationMax }) : undefined
-  ctx.out.result({ cid: result.cid, size: result.size, stored, id: entry?.id ?? null, shape: result.shape, car: opts.car ?? null, ...(replicated != null ? { cluster: replicated } : {}) },
+  const link = `ipfs://${result.cid}`
+  const gatewayUrl = gatewayLink(result.cid, localGateway ?? (ctx.config.ipfs.external_gateway !== '' ? ctx.config.ipfs.external_gateway : ctx.config.ipfs.fallback_gateway))
+  ctx.out.result({ cid: result.cid, size: result.size, stored, id: entry?.id ?? null, shape: result.shape, car: opts.car ?? null, url: link, gatewayUrl, ...(replicated != null ? { cluster: replicated } : {}) },
     `${result.cid}  ${result.rootName} (${formatBytes(result.size)}) ${where}${entry != null ? `\nregistered as ${entry.id}` : ''}` +
+    `\n  ${link}${gatewayUrl != null ? `\n  ${gatewayUrl}${localGateway != null ? '  (this machine\'s gateway)' : ''}` : ''}` +
     (replicated != null ? `\npinned on ${replicated.pinned.length} cluster peer${replicated.pinned.length === 1 ? '' : 's'} (${replicated.required} required)` : ''))
+}
+
+/**
+ * A path-style gateway link: the local daemon's gateway when the content was
+ * added to it, else the configured external or fallback gateway (where it can
+ * be fetched once a node provides it); null when none is configured (offline).
+ */
+function gatewayLink (cid: string, base: string): string | null {
+  return base === '' ? null : `${base.replace(/\/+$/, '')}/ipfs/${cid}`
 }

@@ -1,6 +1,6 @@
 /** `pin`, `unpin`, `pins`, `gc`: what the local kubo keeps. */
 import {
-  collectGarbage, DaemonManager, DaemonNotRunningError, InvalidArgumentError, pinAdd, pinList, pinPending, pinRm, type KuboRpc
+  collectGarbage, DaemonManager, DaemonNotRunningError, InvalidArgumentError, parseCid, pinAdd, pinList, pinPending, pinRm, type KuboRpc
 } from '@citrate-ipfs/core'
 import { formatBytes } from '@citrate-ipfs/contract/plain'
 import type { Context } from '../context.ts'
@@ -17,6 +17,8 @@ export async function pinCommand (ctx: Context, opts: { timeout?: string, name?:
   const timeoutSeconds = opts.timeout != null ? Number(opts.timeout) : ctx.config.ipfs.pin_timeout_seconds
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new InvalidArgumentError(`--timeout must be a positive number of seconds (got "${opts.timeout ?? ''}")`)
   if ((cid == null) === (opts.registered !== true)) throw new UsageError('give a CID to pin, or --registered (not both)')
+  // A mistyped CID is said before "start the daemon" is.
+  if (cid != null) parseCid(cid)
   const rpc = await rpcOf(ctx)
   if (cid == null) {
     const r = await pinPending({ rpc, registry: registryFor(ctx), paths: ctx.config.paths, timeoutMs: timeoutSeconds * 1000 })
@@ -38,6 +40,7 @@ export async function pinCommand (ctx: Context, opts: { timeout?: string, name?:
 }
 
 export async function unpinCommand (ctx: Context, opts: { force?: boolean }, cid: string): Promise<void> {
+  parseCid(cid)
   const models = await registryFor(ctx).list()
   const r = await pinRm(await rpcOf(ctx), cid, { models, force: opts.force })
   if (r.models.length > 0) ctx.out.warn(`unpinned content used by ${r.models.join(', ')}; kubo may now garbage-collect it`)

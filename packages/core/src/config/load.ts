@@ -218,7 +218,57 @@ export async function updateFleetConfig (configFile: string, edit: { cluster?: R
     if (Object.keys(remotes).length > 0) next.remote = remotes
     else delete next.remote
   }
-  await writeFileAtomic(configFile, replaceIpfsSection(text, stringify({ ipfs: next })))
+  // Only the edited sub-tables are rewritten (comments elsewhere, [ipfs]'s own included, stay as they are);
+  // a file where that does not read back as intended gets the [ipfs] table rewritten whole.
+  const tables = new Map<string, Record<string, unknown> | null>()
+  if (edit.cluster !== undefined) tables.set('cluster', edit.cluster === null ? null : next.cluster as Record<string, unknown>)
+  for (const [name, t] of Object.entries(edit.remote ?? {})) tables.set(`remote.${name}`, t)
+  const intended = plain({ ...(text === '' ? {} : parse(text) as Record<string, unknown>), ipfs: next })
+  const edited = replaceIpfsSubTables(text, tables)
+  let readsBack = false
+  try {
+    readsBack = isDeepStrictEqual(plain(parse(edited)), intended)
+  } catch { /* not TOML: rewritten whole below */ }
+  await writeFileAtomic(configFile, readsBack ? edited : replaceIpfsSection(text, stringify({ ipfs: next })))
+}
+
+/**
+ * Replaces (or removes, for null) `[ipfs.<path>]` tables in a TOML text: each
+ * old table's lines are dropped and the new one goes after the last line of
+ * the `[ipfs]` family (or at the end); every other line is kept.
+ */
+function replaceIpfsSubTables (text: string, tables: ReadonlyMap<string, Record<string, unknown> | null>): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n'
+  const lines = text === '' ? [] : text.split(/\r?\n/)
+  const headerOf = (l: string): string | undefined => /^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$/.exec(l)?.[1]?.replace(/\s*\.\s*/g, '.').replace(/["']/g, '')
+  const out: string[] = []
+  let skipping = false
+  let familyEnd = -1
+  let inFamily = false
+  for (const line of lines) {
+    const h = /^\s*\[/.test(line) ? headerOf(line) : undefined
+    if (h !== undefined || /^\s*\[/.test(line)) {
+      skipping = h !== undefined && h.startsWith('ipfs.') && tables.has(h.slice(5))
+      inFamily = h === 'ipfs' || (h?.startsWith('ipfs.') ?? false)
+    }
+    if (skipping) continue
+    out.push(line)
+    if (inFamily && line.trim() !== '') familyEnd = out.length - 1
+  }
+  const blocks: string[] = []
+  for (const [path, t] of tables) {
+    if (t == null) continue
+    blocks.push('', `[ipfs.${path}]`, ...stringify(t).trimEnd().split('\n'))
+  }
+  if (familyEnd === -1) {
+    while (out.length > 0 && out[out.length - 1] === '') out.pop()
+    if (blocks.length > 0 && out.length === 0) blocks.shift()
+    out.push(...blocks)
+  } else {
+    out.splice(familyEnd + 1, 0, ...blocks)
+  }
+  const joined = out.join(eol)
+  return joined.endsWith(eol) || joined === '' ? joined : joined + eol
 }
 
 /** Replaces the `[ipfs]` table in a TOML text (or appends one), keeping all else. */

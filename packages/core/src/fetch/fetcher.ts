@@ -335,6 +335,7 @@ export class BlockFetcher {
     sink.source = source.name
     sink.startedAt = Date.now()
     const before = sink.received
+    const provedBefore = sink.proved
     const attempt = this.begin(state)
     this.reading.set(sink, { index: state.index, seen: before })
     this.sample()
@@ -352,10 +353,14 @@ export class BlockFetcher {
       this.reading.delete(sink)
       this.end(state, Math.max(0, reserved - (sink.received - before)))
     }
-    // What arrived counts before how it ended: a source that delivered and then failed is alive.
+    // What arrived counts before how it ended: a source that delivered and then failed is alive. It is
+    // credited with the leaves it sent whole and proved, not with the unchecked start of a leaf it was cut
+    // off in (a lying source whose reads were all stolen or hedged away was credited 1.3 MB of 12 MB so).
     const got = sink.received - before
+    const proved = sink.proved - provedBefore
     this.fetchedBytes += got
-    if (got > 0) { state.health.delivered(got); state.notAnswering = 0 }
+    if (got > 0) state.notAnswering = 0
+    if (proved > 0) state.health.delivered(proved)
     if (thrown === undefined) {
       this.pool.succeeded(state.index, asked)
       return { outcome: 'complete', source: source.name }

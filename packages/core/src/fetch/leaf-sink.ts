@@ -95,6 +95,13 @@ export class LeafSink implements RangeSink {
   onTruncate: (to: number | undefined) => void = () => {}
   /** Bytes received (proved or not). */
   received = 0
+  /**
+   * Bytes of leaves received whole and proved against their CIDs (a hedged
+   * duplicate included: it was proved, then skipped). What a source is
+   * credited with: a read cut short mid-leaf (stolen, hedged, stopped) leaves
+   * `received` ahead of it by bytes nobody checked.
+   */
+  proved = 0
   /** The source reading into this sink (set by the fetcher). */
   source: string | undefined
   /** When it started reading (ms since the epoch; set by the fetcher). */
@@ -184,6 +191,7 @@ export class LeafSink implements RangeSink {
     const buf = this.current as Uint8Array
     const data = buf.subarray(0, leaf.size)
     if (!leafMatches(leaf.cid, data)) throw new LeafMismatch(leaf, Uint8Array.from(data))
+    this.proved += leaf.size
     this.current = undefined
     this.fill = 0
     this.index++
