@@ -3,16 +3,19 @@
  * with their own kubos form one CRDT cluster on loopback; a pin made through
  * one peer's REST API is pinned by every peer's kubo (the blocks travel
  * between the kubos only), the Pinning Service API answers, and nothing
- * listens or connects beyond 127.0.0.1.
+ * listens or connects beyond 127.0.0.1 — from each peer's first moment: the
+ * test build of IPFS Cluster has go-libp2p NAT port mapping patched out
+ * (tools/cluster/patches/no-nat.patch), which would otherwise hold a UDP
+ * socket on 0.0.0.0 and probe the LAN's gateway for the first ~10 s.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { startTestCluster, type TestCluster } from './helpers/cluster.ts'
+import { isLoopbackOnlySocket, startTestCluster, type TestCluster } from './helpers/cluster.ts'
 import { ipfs, isLoopbackOrUnbound, tcpPeersOf } from './helpers/kubo.ts'
 
 let cluster: TestCluster
-before(async () => { cluster = await startTestCluster(3) })
+before(async () => { cluster = await startTestCluster(3, { watchSockets: true }) })
 after(async () => { await cluster?.stop() })
 
 describe('a 3-peer test cluster', () => {
@@ -51,6 +54,19 @@ describe('a 3-peer test cluster', () => {
         const remote = (await tcpPeersOf(pid)).filter(s => !isLoopbackOrUnbound(s.split(' -> ')[1] ?? ''))
         assert.deepEqual(remote, [], `pid ${pid} talks to loopback only`)
       }
+    }
+  })
+
+  test('every cluster peer, from its spawn through its first 15 s, holds no TCP or UDP socket bound or connected beyond loopback', async () => {
+    const seen = await cluster.socketsSeen(15_000)
+    assert.equal(seen.length, 3)
+    for (const [i, w] of seen.entries()) {
+      const peer = cluster.peers[i]
+      assert.ok(peer != null && peer.clusterPid === w.pid)
+      // The watch saw the peer at all: its own libp2p listener is among what it recorded.
+      assert.ok([...w.sockets.keys()].some(l => l.startsWith(`tcp ${peer.clusterListen} -> `)), `peer ${i}: its listener ${peer.clusterListen} was seen (${w.samples} samples)`)
+      const beyond = [...w.sockets].filter(([line]) => !isLoopbackOnlySocket(line)).map(([line, ms]) => `${line} (at ${ms} ms)`)
+      assert.deepEqual(beyond, [], `peer ${i} (pid ${w.pid}, ${w.samples} samples over ${w.watchedMs} ms) held sockets beyond loopback`)
     }
   })
 })

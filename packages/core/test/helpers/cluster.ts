@@ -17,7 +17,7 @@ import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../src/util/ports.ts'
-import { ipfs, testKuboBinary } from './kubo.ts'
+import { ipfs, tcpPeersOf, testKuboBinary } from './kubo.ts'
 
 /** A fixed cluster secret (32 bytes, hex): test clusters are private to this machine anyway. */
 export const TEST_CLUSTER_SECRET = 'c17a7e0000000000000000000000000000000000000000000000000000c17a7e'
@@ -36,6 +36,44 @@ export interface ClusterPeer {
   kuboGatewayUrl: string
   kuboPid: number
   clusterPid: number
+  /** The cluster (libp2p) listen address, 127.0.0.1:PORT. */
+  clusterListen: string
+}
+
+/** Every socket a process held while watched: its /proc line (`udp 0.0.0.0:5353 -> 0.0.0.0:0`) and when it was first seen, in ms after the process started. */
+export interface SocketsSeen {
+  pid: number
+  /** How many times the process's sockets were read. */
+  samples: number
+  /** From the spawn to the last sample, in ms. */
+  watchedMs: number
+  sockets: Map<string, number>
+}
+
+/** True when a /proc socket line is bound to loopback and, if connected, connected to loopback only. 0.0.0.0 and [::] count as beyond loopback (every interface). */
+export function isLoopbackOnlySocket (line: string): boolean {
+  const m = /^\S+ (\S+) -> (\S+)$/.exec(line)
+  if (m == null) return false
+  const host = (addr: string): string => addr.replace(/:\d+$/, '')
+  const loopback = (addr: string): boolean => /^127\./.test(host(addr)) || host(addr) === '[0000:0000:0000:0000:0000:0000:0000:0001]'
+  const unconnected = (addr: string): boolean => addr === '0.0.0.0:0' || addr === '[0000:0000:0000:0000:0000:0000:0000:0000]:0'
+  return loopback(m[1] ?? '') && (unconnected(m[2] ?? '') || loopback(m[2] ?? ''))
+}
+
+/** Reads a process's sockets (/proc/<pid>/fd and /proc/<pid>/net/{tcp,tcp6,udp,udp6}) every 20 ms from its spawn until stopped. */
+function watchSockets (pid: number): { seen: SocketsSeen, stop: () => Promise<void> } {
+  const start = Date.now()
+  const seen: SocketsSeen = { pid, samples: 0, watchedMs: 0, sockets: new Map() }
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      for (const line of await tcpPeersOf(pid)) if (!seen.sockets.has(line)) seen.sockets.set(line, Date.now() - start)
+      seen.samples++
+      seen.watchedMs = Date.now() - start
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  })()
+  return { seen, stop: async () => { stopped = true; await loop } }
 }
 
 export interface TestCluster {
@@ -43,6 +81,11 @@ export interface TestCluster {
   peers: ClusterPeer[]
   /** Stops every cluster peer and kubo, and removes the folder. */
   stop: () => Promise<void>
+  /**
+   * With `watchSockets`: waits until every cluster peer has been watched for `ms` after its spawn, then
+   * stops watching and gives what each held in that time (peer order).
+   */
+  socketsSeen: (ms: number) => Promise<SocketsSeen[]>
 }
 
 export function testClusterDir (): string {
@@ -102,12 +145,25 @@ export async function startKubo (repo: string, children: ChildProcess[]): Promis
 }
 
 /** Starts a cluster of `n` peers (each with its own kubo); resolves when every peer lists all n. */
-export async function startTestCluster (n: number, opts: { /** The gateway peer i announces (default: its kubo's). */ gatewayOf?: (i: number, own: string) => string } = {}): Promise<TestCluster> {
+export async function startTestCluster (n: number, opts: {
+  /** The gateway peer i announces (default: its kubo's). */
+  gatewayOf?: (i: number, own: string) => string
+  /** Watch every cluster peer's sockets from the moment it is spawned (see TestCluster.socketsSeen). */
+  watchSockets?: boolean
+} = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'citrate-cluster-'))
   const children: ChildProcess[] = []
   const bin = join(testClusterDir(), process.platform === 'win32' ? 'ipfs-cluster-service.exe' : 'ipfs-cluster-service')
   const peers: ClusterPeer[] = []
+  const watches: Array<ReturnType<typeof watchSockets>> = []
+  const socketsSeen = async (ms: number): Promise<SocketsSeen[]> => {
+    if (opts.watchSockets !== true) throw new Error('startTestCluster: socketsSeen needs { watchSockets: true }')
+    while (watches.some(w => w.seen.watchedMs < ms)) await new Promise(resolve => setTimeout(resolve, 100))
+    await Promise.all(watches.map(async w => { await w.stop() }))
+    return watches.map(w => w.seen)
+  }
   const stop = async (): Promise<void> => {
+    await Promise.all(watches.map(async w => { await w.stop() }))
     // Cluster peers first (they talk to the kubos), then the kubos; each gets SIGINT, then SIGKILL after 10 s.
     for (const group of [children.filter(c => c.spawnfile === bin), children.filter(c => c.spawnfile !== bin)]) {
       await Promise.all(group.map(async (c) => {
@@ -165,6 +221,7 @@ export async function startTestCluster (n: number, opts: { /** The gateway peer 
       const child = spawn(bin, args, { env, stdio: ['ignore', log.fd, log.fd] })
       await log.close()
       children.push(child)
+      if (opts.watchSockets === true && child.pid != null) watches.push(watchSockets(child.pid))
       const restUrl = `http://127.0.0.1:${restPort}`
       try {
         await waitFor(`cluster peer ${i}`, async () => {
@@ -179,8 +236,9 @@ export async function startTestCluster (n: number, opts: { /** The gateway peer 
         throw new Error(`${(err as Error).message}\n--- ${logFile} (last lines) ---\n${tail}`)
       }
       bootstrap.push(`/ip4/127.0.0.1/tcp/${clusterPort}/p2p/${identity.id}`)
-      peers.push({ index: i, id: identity.id, restUrl, pinsvcUrl: `http://127.0.0.1:${pinsvcPort}`, kuboRepo, kuboApiUrl: kubo.apiUrl, kuboGatewayUrl: kubo.gatewayUrl, kuboPid: kubo.pid, clusterPid: child.pid ?? 0 })
+      peers.push({ index: i, id: identity.id, restUrl, pinsvcUrl: `http://127.0.0.1:${pinsvcPort}`, kuboRepo, kuboApiUrl: kubo.apiUrl, kuboGatewayUrl: kubo.gatewayUrl, kuboPid: kubo.pid, clusterPid: child.pid ?? 0, clusterListen: `127.0.0.1:${clusterPort}` })
     }
+    const kuboIds = await Promise.all(peers.map(async p => ((await (await fetch(`${p.kuboApiUrl}/api/v0/id`, { method: 'POST' })).json()) as { ID: string }).ID))
     // Every peer sees all n (REST /peers streams one JSON object per peer).
     for (const p of peers) {
       await waitFor(`peer ${p.index} sees ${n} peers`, async () => {
@@ -188,13 +246,20 @@ export async function startTestCluster (n: number, opts: { /** The gateway peer 
         const ids = new Set(text.split('\n').filter(l => l.trim() !== '').map(l => (JSON.parse(l) as { id?: string }).id))
         return peers.every(q => ids.has(q.id)) ? true : undefined
       }, 60_000)
+      // Its kubo is connected to every other peer's kubo (each peer's connect_swarms, 1 s after it starts), so
+      // blocks and `id` lookups between the kubos work from the first test on.
+      await waitFor(`peer ${p.index}'s kubo connected to the other ${n - 1}`, async () => {
+        const res = await fetch(`${p.kuboApiUrl}/api/v0/swarm/peers`, { method: 'POST' })
+        const connected = new Set(((await res.json()) as { Peers?: Array<{ Peer: string }> | null }).Peers?.map(x => x.Peer) ?? [])
+        return kuboIds.every((id, j) => j === p.index || connected.has(id)) ? true : undefined
+      }, 60_000)
       // Allocation (replication-min/max below n) needs every peer's free-space metric.
       await waitFor(`peer ${p.index} has every peer's freespace metric`, async () => {
         const metrics = await (await fetch(`${p.restUrl}/monitor/metrics/freespace`)).json() as Array<{ peer?: string }>
         return peers.every(q => metrics.some(m => m.peer === q.id)) ? true : undefined
       }, 60_000)
     }
-    return { dir, peers, stop }
+    return { dir, peers, stop, socketsSeen }
   } catch (err) {
     await stop()
     throw err
