@@ -69,7 +69,7 @@ describe('citrate-ipfs cluster / add --cluster / remote', () => {
     const inCluster = (await ipfs(a.kuboRepo, ['add', '-Q', '--pin=false', file])).toString().trim()
     const added = await runCli(h, ['add', file, '--name', 'fleet-model', '--cluster'])
     assert.equal(added.code, 0, added.stderr)
-    assert.match(added.stdout, new RegExp(`^${inCluster}  fleet-model\\.gguf .* added to kubo and pinned\\nregistered as fleet-model\\npinned on 2 cluster peers \\(2 required\\)\\n$`))
+    assert.match(added.stdout, new RegExp(`^${inCluster}  fleet-model\\.gguf .* added to kubo and pinned\\nregistered as fleet-model\\n  ipfs://${inCluster}\\n  http://127\\.0\\.0\\.1:\\d+/ipfs/${inCluster}  \\(this machine's gateway\\)\\npinned on 2 cluster peers \\(2 required\\)\\n$`))
     assert.match(added.stderr, new RegExp(`^cluster pin ${inCluster}: 2 replicas required, allocated to 2 peers\\n`))
     const pinnedLines = added.stderr.split('\n').filter(l => /^ {2}peer-\d {2}pinned$/.test(l))
     assert.equal(new Set(pinnedLines).size, 2, added.stderr)
