@@ -90,7 +90,7 @@ test('a fresh lock folder that reuses a dead holder\'s inode is not judged by th
   await new Promise(resolve => dead.once('exit', resolve))
   await mkdir(lock)
   const first = await stat(lock)
-  await writeFile(`${lock}.owner`, JSON.stringify({ pid: dead.pid, host: hostname(), ino: first.ino, dev: first.dev, birth: first.birthtimeMs }))
+  await writeFile(`${lock}.owner`, JSON.stringify({ pid: dead.pid, host: hostname(), ino: first.ino, dev: first.dev, birthtimeMs: first.birthtimeMs }))
   // Someone takes the lock over: the old folder removed, a new one made — on ext4 with the same inode —
   // and, for a moment, its owner file not yet written.
   await rm(lock, { recursive: true })
@@ -103,6 +103,6 @@ test('a fresh lock folder that reuses a dead holder\'s inode is not judged by th
   await rm(lock, { recursive: true })
   await mkdir(lock)
   const third = await stat(lock)
-  await writeFile(`${lock}.owner`, JSON.stringify({ pid: dead.pid, host: hostname(), ino: third.ino, dev: third.dev, birth: third.birthtimeMs }))
+  await writeFile(`${lock}.owner`, JSON.stringify({ pid: dead.pid, host: hostname(), ino: third.ino, dev: third.dev, birthtimeMs: third.birthtimeMs }))
   assert.equal(await reclaimIfStale(lock, 60_000), true)
 })

@@ -77,15 +77,15 @@ export async function resolveSources (opts: ResolveSourcesOptions): Promise<Reso
     .map(u => u.replace(/\/+$/, ''))
   const seen = new Set<string>(daemon != null ? [daemon.baseUrl] : [])
   const gateways: BlockSource[] = []
-  const fleet = await clusterGatewayUrls(opts.config)
+  const fleet = (await clusterGatewayUrls(opts.config)).map(f => ({ url: f.url.replace(/\/+$/, ''), peer: f.peer }))
+  const fleetUrls = new Set(fleet.map(f => f.url))
   // The fleet after the user's own gateways, before the public ones.
   const ownCount = [ipfs.external_gateway, ipfs.fallback_gateway].filter(u => u !== '').length
   const ordered: Array<{ url: string, name?: string }> = [
     ...urls.slice(0, ownCount).map(url => ({ url })),
-    ...fleet.map(f => ({ url: f.url.replace(/\/+$/, ''), name: `cluster peer ${f.peer.slice(-8)} (${f.url.replace(/\/+$/, '')})` })),
+    ...fleet.map(f => ({ url: f.url, name: `cluster peer ${f.peer.slice(-8)} (${f.url})` })),
     ...urls.slice(ownCount).map(url => ({ url }))
   ]
-  const fleetUrls = new Set(fleet.map(f => f.url.replace(/\/+$/, '')))
   for (const { url: u, name } of ordered) {
     if (seen.has(u)) continue
     seen.add(u)

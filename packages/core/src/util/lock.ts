@@ -51,7 +51,6 @@ export interface SafeLockOptions {
   onWait?: () => void
 }
 
-interface Owner { pid: number, host: string, ino: number, dev: number, birth: number }
 
 /**
  * One lock folder, told apart from a later one at the same path. The inode alone does not do it:
@@ -62,8 +61,10 @@ interface Owner { pid: number, host: string, ino: number, dev: number, birth: nu
  * birth time (statx) tells them apart; where the filesystem has none it reads 0 and the inode decides.
  */
 interface FolderId { ino: number, dev: number, birthtimeMs: number }
-const sameFolder = (a: FolderId, b: { ino: number, dev: number, birth?: number, birthtimeMs?: number }): boolean =>
-  a.ino === b.ino && a.dev === b.dev && a.birthtimeMs === (b.birthtimeMs ?? b.birth)
+const sameFolder = (a: FolderId, b: FolderId): boolean => a.ino === b.ino && a.dev === b.dev && a.birthtimeMs === b.birthtimeMs
+
+/** The holder of one lock folder, written beside it. */
+interface Owner extends FolderId { pid: number, host: string }
 
 export async function lockSafely (file: string, opts: SafeLockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + (opts.waitMs ?? Infinity)
@@ -81,12 +82,12 @@ export async function lockSafely (file: string, opts: SafeLockOptions): Promise<
       // Best effort: without it, waiters fall back to the mtime.
       const ownerPath = `${opts.lockPath}.owner`
       const held = await stat(opts.lockPath).catch(() => undefined)
-      const me: Owner | undefined = held == null ? undefined : { pid: process.pid, host: hostname(), ino: held.ino, dev: held.dev, birth: held.birthtimeMs }
+      const me: Owner | undefined = held == null ? undefined : { pid: process.pid, host: hostname(), ino: held.ino, dev: held.dev, birthtimeMs: held.birthtimeMs }
       if (me != null) await writeOwner(ownerPath, me).catch(() => {})
       return async () => {
         // Ours only (a taker-over may have written its own since).
         const owner = await readOwner(ownerPath)
-        if (me != null && owner != null && owner.ino === me.ino && owner.birth === me.birth) await rm(ownerPath, { force: true }).catch(() => {})
+        if (me != null && owner != null && sameFolder(owner, me)) await rm(ownerPath, { force: true }).catch(() => {})
         await release()
       }
     } catch (err) {
@@ -148,7 +149,7 @@ async function writeOwner (path: string, owner: Owner): Promise<void> {
 async function readOwner (path: string): Promise<Owner | undefined> {
   try {
     const o = JSON.parse(await readFile(path, 'utf8')) as Partial<Owner>
-    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.ino === 'number' && typeof o.dev === 'number' && typeof o.birth === 'number' ? o as Owner : undefined
+    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.ino === 'number' && typeof o.dev === 'number' && typeof o.birthtimeMs === 'number' ? o as Owner : undefined
   } catch {
     return undefined
   }
